@@ -1,0 +1,151 @@
+"""`make run`: get a local Switchboard ready and start all its processes.
+
+    python -m config.launch        (PORT=8001 to serve on another port)
+
+1. a private Redis on var/redis.sock when REDIS_URL is unset (config/embedded_redis.py);
+2. migrate, seed_demo, collectstatic;
+3. honcho with the Procfile: web (daphne), worker and beat;
+4. the URLs and demo logins, printed once daphne accepts connections.
+
+Ctrl-C reaches honcho directly (it is in the terminal's process group); honcho stops
+its processes, then this launcher stops the private Redis if it started it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_PORT = 8000
+HOST = "127.0.0.1"
+
+PAGES = [
+    ("Client portal", "/portal/"),
+    ("Agent console", "/console/"),
+    ("Django admin", "/admin/"),
+    ("API docs", "/api/docs/"),
+]
+# The accounts created by `manage.py seed_demo` (accounts/management/commands/seed_demo.py).
+DEMO_PASSWORD = "switchboard"
+DEMO_LOGINS = [
+    ("admin@example.com", "administrator"),
+    ("supervisor@example.com", "supervisor"),
+    ("agent1@example.com", "agent"),
+    ("agent2@example.com", "agent"),
+    ("alice@acme.example", "client, Acme"),
+    ("bob@acme.example", "client, Acme"),
+    ("carol@globex.example", "client, Globex"),
+    ("dave@globex.example", "client, Globex"),
+]
+
+
+def read_port() -> int:
+    raw = os.environ.get("PORT") or str(DEFAULT_PORT)
+    try:
+        port = int(raw)
+    except ValueError:
+        sys.exit(f"PORT must be a number (got {raw!r})")
+    if not 0 < port < 65536:
+        sys.exit(f"PORT must be between 1 and 65535 (got {port})")
+    return port
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def prepare_database() -> None:
+    """Schema, demo data and static files, in this process (one Django start-up)."""
+    import django
+    from django.core.management import call_command, get_commands
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=1)
+    if os.environ["DJANGO_SETTINGS_MODULE"] == "config.settings.production":
+        # Demo users have a published password: never in production.
+        print("Production settings: not loading demo data.")
+    elif "seed_demo" in get_commands():
+        call_command("seed_demo")
+    else:
+        print("warning: no seed_demo command in this tree; starting without demo data")
+    # Copies only what changed since the last run; DEBUG=false needs it to serve CSS/JS.
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+    from django.db import connections
+
+    connections.close_all()
+
+
+def banner(port: int) -> str:
+    base = f"http://{HOST}:{port}"
+    lines = ["", "Switchboard is running. Ctrl-C stops everything.", ""]
+    lines += [f"  {name:<14} {base}{path}" for name, path in PAGES]
+    lines += ["", f"Demo logins (password: {DEMO_PASSWORD})"]
+    lines += [f"  {email:<24} {role}" for email, role in DEMO_LOGINS]
+    return "\n".join(lines) + "\n"
+
+
+def announce_when_ready(port: int, honcho: subprocess.Popen[bytes]) -> None:
+    """Print the banner after daphne's start-up logs, so it is the last thing on screen."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and honcho.poll() is None:
+        if port_in_use(port):
+            print(banner(port), flush=True)
+            return
+        time.sleep(0.2)
+
+
+def serve(port: int) -> int:
+    venv_bin = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+    honcho = subprocess.Popen(
+        [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "-p", str(port)],
+        cwd=BASE_DIR,
+        env=env,
+    )
+    # Ctrl-C is delivered to honcho too: it stops daphne, worker and beat in order. We
+    # just wait for it. A SIGTERM sent to this launcher alone is passed on to honcho.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, frame: honcho.send_signal(signal.SIGTERM))
+    threading.Thread(target=announce_when_ready, args=(port, honcho), daemon=True).start()
+    returncode = honcho.wait()
+    # honcho reports the signal that stopped it (130 SIGINT, 143 SIGTERM): that is the
+    # normal way to stop, not a failure.
+    return 0 if returncode in (130, 143) else returncode
+
+
+def main() -> int:
+    os.chdir(BASE_DIR)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    port = read_port()
+    if port_in_use(port):
+        sys.exit(f"Port {port} is already in use on {HOST}; try PORT={port + 1} make run")
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+
+    from config import embedded_redis
+
+    own_redis = False
+    if not os.environ.get("REDIS_URL"):
+        own_redis = not embedded_redis.is_running()
+        note = "" if own_redis else " (already running; left running on exit)"
+        print(f"Private Redis: {embedded_redis.start()}{note}", flush=True)
+    try:
+        prepare_database()
+        return serve(port)
+    finally:
+        # A Redis that was already running belongs to someone else (another `make run`).
+        if own_redis:
+            embedded_redis.stop()
+            print("Private Redis stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

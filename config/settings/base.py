@@ -1,0 +1,269 @@
+"""Settings shared by every environment. Everything that differs between
+machines is read from the environment; a bad value stops start-up with a
+message that names the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from config.redis_urls import RedisUrlError, celery_broker_url, validate_redis_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+
+def _int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.str(name, default=str(default))
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number (got {raw!r})") from exc
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum} (got {value})")
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = env.str(name, default="1" if default else "0").strip().lower()
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off", ""}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false (got {raw!r})")
+
+
+DEBUG = _bool("DEBUG", False)
+SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-change-me")
+DEFAULT_SECRET_KEY = "insecure-dev-key-change-me"
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "accounts",
+    "tickets",
+    "officehours",
+    "presence",
+    "chat",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+# An empty DATABASE_URL counts as unset (production.py refuses that).
+_database_url = (
+    env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'switchboard.sqlite3'}"
+)
+try:
+    DATABASES = {"default": env.db_url_config(_database_url)}
+except (ImproperlyConfigured, ValueError, KeyError) as exc:
+    raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
+# The message names the scheme only: the URL may carry a password.
+if DATABASES["default"].get("ENGINE") not in {
+    "django.db.backends.sqlite3",
+    "django.db.backends.postgresql",
+}:
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be a postgres:// or sqlite:/// URL "
+        f"(got scheme {_database_url.partition(':')[0]!r})"
+    )
+if not DATABASES["default"].get("NAME"):
+    raise ImproperlyConfigured("DATABASE_URL names no database (e.g. postgres://user@host/name)")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + a busy timeout let daphne, the worker and beat share one file.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: channel layer and Celery -------------------------------------------
+# Unset means "the private Redis that `make run` / the test suite starts on a
+# unix socket under var/" (see config/embedded_redis.py).
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+REDIS_URL = env.str("REDIS_URL", default="") or f"unix://{EMBEDDED_REDIS_SOCKET}"
+try:
+    validate_redis_url(REDIS_URL)
+except RedisUrlError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+    }
+}
+
+CELERY_BROKER_URL = celery_broker_url(REDIS_URL, db_offset=1)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+
+# --- Auth -----------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+# --- I18N -----------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Files ----------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+# Serve app static files straight from the source dirs until collectstatic has
+# run (dev and tests); production serves the collected, hashed copies.
+WHITENOISE_AUTOREFRESH = DEBUG
+# Uploaded files are private: never under STATIC/MEDIA URLs, only served by
+# views that check access (tickets.views_files).
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
+ATTACHMENT_MAX_BYTES = _int("SWITCHBOARD_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+ATTACHMENT_ALLOWED_EXTENSIONS = env.list(
+    "SWITCHBOARD_ATTACHMENT_EXTENSIONS",
+    default=[
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "webp",
+        "pdf",
+        "txt",
+        "log",
+        "csv",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "ppt",
+        "pptx",
+        "zip",
+        "json",
+        "xml",
+    ],
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Email ----------------------------------------------------------------------
+try:
+    vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+except (ImproperlyConfigured, ValueError, KeyError) as exc:
+    raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL: {exc}") from exc
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Switchboard <support@example.com>")
+
+# --- REST API -------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Switchboard API",
+    "DESCRIPTION": "Tickets, notes and live chat of the Switchboard helpdesk.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from the sidecar package: the docs page works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Two models have a "status" field; name their enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.TicketStatus",
+        "ChatSessionStatusEnum": "chat.models.SessionStatus",
+    },
+}
+
+# --- Switchboard product settings -------------------------------------------------
+# Presence: how long an "available" agent with no open console socket still
+# counts as available (a page reload must not flap the status).
+PRESENCE_GRACE_SECONDS = _int("SWITCHBOARD_PRESENCE_GRACE_SECONDS", 60, minimum=1)
+# A socket that stopped heartbeating (its daphne died) is dropped after this.
+PRESENCE_HEARTBEAT_SECONDS = _int("SWITCHBOARD_PRESENCE_HEARTBEAT_SECONDS", 20, minimum=1)
+PRESENCE_STALE_SECONDS = _int("SWITCHBOARD_PRESENCE_STALE_SECONDS", 90, minimum=1)
+SWEEP_SECONDS = _int("SWITCHBOARD_SWEEP_SECONDS", 2, minimum=1)
+
+# Websocket frames
+WS_MAX_FRAME_BYTES = _int("SWITCHBOARD_WS_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
+WS_RATE_LIMIT_FRAMES = _int("SWITCHBOARD_WS_RATE_LIMIT_FRAMES", 30, minimum=1)
+WS_RATE_LIMIT_WINDOW_SECONDS = _int("SWITCHBOARD_WS_RATE_LIMIT_WINDOW_SECONDS", 5, minimum=1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+}
+
+# Chat
+CHAT_MESSAGE_MAX_CHARS = _int("SWITCHBOARD_CHAT_MESSAGE_MAX_CHARS", 10_000, minimum=1)
+# How many missed messages one replay frame carries; more makes the browser page.
+CHAT_REPLAY_LIMIT = _int("SWITCHBOARD_CHAT_REPLAY_LIMIT", 200, minimum=10)
+
+# Chat timers (DESIGN.md, Timers): the beat sweep runs every SWEEP_SECONDS.
+QUEUE_WARNING_SECONDS = _int("SWITCHBOARD_QUEUE_WARNING_SECONDS", 30, minimum=1)
+NO_ANSWER_SECONDS = _int("SWITCHBOARD_NO_ANSWER_SECONDS", 60, minimum=1)
+INACTIVITY_SECONDS = _int("SWITCHBOARD_INACTIVITY_SECONDS", 3600, minimum=1)
+# Phone numbers without a country code are read as numbers of this region.
+PHONE_DEFAULT_REGION = env.str("SWITCHBOARD_PHONE_REGION", default="GB")

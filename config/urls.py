@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config import views
+
+admin.site.site_header = "Switchboard administration"
+admin.site.site_title = "Switchboard admin"
+admin.site.index_title = "Helpdesk configuration"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("portal/", include("tickets.urls_portal")),
+    path("console/", include("tickets.urls_console")),
+    path("files/", include("tickets.urls_files")),
+    path("api/", include("config.api_urls")),
+]
