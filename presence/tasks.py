@@ -1,0 +1,57 @@
+"""The one beat entry (config/celery.py runs ``presence.tasks.sweep`` every
+SWEEP_SECONDS): it runs every timer sweep of the product in turn.
+
+A sweep is a keyword-only service ``(*, now) -> int`` that is safe to run
+twice (conditional updates over indexed deadline columns; DESIGN.md, Timers).
+Add one by appending its dotted path to ``SWEEPS``; the chat timers (queue
+warning, no-answer, inactivity, block expiry) go here too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from celery import shared_task
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+# Dotted paths, imported lazily so that an app's import error shows up in the
+# log of its own sweep instead of stopping every other timer.
+SWEEPS: list[str] = [
+    "presence.services.presence_sweep",
+    "chat.timers.sweep_queue_warning",
+    "chat.timers.sweep_no_answer",
+    "chat.timers.sweep_abandoned",
+    "chat.timers.sweep_inactivity",
+]
+
+
+def run_sweeps(*, now: datetime | None = None) -> dict[str, int]:
+    """Run every sweep once; one failing sweep does not stop the others."""
+    now = now or timezone.now()
+    results: dict[str, int] = {}
+    for path in SWEEPS:
+        try:
+            sweep: Callable[..., int] = import_string(path)
+            results[path] = sweep(now=now)
+        except Exception:
+            logger.exception("sweep %s failed", path)
+            results[path] = -1
+    return results
+
+
+# A tick that waited in the broker for a minute (worker down) is dropped: the
+# next one does the same work.
+@shared_task(name="presence.tasks.sweep", ignore_result=True, expires=60)
+def sweep() -> dict[str, int]:
+    # Beat fires every few seconds; a late or duplicated tick is harmless
+    # because every sweep is idempotent, so no locking or dedup here.
+    results = run_sweeps()
+    changed = {path: n for path, n in results.items() if n}
+    if changed:
+        logger.info("sweep changed %s", changed)
+    return results
