@@ -1,0 +1,40 @@
+"""Domain errors of chat. Each has a stable ``code`` that error frames and API
+responses carry, so the browser can react to the kind of refusal."""
+
+from __future__ import annotations
+
+from tickets.errors import DomainError
+
+
+class ChatError(DomainError):
+    code = "chat_error"
+
+
+class ChatNotAllowed(ChatError):
+    code = "chat_not_allowed"
+
+
+class ChatNotFound(ChatError):
+    """Unknown session, or one the user may not see (indistinguishable on purpose)."""
+
+    code = "not_found"
+
+
+class ChatForbidden(ChatError):
+    code = "forbidden"
+
+
+class AlreadyAnswered(ChatError):
+    code = "already_answered"
+
+
+class InvalidState(ChatError):
+    code = "invalid_state"
+
+
+class MessageInvalid(ChatError):
+    code = "message_invalid"
+
+
+class ClientOffline(ChatError):
+    code = "client_offline"

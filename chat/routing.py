@@ -1,0 +1,11 @@
+"""Which queue a request goes to: the queue its company is routed to, else the
+default queue (else none: every available agent is paged)."""
+
+from __future__ import annotations
+
+from chat.models import ChatQueue
+
+
+def queue_for_company(company_id: int) -> ChatQueue | None:
+    routed = ChatQueue.objects.filter(companies__id=company_id).order_by("name").first()
+    return routed or ChatQueue.objects.filter(is_default=True).first()

@@ -1,0 +1,153 @@
+"""Reads of chat used by the socket, the pages and the API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Role, User
+from chat.errors import ChatNotFound
+from chat.models import ChatQueue, ChatSession, Message, Participant, SessionStatus
+from presence.selectors import available_agents
+
+# Requests every agent may open: the queue and the follow-up cards.
+STAFF_SHARED_STATUSES = (SessionStatus.WAITING, SessionStatus.ABANDONED, SessionStatus.CALLBACK)
+
+
+def _sessions() -> QuerySet[ChatSession]:
+    return ChatSession.objects.select_related("client", "contact__company", "ticket")
+
+
+def session_for(user: User, session_id: int) -> ChatSession:
+    """The session if ``user`` may read it: its client, a participant agent, any
+    agent for a waiting request or a follow-up card (and the one who closed
+    it), or a supervisor. Anything else is "not found" so ids cannot be probed."""
+    session = _sessions().filter(pk=session_id).first()
+    if session is None or not user.is_authenticated:
+        raise ChatNotFound("That chat does not exist.")
+    if user.is_client:
+        if session.client_id == user.pk:
+            return session
+    elif (
+        user.is_supervisor
+        or user.is_agent
+        and (
+            session.status in STAFF_SHARED_STATUSES
+            or session.closed_by_id == user.pk
+            or Participant.objects.filter(session=session, user=user).exists()
+        )
+    ):
+        return session
+    raise ChatNotFound("That chat does not exist.")
+
+
+def sessions_visible_to(user: User) -> QuerySet[ChatSession]:
+    sessions = _sessions()
+    if not user.is_authenticated:
+        return sessions.none()
+    if user.is_client:
+        return sessions.filter(client=user)
+    if user.is_supervisor:
+        return sessions
+    if user.is_agent:
+        mine = Participant.objects.filter(session=OuterRef("pk"), user=user)
+        return sessions.filter(
+            Q(status__in=STAFF_SHARED_STATUSES) | Q(closed_by=user) | Q(Exists(mine))
+        )
+    return sessions.none()
+
+
+def messages_after(session_id: int, *, after_seq: int, limit: int) -> list[Message]:
+    return list(
+        Message.objects.filter(session_id=session_id, seq__gt=after_seq)
+        .select_related("author")
+        .order_by("seq")[:limit]
+    )
+
+
+def participants_of(session_id: int) -> list[Participant]:
+    return list(Participant.objects.filter(session_id=session_id).select_related("user"))
+
+
+def available_agent_ids(*, queue_id: int | None) -> list[int]:
+    """Agents to page for a request: available now and, when the request has
+    a queue, members of it."""
+    agents = available_agents()
+    if queue_id is not None:
+        agents = agents.filter(chat_queues__id=queue_id)
+    return list(agents.values_list("pk", flat=True).distinct())
+
+
+def available_supervisor_ids() -> list[int]:
+    return list(
+        available_agents()
+        .filter(role__in=[Role.SUPERVISOR, Role.ADMINISTRATOR])
+        .values_list("pk", flat=True)
+    )
+
+
+def session_manager(agent: User) -> dict[str, list[ChatSession]]:
+    """What the console's session manager lists: the queue (waiting requests,
+    oldest first), my open chats, and other agents' live chats."""
+    mine_in_room = Participant.objects.filter(
+        session=OuterRef("pk"), user=agent, left_at__isnull=True
+    )
+    sessions = _sessions().prefetch_related("participants__user")
+    queue_ids = list(ChatQueue.objects.filter(members=agent).values_list("id", flat=True))
+    waiting = sessions.filter(status=SessionStatus.WAITING).order_by("requested_at")
+    if not agent.is_supervisor and queue_ids:
+        waiting = waiting.filter(Q(queue_id__in=queue_ids) | Q(queue__isnull=True))
+    mine = (
+        sessions.filter(Exists(mine_in_room))
+        .exclude(status__in=[SessionStatus.WAITING])
+        .order_by("-requested_at")[:50]
+    )
+    others = (
+        sessions.filter(status=SessionStatus.ACTIVE)
+        .exclude(Exists(mine_in_room))
+        .order_by("-requested_at")[:50]
+    )
+    # Follow-up cards: requests nobody answered and callbacks, oldest first,
+    # until an agent closes them with End session.
+    abandoned = sessions.filter(status=SessionStatus.ABANDONED).order_by("requested_at")[:100]
+    callbacks = sessions.filter(status=SessionStatus.CALLBACK).order_by("requested_at")[:100]
+    return {
+        "queue": list(waiting[:200]),
+        "mine": list(mine),
+        "others": list(others),
+        "abandoned": list(abandoned),
+        "callbacks": list(callbacks),
+    }
+
+
+def sessions_for_ticket(user: User, ticket_id: int) -> QuerySet[ChatSession]:
+    return sessions_visible_to(user).filter(ticket_id=ticket_id).order_by("-requested_at")
+
+
+def open_sessions_of_client(client: User) -> list[ChatSession]:
+    """A client's chats to restore after a reload: open ones it has not left,
+    ended ones it has not left yet, and pending invitations."""
+    in_room = Participant.objects.filter(session=OuterRef("pk"), user=client, left_at__isnull=True)
+    return list(
+        _sessions()
+        .prefetch_related("participants__user")
+        .filter(client=client)
+        .filter(Q(status=SessionStatus.INVITED) | Q(Exists(in_room)))
+        .exclude(status__in=[SessionStatus.CLOSED, SessionStatus.DECLINED])
+        .order_by("-requested_at")[:20]
+    )
+
+
+def online_user_ids(user_ids: list[int]) -> set[int]:
+    """Which of these users have a live socket (one query)."""
+    from presence.models import AgentConnection
+
+    fresh = timezone.now() - timedelta(seconds=settings.PRESENCE_STALE_SECONDS)
+    return set(
+        AgentConnection.objects.filter(user_id__in=user_ids, last_seen__gte=fresh).values_list(
+            "user_id", flat=True
+        )
+    )

@@ -1,0 +1,55 @@
+"""Template tags for the chat widgets on portal and console pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.conf import settings
+
+from chat.permissions import chat_allowed_for_user
+from chat.selectors import sessions_for_ticket
+from chat.transcripts import transcript_lines
+from presence.selectors import is_online
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def chat_allowed(context: dict[str, Any]) -> bool:
+    """Whether the logged-in client may chat (the permission layers)."""
+    request = context.get("request")
+    if request is None:
+        return False
+    # Asked by several widgets on one page; decided once per request.
+    if not hasattr(request, "_chat_allowed"):
+        request._chat_allowed = chat_allowed_for_user(request.user)
+    return request._chat_allowed
+
+
+@register.simple_tag
+def contact_online(ticket: Any) -> bool:
+    """Whether the ticket's contact is online in the portal (push chat)."""
+    contact = ticket.contact
+    user = contact.user if contact is not None else None
+    return bool(user and user.is_active and is_online(user=user))
+
+
+@register.simple_tag(takes_context=True)
+def chat_history(context: dict[str, Any], ticket: Any) -> list[dict[str, Any]]:
+    """The ticket's chats visible to the viewer, each with its transcript lines."""
+    request = context["request"]
+    sessions = sessions_for_ticket(request.user, ticket.pk).prefetch_related("messages__author")
+    return [{"session": s, "lines": transcript_lines(s)} for s in sessions]
+
+
+@register.simple_tag
+def queue_warning_seconds() -> int:
+    """When a queue entry turns red in the session manager (the browser counts)."""
+    return int(settings.QUEUE_WARNING_SECONDS)
+
+
+@register.simple_tag
+def inactivity_seconds() -> int:
+    """After how long without a message a client may end its chat."""
+    return int(settings.INACTIVITY_SECONDS)
