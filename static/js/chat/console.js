@@ -1,0 +1,471 @@
+// Agent console: chat request notifications (toast top-left, a sound that
+// repeats while the tab is hidden, a browser notification), the session
+// manager (queue with live waiting time, my chats, other agents' chats, and
+// the follow-up cards: abandoned requests and callbacks) and the chat windows
+// docked at the bottom.
+
+import { getSocket } from "../socket.js";
+import { ChatWindow, el, formatDuration, formatTime } from "./chat_window.js";
+import { askNotificationPermission, chime, showNotification } from "./notify.js";
+
+const socket = getSocket();
+const userId = Number(document.body.dataset.userId || 0);
+const dock = document.getElementById("chat-dock");
+const toasts = document.getElementById("toasts");
+const manager = document.getElementById("session-manager");
+const warningSeconds = Number((manager && manager.dataset.warningSeconds) || 30);
+const SOUND_REPEAT_MS = 5000;
+
+const sessions = new Map(); // id -> session payload (every section of the manager)
+const windows = new Map(); // id -> ChatWindow
+const requestToasts = new Map(); // id -> toast element
+let clockOffset = 0; // server time minus browser time, from the snapshot
+
+const now = () => Date.now() + clockOffset;
+
+function note(message, kind = "error") {
+  const item = el("div", { class: `toast toast-${kind}`, role: kind === "info" ? "status" : "alert" },
+    el("span", { text: message }),
+    el("button", { type: "button", class: "toast-close", "aria-label": "Dismiss", text: "×",
+      onclick: () => item.remove() }));
+  toasts.append(item);
+  setTimeout(() => item.remove(), 8000);
+}
+
+// --- Which list a session belongs in ---------------------------------------------------------
+function inRoom(session) {
+  return session.participants.some((p) => p.user.id === userId && p.in_room);
+}
+
+function section(session) {
+  if (session.status === "waiting") return "queue";
+  if (session.status === "abandoned") return "abandoned";
+  if (session.status === "callback") return "callbacks";
+  if (inRoom(session)) return "mine";
+  if (session.status === "active") return "others";
+  return null;
+}
+
+function upsert(session) {
+  if (section(session)) sessions.set(session.id, session);
+  else sessions.delete(session.id);
+  const win = windows.get(session.id);
+  if (win) win.conversation.applySession(session);
+  if (session.status !== "waiting") dropRequestToast(session.id);
+  renderManager();
+}
+
+// --- Session manager --------------------------------------------------------------------------
+function agentNames(session) {
+  return session.participants.filter((p) => p.role === "agent" && p.in_room).map((p) => p.user.name).join(", ");
+}
+
+function queueRow(session) {
+  const waitedMs = now() - Date.parse(session.requested_at);
+  // Red from the local clock, on time; the server's warned_at also counts.
+  const overdue = Boolean(session.warned_at) || waitedMs >= warningSeconds * 1000;
+  return el("li", { class: `sm-item${overdue ? " overdue" : ""}`, "data-session-id": String(session.id),
+    "data-requested-at": session.requested_at, "data-warned": session.warned_at ? "1" : null },
+    el("div", { class: "sm-main" },
+      el("strong", { class: "sm-title", text: session.title }),
+      el("span", { class: "sm-sub", text: `${session.client.name} · ${session.company || ""}` })),
+    el("span", { class: "sm-wait", title: "Waiting time", text: formatDuration(waitedMs) }),
+    el("button", { type: "button", class: "btn btn-primary btn-small", text: "Join",
+      onclick: (e) => join(session.id, e.currentTarget) }));
+}
+
+function chatRow(session, mine) {
+  const label = mine ? (session.status === "active" ? "Open" : session.status) : agentNames(session);
+  return el("li", { class: `sm-item status-${session.status}`, "data-session-id": String(session.id) },
+    el("div", { class: "sm-main" },
+      el("strong", { class: "sm-title", text: session.title }),
+      el("span", { class: "sm-sub", text: `${session.client.name}${mine ? "" : ` · with ${label || "nobody"}`}` })),
+    mine
+      ? el("button", { type: "button", class: "btn btn-small", text: windows.has(session.id) ? "Show" : "Open",
+        onclick: () => openWindow(session, { focus: true }) })
+      : null);
+}
+
+// A follow-up card: an abandoned request or a callback, until End session.
+function followUpCard(session) {
+  const callback = session.status === "callback";
+  const ended = session.ended_at || session.closed_at;
+  const waitedMs = ended ? Date.parse(ended) - Date.parse(session.requested_at) : 0;
+  const titleId = `sm-card-${session.id}`;
+  const postTicket = session.status === "abandoned" && session.ticket_id;
+  return el("li", { class: `sm-item sm-card status-${session.status}`, "data-session-id": String(session.id),
+    "aria-labelledby": titleId },
+    el("div", { class: "sm-main" },
+      el("strong", { class: "sm-title", id: titleId, title: session.title, text: session.title }),
+      el("span", { class: "sm-sub", text: `${session.client.name} · ${session.company || "no company"}` }),
+      el("span", { class: "sm-card-meta" },
+        el("time", { class: "sm-requested", datetime: session.requested_at,
+          text: formatTime(session.requested_at) }),
+        el("span", { class: "sm-waited", title: "Time waited before the request ended",
+          text: `waited ${formatDuration(waitedMs)}` }),
+        session.outside_hours ? el("span", { class: "sm-badge", text: "Outside hours" }) : null,
+        session.console_ticket_url
+          ? el("a", { href: session.console_ticket_url, class: "sm-ticket", text: `Ticket #${session.ticket_id}` })
+          : null),
+      callback && session.callback_phone
+        ? el("a", { class: "sm-phone", href: `tel:${session.callback_phone}`,
+          title: `Call ${session.client.name}`, text: `☎ ${session.callback_phone}` })
+        : null,
+      callback && session.callback_message
+        ? el("p", { class: "sm-message", text: session.callback_message })
+        : null,
+      el("div", { class: "sm-card-actions" },
+        // Offered while the client is online in the portal (client_online comes
+        // with the snapshot and card updates; the server checks again).
+        postTicket && session.client_online !== false
+          ? el("button", { type: "button", class: "btn btn-secondary btn-small", text: "Push chat",
+            title: "Invite the client to chat, if it is online in the portal",
+            onclick: (e) => pushChat(session.ticket_id, e.currentTarget) })
+          : null,
+        el("button", { type: "button", class: "btn btn-small btn-primary", text: "End session",
+          onclick: () => openFollowUpDialog(session) }))));
+}
+
+function renderManager() {
+  if (!manager) return;
+  const groups = { queue: [], mine: [], others: [], abandoned: [], callbacks: [] };
+  for (const session of sessions.values()) groups[section(session)]?.push(session);
+  const oldestFirst = (a, b) => Date.parse(a.requested_at) - Date.parse(b.requested_at);
+  groups.queue.sort(oldestFirst);
+  groups.abandoned.sort(oldestFirst);
+  groups.callbacks.sort(oldestFirst);
+  const block = (key, title, rows, empty) =>
+    el("section", { class: `sm-section sm-${key}`, "aria-labelledby": `sm-h-${key}` },
+      el("h2", { id: `sm-h-${key}` }, title, el("span", { class: "sm-count", text: String(rows.length) })),
+      rows.length ? el("ul", { class: "sm-list" }, ...rows) : el("p", { class: "muted sm-empty", text: empty }));
+  manager.querySelector("[data-sm-body]").replaceChildren(
+    block("queue", "Queue", groups.queue.map(queueRow), "Nobody is waiting."),
+    block("mine", "My chats", groups.mine.map((s) => chatRow(s, true)), "No open chats."),
+    block("others", "Other chats", groups.others.map((s) => chatRow(s, false)), "No other live chats."),
+    block("abandoned", "Abandoned", groups.abandoned.map(followUpCard), "No abandoned requests."),
+    block("callbacks", "Callbacks", groups.callbacks.map(followUpCard), "No callbacks to make."),
+  );
+}
+
+// Waiting times and the red state tick locally, without waiting for the server.
+setInterval(() => {
+  if (!manager) return;
+  for (const row of manager.querySelectorAll(".sm-queue .sm-item")) {
+    const waitedMs = now() - Date.parse(row.dataset.requestedAt);
+    row.querySelector(".sm-wait").textContent = formatDuration(waitedMs);
+    row.classList.toggle("overdue", row.dataset.warned === "1" || waitedMs >= warningSeconds * 1000);
+  }
+}, 1000);
+
+// --- Chat request notifications ----------------------------------------------------------------
+function requestToast(session) {
+  if (requestToasts.has(session.id)) return;
+  const item = el("div", { class: "toast toast-request", role: "alert", "data-session-id": String(session.id) },
+    el("div", { class: "toast-text" },
+      el("strong", { text: "Chat request" }),
+      el("span", { text: `${session.client.name} (${session.company || "no company"}): ${session.title}` })),
+    el("div", { class: "toast-actions" },
+      el("button", { type: "button", class: "btn btn-primary btn-small", text: "Join",
+        onclick: (e) => join(session.id, e.currentTarget) }),
+      el("button", { type: "button", class: "btn btn-small", text: "Dismiss",
+        onclick: () => dropRequestToast(session.id) })));
+  toasts.append(item);
+  requestToasts.set(session.id, item);
+}
+
+function dropRequestToast(sessionId) {
+  const item = requestToasts.get(sessionId);
+  if (item) {
+    item.remove();
+    requestToasts.delete(sessionId);
+  }
+}
+
+setInterval(() => {
+  if (document.hidden && requestToasts.size) chime();
+}, SOUND_REPEAT_MS);
+
+// --- Actions --------------------------------------------------------------------------------------
+async function join(sessionId, button) {
+  if (button) button.disabled = true;
+  try {
+    const state = await socket.request({ type: "chat.join", session_id: sessionId });
+    dropRequestToast(sessionId);
+    upsert(state.session);
+    openWindow(state.session, { focus: true }).conversation.applyState(state);
+    const currentTicket = document.getElementById("ticket-actions")?.dataset.ticketId;
+    if (state.session.console_ticket_url && currentTicket !== String(state.session.ticket_id)) {
+      // Post-ticket chats land the agent on the ticket too (the dock follows).
+      window.open(state.session.console_ticket_url, "_self");
+    }
+  } catch (error) {
+    dropRequestToast(sessionId);
+    note(error.code === "already_answered" ? "Another agent has already taken this chat." : error.message);
+    if (button) button.disabled = false;
+  }
+}
+
+function openWindow(session, { focus = false } = {}) {
+  let win = windows.get(session.id);
+  if (!win) {
+    win = new ChatWindow(session.id, {
+      userId,
+      viewer: "agent",
+      onClose: leave,
+      clock: now,
+      actions: [
+        { label: "End chat", className: "btn-danger", when: (s) => s.status === "active", onClick: endChat },
+        { label: "Leave", when: (s) => s.status !== "active" && s.status !== "waiting", onClick: leave },
+      ],
+    });
+    win.setConnectionState(socket.state);
+    windows.set(session.id, win);
+    dock.append(win.root);
+    win.conversation.applySession(session);
+    win.conversation.sync().catch(() => {});
+  } else {
+    win.conversation.applySession(session);
+  }
+  win.root.classList.remove("minimized");
+  if (focus) win.input.focus();
+  renderManager();
+  return win;
+}
+
+async function leave(win) {
+  try {
+    await socket.request({ type: "chat.leave", session_id: win.id });
+  } catch (error) {
+    if (error.code === "end_first") return note("End the chat before leaving it.");
+    if (error.code !== "not_found") return note(error.message);
+  }
+  windows.delete(win.id);
+  win.destroy();
+  sessions.delete(win.id);
+  renderManager();
+}
+
+const endDialog = buildEndDialog();
+
+function buildEndDialog() {
+  const subject = el("input", { type: "text", name: "subject", id: "end-subject", maxlength: "200" });
+  const reason = el("textarea", { name: "reason", id: "end-reason", rows: "3" });
+  const error = el("p", { class: "form-error", role: "alert", hidden: true });
+  const intro = el("p", { class: "end-intro" });
+  const preTicket = el("div", { class: "end-pre-ticket" },
+    el("fieldset", {},
+      el("legend", { text: "Create a ticket (recommended)" }),
+      el("label", { for: "end-subject", text: "Subject" }), subject,
+      el("button", { type: "submit", value: "create_ticket", class: "btn btn-primary", text: "Create ticket" })),
+    el("fieldset", {},
+      el("legend", { text: "Or close without a ticket" }),
+      el("label", { for: "end-reason", text: "Reason" }), reason,
+      el("button", { type: "submit", value: "close", class: "btn", text: "Close without ticket" })));
+  const postTicket = el("div", { class: "end-post-ticket" },
+    el("button", { type: "submit", value: "attach", class: "btn btn-danger", text: "End chat" }));
+  const form = el("form", { method: "dialog" },
+    el("h2", { text: "End chat" }), intro, error, preTicket, postTicket,
+    el("div", { class: "dialog-actions" },
+      el("button", { type: "button", class: "btn btn-link", text: "Cancel", onclick: () => dialog.close() })));
+  const dialog = el("dialog", { class: "chat-end-dialog", "aria-label": "End chat" }, form);
+  document.body.append(dialog);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const outcome = event.submitter ? event.submitter.value : "attach";
+    const win = dialog.chatWindow;
+    error.hidden = true;
+    if (outcome === "close" && !reason.value.trim()) {
+      error.textContent = "Say why the chat is closed without a ticket.";
+      error.hidden = false;
+      return;
+    }
+    try {
+      const state = await socket.request({
+        type: "chat.end", session_id: win.id, outcome,
+        subject: subject.value, reason: reason.value,
+      });
+      win.conversation.applyState(state);
+      upsert(state.session);
+      dialog.close();
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    }
+  });
+  return { dialog, subject, reason, error, intro, preTicket, postTicket };
+}
+
+function endChat(win) {
+  const session = win.conversation.session;
+  const { dialog, subject, reason, error, intro, preTicket, postTicket } = endDialog;
+  const pre = session.kind === "pre_ticket";
+  dialog.chatWindow = win;
+  error.hidden = true;
+  preTicket.hidden = !pre;
+  postTicket.hidden = pre;
+  subject.value = session.subject || "";
+  reason.value = "";
+  intro.textContent = pre
+    ? "This chat has no ticket yet. Create one with the transcript attached, or close it with a reason."
+    : `The transcript will be attached to ticket #${session.ticket_id}. The client can no longer send messages.`;
+  dialog.showModal();
+}
+
+// --- Socket wiring -----------------------------------------------------------------------------------
+async function restore() {
+  try {
+    const snapshot = await socket.request({ type: "chat.snapshot" });
+    if (snapshot.now) clockOffset = Date.parse(snapshot.now) - Date.now();
+    // Windows open before this (re)connect replay what they missed; new
+    // windows sync as they open.
+    const reopened = [...windows.values()];
+    sessions.clear();
+    for (const name of ["queue", "mine", "others", "abandoned", "callbacks"]) {
+      for (const session of snapshot[name] || []) upsert(session);
+    }
+    for (const session of snapshot.mine) {
+      if (session.status !== "invited" || windows.has(session.id)) openWindow(session);
+    }
+    for (const win of reopened) win.conversation.sync().catch(() => {});
+  } catch (error) {
+    console.warn("restoring the session manager failed", error);
+  }
+}
+
+socket.on("hello", restore);
+// presence.js may have opened the socket before this module ran.
+if (socket.state === "open") restore();
+socket.onState((state) => {
+  for (const win of windows.values()) win.setConnectionState(state);
+  if (manager) manager.dataset.connection = state;
+});
+socket.on("chat.incoming", (frame) => {
+  upsert(frame.session);
+  requestToast(frame.session);
+  chime();
+  showNotification("Chat request", `${frame.session.client.name}: ${frame.session.title}`, `chat-${frame.session.id}`);
+});
+for (const type of ["queue.added", "queue.updated", "queue.ended", "queue.abandoned"]) {
+  socket.on(type, (frame) => upsert(frame.session));
+}
+socket.on("queue.taken", (frame) => {
+  const hadToast = requestToasts.has(frame.session.id);
+  upsert(frame.session);
+  if (hadToast && frame.taken_by && frame.taken_by.id !== userId) {
+    note(`${frame.taken_by.name} took the chat with ${frame.session.client.name}.`, "info");
+  }
+});
+socket.on("chat.session", (frame) => upsert(frame.session));
+// Requests waited past the warning: available supervisors are told.
+socket.on("chat.warning", (frame) => {
+  for (const session of frame.sessions || []) {
+    if (session.status !== "waiting") continue;
+    note(`${session.client.name} has waited ${warningSeconds} s: ${session.title}`, "warning");
+  }
+});
+socket.on("chat.message", (frame) => {
+  const win = windows.get(frame.message.session_id);
+  if (win) win.conversation.ingest(frame.message);
+});
+socket.on("chat.subscribed", async (frame) => {
+  const win = windows.get(frame.session_id);
+  if (win) win.conversation.sync().catch(() => {});
+});
+socket.on("chat.read", (frame) => {
+  const win = windows.get(frame.session_id);
+  const session = win && win.conversation.session;
+  if (!session) return;
+  for (const p of session.participants) if (p.user.id === frame.user_id) p.last_read_seq = frame.seq;
+  win.render();
+});
+
+// Notifications need a user gesture in most browsers: ask on the first click.
+document.addEventListener("click", askNotificationPermission, { once: true });
+
+// --- Push chat (from a ticket page, or from an abandoned card) -----------------------------------------
+async function pushChat(ticketId, button) {
+  if (button) button.disabled = true;
+  try {
+    const state = await socket.request({ type: "chat.push", ticket_id: Number(ticketId) });
+    upsert(state.session);
+    openWindow(state.session, { focus: true }).conversation.applyState(state);
+  } catch (error) {
+    note(error.message);
+  } finally {
+    if (button && button.isConnected) button.disabled = false;
+  }
+}
+
+for (const button of document.querySelectorAll("[data-chat-push-ticket]")) {
+  button.addEventListener("click", () => pushChat(button.dataset.chatPushTicket, button));
+}
+
+// --- End session on a follow-up card ---------------------------------------------------------------------
+const OUTCOMES = [
+  ["resolved_phone", "Resolved by phone"],
+  ["resolved_email", "Resolved by email"],
+  ["ticket_created", "Ticket created"],
+  ["no_response", "No response"],
+];
+
+const followUpDialog = buildFollowUpDialog();
+
+function buildFollowUpDialog() {
+  const outcome = el("select", { id: "followup-outcome", name: "outcome", required: true },
+    el("option", { value: "", text: "Choose…" }),
+    ...OUTCOMES.map(([value, label]) => el("option", { value, text: label })));
+  const noteField = el("textarea", { id: "followup-note", name: "note", rows: "3", maxlength: "10000" });
+  const error = el("p", { class: "form-error", role: "alert", hidden: true });
+  const intro = el("p", { class: "followup-intro" });
+  const submit = el("button", { type: "submit", class: "btn btn-primary", text: "End session" });
+  const form = el("form", { method: "dialog", novalidate: true },
+    el("h2", { id: "followup-title", text: "End session" }), intro, error,
+    el("div", { class: "field" }, el("label", { for: "followup-outcome", text: "Outcome" }), outcome),
+    el("div", { class: "field" }, el("label", { for: "followup-note", text: "Note" }), noteField),
+    el("div", { class: "dialog-actions" },
+      el("button", { type: "button", class: "btn btn-link", text: "Cancel", onclick: () => dialog.close() }),
+      submit));
+  const dialog = el("dialog", { class: "chat-followup-dialog", "aria-labelledby": "followup-title" }, form);
+  document.body.append(dialog);
+  outcome.addEventListener("change", () => { error.hidden = true; });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    if (!outcome.value) {
+      error.textContent = "Choose how the request was resolved.";
+      error.hidden = false;
+      outcome.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      const state = await socket.request({
+        type: "chat.close_followup", session_id: dialog.sessionId,
+        outcome: outcome.value, note: noteField.value,
+      });
+      upsert(state.session);
+      dialog.close();
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return { dialog, outcome, noteField, error, intro };
+}
+
+function openFollowUpDialog(session) {
+  const { dialog, outcome, noteField, error, intro } = followUpDialog;
+  dialog.sessionId = session.id;
+  error.hidden = true;
+  outcome.value = session.status === "callback" ? "resolved_phone" : "";
+  noteField.value = "";
+  const what = session.status === "callback"
+    ? `Callback for ${session.client.name} (${session.callback_phone})`
+    : `Request of ${session.client.name}`;
+  intro.textContent = `${what}: “${session.title}”. `
+    + (session.ticket_id ? `The outcome is noted on ticket #${session.ticket_id}.` : "");
+  dialog.showModal();
+  outcome.focus();
+}

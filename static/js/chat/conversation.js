@@ -1,0 +1,228 @@
+// The browser's side of the no-loss message protocol for one chat.
+//
+// - Messages are kept by seq; `lastSeq` is the highest seq received with no
+//   gap before it. A message past a gap is held back and the gap is fetched
+//   with chat.history; a message at or below lastSeq is a duplicate and dropped.
+// - On every (re)connect the chat is re-opened with chat.open{last_seq}: the
+//   server replays what was missed, from the database.
+// - What the user sends goes into an outbox first (kept in localStorage, so a
+//   reload loses nothing typed) with a client_id; it is resent with the same
+//   client_id until the server acknowledges it, and the server stores it once.
+
+import { getSocket } from "../socket.js";
+
+const READ_DEBOUNCE_MS = 800;
+
+export function newClientId() {
+  if (window.crypto && typeof window.crypto.randomUUID === "function") {
+    return window.crypto.randomUUID();
+  }
+  // crypto.randomUUID needs a secure context; getRandomValues does not.
+  const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function outboxKey(userId, sessionId) {
+  return `switchboard.outbox.${userId}.${sessionId}`;
+}
+
+export class Conversation {
+  constructor(sessionId, { userId, onChange } = {}) {
+    this.id = sessionId;
+    this.userId = userId;
+    this.session = null;
+    this.messages = new Map(); // seq -> message
+    this.lastSeq = 0;
+    this.held = new Map(); // seq -> message received past a gap
+    this.outbox = this._loadOutbox(); // [{client_id, body, error?}]
+    this.inflight = new Set(); // client_ids with a chat.send awaiting its ack
+    this.fetching = false;
+    this.readSent = 0;
+    this._readTimer = null;
+    this.onChange = onChange || (() => {});
+    this.socket = getSocket();
+  }
+
+  // --- state from the server ------------------------------------------------------
+  applySession(session) {
+    this.session = session;
+    this.onChange("session");
+  }
+
+  applyState(frame) {
+    if (frame.session) this.applySession(frame.session);
+    this.ingestMany(frame.messages || []);
+    if (frame.has_more) this.fetchGap();
+  }
+
+  ingestMany(messages) {
+    let changed = false;
+    for (const message of messages) changed = this._ingest(message) || changed;
+    if (changed) this.onChange("messages");
+  }
+
+  ingest(message) {
+    if (this._ingest(message)) this.onChange("messages");
+  }
+
+  _ingest(message) {
+    const seq = message.seq;
+    if (seq <= this.lastSeq || this.messages.has(seq)) return false; // duplicate
+    this._acknowledge(message.client_id);
+    if (seq !== this.lastSeq + 1) {
+      this.held.set(seq, message);
+      this.fetchGap();
+      return false;
+    }
+    this.messages.set(seq, message);
+    this.lastSeq = seq;
+    // Release what was held back once the gap before it is filled.
+    while (this.held.has(this.lastSeq + 1)) {
+      const next = this.held.get(this.lastSeq + 1);
+      this.held.delete(this.lastSeq + 1);
+      this.messages.set(next.seq, next);
+      this.lastSeq = next.seq;
+    }
+    return true;
+  }
+
+  async fetchGap() {
+    if (this.fetching) return;
+    this.fetching = true;
+    try {
+      for (;;) {
+        const page = await this.socket.request({
+          type: "chat.history",
+          session_id: this.id,
+          after_seq: this.lastSeq,
+        });
+        this.ingestMany(page.messages || []);
+        if (!page.has_more || !(page.messages || []).length) break;
+      }
+    } catch (error) {
+      // Retried on the next reconnect (chat.open replays from lastSeq).
+      console.warn("fetching missed messages failed", error);
+    } finally {
+      this.fetching = false;
+    }
+  }
+
+  // Called on every (re)connect: replay what we missed, then resend the outbox.
+  async sync() {
+    const state = await this.socket.request({
+      type: "chat.open",
+      session_id: this.id,
+      last_seq: this.lastSeq,
+    });
+    this.applyState(state);
+    this.flushOutbox();
+    return state;
+  }
+
+  // --- sending ------------------------------------------------------------------------
+  send(body) {
+    const item = { client_id: newClientId(), body };
+    // Keep typing order: while the socket is down, or an earlier message
+    // still waits for its resend, this one waits too; sync() sends them all
+    // in order (frames on one socket are handled one after another).
+    const waiting = this.outbox.some((queued) => !queued.error && !this.inflight.has(queued.client_id));
+    this.outbox.push(item);
+    this._saveOutbox();
+    this.onChange("outbox");
+    if (this.socket.state === "open" && !waiting) this._deliver(item);
+  }
+
+  flushOutbox() {
+    for (const item of this.outbox) {
+      if (!item.error && !this.inflight.has(item.client_id)) this._deliver(item);
+    }
+  }
+
+  async _deliver(item) {
+    this.inflight.add(item.client_id);
+    try {
+      const ack = await this.socket.request({
+        type: "chat.send",
+        session_id: this.id,
+        client_id: item.client_id,
+        body: item.body,
+      });
+      this.inflight.delete(item.client_id);
+      this.ingest(ack.message);
+      this._acknowledge(item.client_id);
+    } catch (error) {
+      this.inflight.delete(item.client_id);
+      const transient = ["disconnected", "timeout", "dropped", "closed"].includes(error.code);
+      if (!transient) {
+        // The server refused it (chat ended, too long...): keep the text
+        // visible with the reason, so the user can copy it.
+        item.error = error.message || error.code;
+        this._saveOutbox();
+        this.onChange("outbox");
+      }
+      // Transient failures stay in the outbox; the next hello resends them
+      // with the same client_id and the server stores them once.
+    }
+  }
+
+  discard(clientId) {
+    this.outbox = this.outbox.filter((item) => item.client_id !== clientId);
+    this._saveOutbox();
+    this.onChange("outbox");
+  }
+
+  _acknowledge(clientId) {
+    if (!clientId) return;
+    const before = this.outbox.length;
+    this.outbox = this.outbox.filter((item) => item.client_id !== clientId);
+    if (this.outbox.length !== before) {
+      this._saveOutbox();
+      this.onChange("outbox");
+    }
+  }
+
+  // --- read markers -------------------------------------------------------------------
+  markRead() {
+    if (this.lastSeq <= this.readSent) return;
+    clearTimeout(this._readTimer);
+    this._readTimer = setTimeout(() => {
+      const seq = this.lastSeq;
+      this.socket.request({ type: "chat.read", session_id: this.id, seq }).then(
+        () => { this.readSent = Math.max(this.readSent, seq); },
+        () => {},
+      );
+    }, READ_DEBOUNCE_MS);
+  }
+
+  // --- helpers ------------------------------------------------------------------------
+  ordered() {
+    return [...this.messages.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  hasAgentInRoom() {
+    const participants = (this.session && this.session.participants) || [];
+    return participants.some((p) => p.role === "agent" && p.in_room);
+  }
+
+  _loadOutbox() {
+    try {
+      const raw = window.localStorage.getItem(outboxKey(this.userId, this.id));
+      return raw ? JSON.parse(raw) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  _saveOutbox() {
+    try {
+      const key = outboxKey(this.userId, this.id);
+      if (this.outbox.length) window.localStorage.setItem(key, JSON.stringify(this.outbox));
+      else window.localStorage.removeItem(key);
+    } catch {
+      // Storage full or disabled: the in-memory outbox still works.
+    }
+  }
+}

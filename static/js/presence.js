@@ -1,0 +1,140 @@
+// Console header: my presence toggle, the live Agents list and the
+// connection indicator (templates/presence/_toggle.html).
+import { getSocket } from "./socket.js";
+
+const LABELS = { available: "Available", away: "Away", offline: "Offline" };
+const ORDER = { available: 0, away: 1, offline: 2 };
+const STATE_LABELS = {
+  idle: "Connecting…",
+  connecting: "Connecting…",
+  open: "Connected",
+  reconnecting: "Reconnecting…",
+  unauthenticated: "Signed out",
+  closed: "Disconnected",
+};
+
+function init(root) {
+  const socket = getSocket();
+  const myId = Number(document.body.dataset.userId || 0);
+  const buttons = [...root.querySelectorAll("[data-status]")];
+  const list = root.querySelector("[data-presence-list]");
+  const count = root.querySelector("[data-presence-count]");
+  const stateBox = root.querySelector("[data-socket-state]");
+  const stateLabel = root.querySelector("[data-socket-state-label]");
+  const errorBox = root.querySelector("[data-presence-error]");
+  const agents = new Map(); // user_id -> {user_id, name, status}
+  let mine = root.dataset.status || null;
+  let busy = false;
+  let ready = false;
+
+  function renderToggle() {
+    for (const button of buttons) {
+      const on = button.dataset.status === mine;
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+      button.classList.toggle("is-active", on);
+      button.disabled = busy || !ready || socket.state !== "open";
+    }
+    root.dataset.status = mine || "";
+  }
+
+  function showError(message) {
+    if (!errorBox) return;
+    errorBox.textContent = message || "";
+    errorBox.hidden = !message;
+  }
+
+  function renderAgents() {
+    const rows = [...agents.values()].sort(
+      (a, b) => ORDER[a.status] - ORDER[b.status] || a.name.localeCompare(b.name),
+    );
+    list.replaceChildren(
+      ...rows.map((agent) => {
+        const item = document.createElement("li");
+        item.className = `presence-agent status-${agent.status}`;
+        item.dataset.userId = agent.user_id;
+        const dot = document.createElement("span");
+        dot.className = "presence-dot";
+        dot.setAttribute("aria-hidden", "true");
+        const name = document.createElement("span");
+        name.className = "presence-agent-name";
+        name.textContent = agent.user_id === myId ? `${agent.name} (you)` : agent.name;
+        const status = document.createElement("span");
+        status.className = "presence-agent-status";
+        status.textContent = LABELS[agent.status] || agent.status;
+        item.append(dot, name, status);
+        return item;
+      }),
+    );
+    if (!rows.length) {
+      const empty = document.createElement("li");
+      empty.className = "presence-empty";
+      empty.textContent = "No agents yet.";
+      list.append(empty);
+    }
+    const available = rows.filter((agent) => agent.status === "available").length;
+    count.textContent = String(available);
+    count.setAttribute("aria-label", `${available} available`);
+  }
+
+  function setMine(status) {
+    mine = status;
+    const me = agents.get(myId);
+    if (me) me.status = status;
+    renderToggle();
+    renderAgents();
+  }
+
+  async function loadSnapshot() {
+    try {
+      const snapshot = await socket.request({ type: "presence.snapshot" });
+      agents.clear();
+      for (const agent of snapshot.agents) agents.set(agent.user_id, agent);
+      ready = true;
+      showError("");
+      setMine(snapshot.me.status);
+    } catch (error) {
+      if (error.code !== "disconnected") showError("Could not load agent status.");
+    }
+  }
+
+  async function choose(status) {
+    if (busy || status === mine) return;
+    const previous = mine;
+    busy = true;
+    setMine(status); // optimistic; reverted on error
+    try {
+      const reply = await socket.request({ type: "presence.set", status });
+      showError("");
+      busy = false;
+      setMine(reply.status);
+    } catch (error) {
+      busy = false;
+      setMine(previous);
+      showError(error.message || "Could not change your status.");
+    }
+  }
+
+  for (const button of buttons) {
+    button.addEventListener("click", () => choose(button.dataset.status));
+  }
+
+  socket.on("hello", loadSnapshot); // every (re)connect: events may have been missed
+  socket.on("presence.changed", (frame) => {
+    agents.set(frame.user_id, { user_id: frame.user_id, name: frame.name, status: frame.status });
+    if (frame.user_id === myId && !busy) setMine(frame.status);
+    else renderAgents();
+  });
+  socket.onState((state) => {
+    stateBox.dataset.state = state;
+    stateLabel.textContent = STATE_LABELS[state] || state;
+    stateBox.title =
+      state === "unauthenticated" ? "Your session ended: reload the page to log in again." : "";
+    renderToggle();
+  });
+  if (socket.hello && socket.state === "open") loadSnapshot();
+  renderToggle();
+  renderAgents();
+}
+
+const root = document.querySelector("[data-presence]");
+if (root) init(root);
