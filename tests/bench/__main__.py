@@ -1,0 +1,244 @@
+"""``python -m tests.bench`` (``make bench``): the chat benchmark of issue 3.
+
+Options may also come from the environment (``make bench`` passes none):
+BENCH_CHATS, BENCH_RATE, BENCH_DURATION, BENCH_RAMP, BENCH_DRAIN,
+BENCH_DAPHNES. ``DATABASE_URL`` set: that (PostgreSQL) database is migrated and
+used; unset: a fresh SQLite file var/bench/bench.sqlite3. Progress goes to
+stderr; the last line on stdout is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import resource
+import signal
+import sys
+import time
+from typing import Any
+
+from tests.bench import load, seed
+from tests.bench.stack import Stack, log, raise_fd_limit
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"{name} must be a number (got {raw!r})") from None
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench",
+        description="Chat benchmark: N chats (a client and an agent socket each) through "
+        "daphne + Redis, messages at a fixed total rate, against a bare echo baseline.",
+    )
+    parser.add_argument(
+        "--chats",
+        type=int,
+        default=int(_env_number("BENCH_CHATS", 500)),
+        help="chats to open; sockets = 2 x chats (default 500, env BENCH_CHATS)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=_env_number("BENCH_RATE", 200),
+        help="total messages per second, all chats together (default 200, env BENCH_RATE)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=_env_number("BENCH_DURATION", 30),
+        help="seconds of sending, per phase (default 30, env BENCH_DURATION)",
+    )
+    parser.add_argument(
+        "--ramp",
+        type=float,
+        default=_env_number("BENCH_RAMP", 35),
+        help="seconds over which the chat sockets connect (default 35, env BENCH_RAMP): "
+        "spreads the per-socket session re-checks as in a long-running server",
+    )
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=_env_number("BENCH_DRAIN", 10),
+        help="seconds to wait for outstanding messages after sending (default 10)",
+    )
+    parser.add_argument(
+        "--daphnes",
+        type=int,
+        default=int(_env_number("BENCH_DAPHNES", 1)),
+        help="daphne processes; a chat's two sockets go to different ones (default 1)",
+    )
+    parser.add_argument(
+        "--setup-concurrency",
+        type=int,
+        default=8,
+        help="chats being created at once during set-up (default 8)",
+    )
+    parser.add_argument(
+        "--no-heartbeat",
+        action="store_true",
+        help="do not send the browser's ping frame every heartbeat_seconds per chat socket",
+    )
+    parser.add_argument("--skip-baseline", action="store_true", help="chat phase only")
+    parser.add_argument(
+        "--settings",
+        default=os.environ.get("BENCH_SETTINGS") or "config.settings.dev",
+        help="Django settings module of daphne and the seeding (default config.settings.dev, "
+        "run with DEBUG off and LOG_LEVEL=WARNING; env BENCH_SETTINGS)",
+    )
+    args = parser.parse_args(argv)
+    if args.chats < 1 or args.rate <= 0 or args.duration <= 0 or args.daphnes < 1:
+        parser.error("--chats, --rate, --duration and --daphnes must be positive")
+    per_socket = args.rate / (2 * args.chats)
+    if per_socket > 3:
+        log(
+            f"warning: {per_socket:.1f} frames/s per socket; the default rate limit is "
+            "30 frames per 5 s, sockets may be closed with 4429"
+        )
+    return args
+
+
+def _round(value: float, digits: int = 2) -> float | None:
+    return None if value is None or math.isnan(value) else round(value, digits)
+
+
+def _summary(name: str, recorder: load.Recorder, *, acks: bool = True) -> str:
+    acked = f", refused {recorder.refused}, unacked {recorder.unacked}" if acks else ""
+    return (
+        f"{name}: sent {recorder.sent}, received {recorder.received}{acked}, not delivered "
+        f"within the drain period {recorder.outstanding}, duplicated {recorder.duplicated}, "
+        "errors "
+        f"{dict(recorder.errors) or 0}, unexpected closes "
+        f"{dict(recorder.unexpected_closes) or 0}; latency p50 "
+        f"{recorder.percentile(0.5):.2f} ms, p90 {recorder.percentile(0.9):.2f} ms, p99 "
+        f"{recorder.percentile(0.99):.2f} ms, max {recorder.percentile(1.0):.2f} ms"
+    )
+
+
+async def run(args: argparse.Namespace, stack: Stack, pairs: list[seed.Pair], warm: str) -> dict:
+    await load.warm_up(stack, warm)
+    await load.wait_idle(stack, what="after warm-up")
+    rss_before = stack.daphne_rss_kb()
+    log(f"daphne RSS before sockets: {rss_before / 1024:.1f} MiB")
+
+    chat = await load.chat_phase(
+        stack,
+        pairs,
+        rate=args.rate,
+        duration=args.duration,
+        ramp=args.ramp,
+        drain_seconds=args.drain,
+        setup_concurrency=args.setup_concurrency,
+        heartbeat=not args.no_heartbeat,
+    )
+    recorder: load.Recorder = chat["recorder"]
+    log(_summary("chat", recorder))
+    rss_per_socket = (chat["rss_after_kb"] - rss_before) / max(1, chat["sockets"])
+    log(
+        f"chat: daphne RSS {rss_before / 1024:.1f} -> {chat['rss_after_kb'] / 1024:.1f} MiB "
+        f"= {rss_per_socket:.1f} KB per socket ("
+        f"{(chat['rss_after_kb'] - chat['rss_created_kb']) / max(1, chat['sockets']):.1f} KB "
+        "counting from after the chats were created); throughput "
+        f"{recorder.received / chat['send_seconds']:.1f} msg/s delivered"
+    )
+
+    baseline_p50 = baseline_p99 = float("nan")
+    if not args.skip_baseline:
+        await load.wait_idle(stack, what="after closing the chat sockets")
+        echo = await load.echo_phase(
+            stack, args.chats, rate=args.rate, duration=args.duration, drain_seconds=args.drain
+        )
+        log(_summary("echo", echo["recorder"], acks=False))
+        log(f"echo: {echo['rss_per_socket_kb']:.1f} KB per socket")
+        baseline_p50 = echo["recorder"].percentile(0.5)
+        baseline_p99 = echo["recorder"].percentile(0.99)
+
+    p50, p99 = recorder.percentile(0.5), recorder.percentile(0.99)
+    return {
+        "chats": args.chats,
+        "sockets": chat["sockets"],
+        "rate": int(args.rate) if args.rate == int(args.rate) else args.rate,
+        "sent": recorder.sent,
+        "received": recorder.received,
+        "lost": recorder.outstanding,
+        "duplicated": recorder.duplicated,
+        "p50_ms": _round(p50),
+        "p99_ms": _round(p99),
+        "baseline_p50_ms": _round(baseline_p50),
+        "baseline_p99_ms": _round(baseline_p99),
+        "ratio_p50": _round(p50 / baseline_p50) if baseline_p50 else None,
+        "ratio_p99": _round(p99 / baseline_p99) if baseline_p99 else None,
+        "rss_per_socket_kb": _round(rss_per_socket, 1),
+    }
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    # Treated as Ctrl-C: asyncio.run cancels the run cleanly, then we stop the stack.
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    # Also when started in the background, where a shell leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    raise_fd_limit(4 * args.chats + 1000)
+    started = time.monotonic()
+    stack = Stack(daphne_count=args.daphnes, settings_module=args.settings)
+    try:
+        stack.configure()
+        log(
+            f"database: {stack.database}; private Redis and daphne files in {stack.workdir}; "
+            f"load average {_load()}"
+        )
+        stack.start_redis()
+        seed.setup_django()
+        seed.migrate()
+        pairs, warm = seed.seed(args.chats)
+        log(f"seeded {args.chats} clients (contact + ticket) and {args.chats} agents")
+        # Close this process's database connection before the server uses the DB.
+        from django.db import connections
+
+        connections.close_all()
+        stack.start_daphnes()
+        log(f"daphne pid(s) {stack.daphne_pids} on port(s) {stack.ports}")
+        # Every phase has its own limit; this one bounds the whole run.
+        limit = 2400 + args.ramp + 3 * (args.duration + args.drain)
+        result = asyncio.run(asyncio.wait_for(run(args, stack, pairs, warm), limit))
+    except KeyboardInterrupt:
+        log("interrupted; stopping what was started")
+        return 130
+    except Exception as exc:
+        log(f"failed: {type(exc).__name__}: {exc}")
+        for name in stack.processes:
+            if name.startswith("daphne"):
+                tail = stack.log_tail(name, 2000)
+                if tail:
+                    log(f"{name} log (tail):\n{tail}")
+        return 1
+    finally:
+        stack.stop()
+    if load.handshake_failures:
+        log(f"warning: handshakes refused and retried: {dict(load.handshake_failures)}")
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    log(
+        f"finished in {time.monotonic() - started:.0f} s; load average {_load()}; bench client CPU "
+        f"{usage.ru_utime + usage.ru_stime:.0f} s; logs in var/bench/"
+    )
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,628 @@
+"""The websocket side of the benchmark: open sockets, create chats through
+frames, send at a fixed total rate, and record what the other side receives.
+
+Latency is measured in this one process (one clock): from just before a
+``chat.send`` frame is written to the moment the *other* participant's socket
+reads the ``chat.message`` event with the same ``client_id``. The baseline
+does the same through the bare echo consumer (chat/echo.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import json
+import math
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
+
+from tests.bench.seed import Pair
+from tests.bench.stack import Stack, log
+
+# Frames of the setup flood (every staff socket hears every request and join)
+# are recognised without decoding them.
+_QUEUE_MARK = '"type":"queue.'
+_FILLER = "The printer on the third floor prints blank pages again. "
+
+
+def _body(k: int) -> str:
+    return f"#{k} {_FILLER}"
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+# --- Recording -----------------------------------------------------------------
+class Sent:
+    __slots__ = ("at", "sender", "receiver", "acked", "refused", "received")
+
+    def __init__(self, at: float, sender: int, receiver: int) -> None:
+        self.at = at
+        self.sender = sender
+        self.receiver = receiver
+        self.acked = False
+        self.refused = False
+        self.received = 0  # copies read by the receiver socket
+
+
+@dataclass
+class Recorder:
+    messages: dict[str, Sent] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    duplicated: int = 0
+    own_copies: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    unexpected_closes: Counter[str] = field(default_factory=Counter)
+    # Last time a socket read anything but a pong, a chat message or an ack.
+    last_other_frame_at: float = 0.0
+    setup_frames: int = 0
+
+    def register(self, client_id: str, sender: int, receiver: int) -> None:
+        self.messages[client_id] = Sent(time.perf_counter(), sender, receiver)
+
+    def on_message(self, socket_index: int, client_id: str, now: float) -> None:
+        sent = self.messages.get(client_id)
+        if sent is None:  # a system line ("... joined the chat"), not ours
+            return
+        if socket_index == sent.sender:
+            self.own_copies += 1
+            return
+        if socket_index != sent.receiver:
+            self.errors["delivered to a stranger"] += 1
+            return
+        sent.received += 1
+        if sent.received == 1:
+            self.latencies.append((now - sent.at) * 1000.0)
+        else:
+            self.duplicated += 1
+
+    def on_ack(self, client_id: str) -> None:
+        sent = self.messages.get(client_id)
+        if sent is not None:
+            sent.acked = True
+
+    def on_error(self, frame: dict[str, Any]) -> None:
+        self.errors[str(frame.get("code"))] += 1
+        sent = self.messages.get(str(frame.get("ref")))
+        if sent is not None:
+            sent.refused = True
+
+    @property
+    def sent(self) -> int:
+        return len(self.messages)
+
+    @property
+    def received(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def outstanding(self) -> int:
+        """Messages not refused that the other side has not read yet."""
+        return sum(1 for m in self.messages.values() if not m.received and not m.refused)
+
+    @property
+    def refused(self) -> int:
+        return sum(1 for m in self.messages.values() if m.refused)
+
+    @property
+    def unacked(self) -> int:
+        return sum(1 for m in self.messages.values() if not m.acked and not m.refused)
+
+    def percentile(self, fraction: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        rank = max(1, math.ceil(fraction * len(ordered)))
+        return ordered[rank - 1]
+
+
+# --- Sockets --------------------------------------------------------------------
+@dataclass(eq=False)
+class Sock:
+    index: int
+    ws: ClientConnection
+    waiters: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+    reader: asyncio.Task[None] | None = None
+    closing: bool = False
+
+    async def call(self, frame: dict[str, Any], ref: str, timeout: float) -> dict[str, Any]:
+        """Send a frame with ``ref`` and wait for the reply carrying it."""
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.waiters[ref] = future
+        try:
+            await self.ws.send(json.dumps({**frame, "ref": ref}))
+            reply = await asyncio.wait_for(future, timeout)
+        finally:
+            self.waiters.pop(ref, None)
+        if reply.get("type") == "error":
+            raise BenchError(f"{frame['type']} refused: {reply}")
+        return reply
+
+
+# Handshakes the server refused or dropped, retried like a browser would.
+handshake_failures: Counter[str] = Counter()
+
+
+async def _open(url: str, origin: str, cookie: str | None, timeout: float) -> ClientConnection:
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return await connect(
+                url,
+                origin=origin,  # type: ignore[arg-type]
+                additional_headers=[("Cookie", cookie)] if cookie else None,
+                compression=None,
+                proxy=None,
+                ping_interval=None,  # daphne pings idle sockets; we answer
+                open_timeout=timeout,
+                close_timeout=5,
+                max_size=4 * 1024 * 1024,
+                max_queue=None,
+            )
+        except (InvalidStatus, OSError, TimeoutError) as exc:
+            reason = str(exc.response.status_code) if isinstance(exc, InvalidStatus) else ""
+            handshake_failures[f"{type(exc).__name__} {reason}".strip()] += 1
+            if attempt >= 5:
+                raise
+            await asyncio.sleep(0.5 * attempt + random.random())
+
+
+async def _read_chat(sock: Sock, recorder: Recorder) -> None:
+    try:
+        async for text in sock.ws:
+            now = time.perf_counter()
+            if _QUEUE_MARK in text:
+                recorder.setup_frames += 1
+                recorder.last_other_frame_at = now
+                continue
+            frame = json.loads(text)
+            kind = frame.get("type")
+            if kind == "chat.message":
+                recorder.on_message(sock.index, frame["message"]["client_id"], now)
+                continue
+            if kind == "chat.ack":
+                recorder.on_ack(frame["client_id"])
+                continue
+            if kind == "pong":
+                continue
+            recorder.last_other_frame_at = now
+            ref = frame.get("ref")
+            waiter = sock.waiters.get(ref) if isinstance(ref, str) else None
+            if waiter is not None and not waiter.done():
+                waiter.set_result(frame)
+            elif kind == "error":
+                recorder.on_error(frame)
+            else:
+                recorder.setup_frames += 1
+    except Exception as exc:  # connection dropped
+        if not sock.closing:
+            recorder.unexpected_closes[type(exc).__name__] += 1
+    finally:
+        if not sock.closing and sock.ws.close_code not in (None, 1000):
+            recorder.unexpected_closes[f"close {sock.ws.close_code}"] += 1
+        for waiter in sock.waiters.values():
+            if not waiter.done():
+                waiter.set_exception(BenchError(f"socket {sock.index} closed"))
+
+
+async def _read_echo(sock: Sock, recorder: Recorder) -> None:
+    try:
+        async for text in sock.ws:
+            now = time.perf_counter()
+            frame = json.loads(text)
+            recorder.on_message(sock.index, frame["client_id"], now)
+    except Exception as exc:
+        if not sock.closing:
+            recorder.unexpected_closes[type(exc).__name__] += 1
+
+
+async def close_all(socks: Sequence[Sock], *, timeout: float = 60) -> None:
+    semaphore = asyncio.Semaphore(100)
+
+    async def close(sock: Sock) -> None:
+        sock.closing = True
+        async with semaphore:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(sock.ws.close(), 10)
+        if sock.reader is not None:
+            sock.reader.cancel()
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*(close(s) for s in socks)), timeout)
+
+
+# --- Waiting for the server ---------------------------------------------------------
+async def wait_idle(
+    stack: Stack,
+    recorder: Recorder | None = None,
+    *,
+    quiet: float = 1.5,
+    cpu_below: float = 0.15,
+    timeout: float = 180,
+    what: str = "",
+) -> float:
+    """Wait until daphne uses little CPU and (if given) no setup frames arrived
+    for ``quiet`` seconds; returns the seconds waited."""
+    started = time.monotonic()
+    last = stack.daphne_cpu()
+    idle_since: float | None = None
+    while True:
+        await asyncio.sleep(0.5)
+        stack.check_alive()
+        now_cpu = stack.daphne_cpu()
+        busy = (now_cpu - last) / 0.5 / max(1, len(stack.daphne_pids))
+        last = now_cpu
+        frames_quiet = recorder is None or (
+            time.perf_counter() - recorder.last_other_frame_at >= quiet
+        )
+        if busy < cpu_below and frames_quiet:
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since >= quiet:
+                return time.monotonic() - started
+        else:
+            idle_since = None
+        if time.monotonic() - started > timeout:
+            log(f"warning: server not idle after {timeout:.0f} s ({what}; cpu {busy:.0%})")
+            return time.monotonic() - started
+
+
+# --- Sending at a fixed rate -------------------------------------------------------------
+@dataclass
+class SendPlan:
+    rate: float
+    duration: float
+    # (sender socket, receiver socket, frame builder(client_id, k) -> text)
+    routes: list[tuple[Sock, Sock, Callable[[str, int], str]]]
+
+
+async def send_at_rate(plan: SendPlan, recorder: Recorder, label: str) -> dict[str, float]:
+    """Open-loop: message k is due at t0 + k / rate whatever happened before.
+    Routes are used round-robin, so with N chats and routes [c0->a0, a0->c0,
+    ...] ordered by turn, each socket sends every 2N / rate seconds."""
+    total = int(plan.rate * plan.duration)
+    interval = 1.0 / plan.rate
+    loop = asyncio.get_running_loop()
+    t0 = loop.time() + 0.2
+    max_lag = 0.0
+    next_report = t0 + 5
+    for k in range(total):
+        due = t0 + k * interval
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        else:
+            max_lag = max(max_lag, -delay)
+        sender, receiver, build = plan.routes[k % len(plan.routes)]
+        client_id = str(uuid.uuid4())
+        text = build(client_id, k)
+        recorder.register(client_id, sender.index, receiver.index)
+        try:
+            await sender.ws.send(text)
+        except Exception as exc:
+            recorder.errors[f"send failed: {type(exc).__name__}"] += 1
+        if loop.time() >= next_report:
+            next_report += 5
+            log(
+                f"{label}: {k + 1}/{total} sent, {recorder.received} received, "
+                f"p50 {recorder.percentile(0.5):.1f} ms, p99 {recorder.percentile(0.99):.1f} ms"
+            )
+    elapsed = loop.time() - t0
+    return {"send_seconds": elapsed, "max_lag_ms": max_lag * 1000}
+
+
+async def drain(recorder: Recorder, timeout: float) -> float:
+    started = time.monotonic()
+    while recorder.outstanding and time.monotonic() - started < timeout:
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started
+
+
+# --- Chat phase ---------------------------------------------------------------------------
+@dataclass
+class Chat:
+    pair: Pair
+    client: Sock | None = None
+    agent: Sock | None = None
+    session_id: int = 0
+    last_seq: int = 0
+
+
+class Heartbeats:
+    """What the browser does (static/js/socket.js): a ``ping`` frame every
+    ``heartbeat_seconds`` per socket. Phases are random, as they are for
+    browsers that connected at different times."""
+
+    def __init__(self, period: float) -> None:
+        self.period = period
+        self._heap: list[tuple[float, int, Sock]] = []
+        self._task: asyncio.Task[None] | None = None
+        self.sent = 0
+
+    def add(self, sock: Sock) -> None:
+        due = time.monotonic() + random.uniform(0, self.period)
+        heapq.heappush(self._heap, (due, sock.index, sock))
+
+    async def _run(self) -> None:
+        while True:
+            now = time.monotonic()
+            while self._heap and self._heap[0][0] <= now:
+                due, index, sock = heapq.heappop(self._heap)
+                if sock.closing:
+                    continue
+                with contextlib.suppress(Exception):
+                    await sock.ws.send('{"type":"ping"}')
+                    self.sent += 1
+                heapq.heappush(self._heap, (due + self.period, index, sock))
+            await asyncio.sleep(0.05)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+async def chat_phase(
+    stack: Stack,
+    pairs: Sequence[Pair],
+    *,
+    rate: float,
+    duration: float,
+    ramp: float,
+    drain_seconds: float,
+    setup_concurrency: int,
+    heartbeat: bool,
+) -> dict[str, Any]:
+    recorder = Recorder()
+    chats = [Chat(pair) for pair in pairs]
+    sockets: list[Sock] = []
+    heartbeat_period = 20.0
+    beats: Heartbeats | None = None
+    connect_gate = asyncio.Semaphore(100)
+    create_gate = asyncio.Semaphore(setup_concurrency)
+    created = 0
+
+    async def open_socket(index: int, daphne: int, cookie: str, *, keep: bool = True) -> Sock:
+        nonlocal heartbeat_period, beats
+        async with connect_gate:
+            ws = await _open(stack.ws_url(daphne), stack.origin(daphne), cookie, 60)
+            hello = json.loads(await asyncio.wait_for(ws.recv(), 30))
+        if hello.get("type") != "hello":
+            raise BenchError(f"socket {index}: expected hello, got {hello}")
+        sock = Sock(index, ws)
+        sock.reader = asyncio.get_running_loop().create_task(_read_chat(sock, recorder))
+        if not keep:
+            return sock
+        sockets.append(sock)
+        if heartbeat:
+            if beats is None:
+                heartbeat_period = float(hello.get("heartbeat_seconds") or 20)
+                beats = Heartbeats(heartbeat_period)
+                beats.start()
+            beats.add(sock)
+        return sock
+
+    async def create(chat: Chat) -> None:
+        """Step 1, on short-lived sockets: the client requests, the agent joins."""
+        nonlocal created
+        i = chat.pair.index
+        async with create_gate:
+            client = await open_socket(-1, i, chat.pair.client_cookie, keep=False)
+            agent = await open_socket(-1, i + 1, chat.pair.agent_cookie, keep=False)
+            try:
+                state = await client.call(
+                    {
+                        "type": "chat.request",
+                        "kind": "post_ticket",
+                        "ticket_id": chat.pair.ticket_id,
+                    },
+                    f"request-{i}",
+                    120,
+                )
+                chat.session_id = int(state["session"]["id"])
+                joined = await agent.call(
+                    {"type": "chat.join", "session_id": chat.session_id}, f"join-{i}", 120
+                )
+            finally:
+                await close_all([client, agent])
+        if joined["session"]["status"] != "active":
+            raise BenchError(f"chat {i} is {joined['session']['status']} after join")
+        chat.last_seq = int(joined["session"]["last_seq"])
+        created += 1
+        if created % 100 == 0 or created == len(chats):
+            log(f"chat: {created}/{len(chats)} chats created")
+
+    async def attach(chat: Chat) -> None:
+        """Step 2: the measured sockets connect on the ramp and open their chat,
+        as browsers do after a reconnect (chat.open with their last seq)."""
+        i = chat.pair.index
+        for side in (0, 1):
+            index = 2 * i + side
+            await asyncio.sleep(max(0.0, t0 + index * step - time.monotonic()))
+            cookie = chat.pair.agent_cookie if side else chat.pair.client_cookie
+            sock = await open_socket(index, i + side, cookie)
+            state = await sock.call(
+                {"type": "chat.open", "session_id": chat.session_id, "last_seq": chat.last_seq},
+                f"open-{index}",
+                120,
+            )
+            if state.get("type") != "chat.state":
+                raise BenchError(f"chat.open of socket {index} answered {state}")
+            if side:
+                chat.agent = sock
+            else:
+                chat.client = sock
+
+    total_sockets = 2 * len(chats)
+    step = ramp / total_sockets if ramp > 0 else 0.0
+    log(
+        f"chat: creating {len(chats)} chats (chat.request + chat.join, on short-lived "
+        f"sockets, {setup_concurrency} at a time)"
+    )
+    setup_started = time.monotonic()
+    try:
+        await asyncio.wait_for(asyncio.gather(*(create(c) for c in chats)), timeout=900)
+        create_seconds = time.monotonic() - setup_started
+        await wait_idle(stack, recorder, what="after creating the chats")
+        rss_created = stack.daphne_rss_kb()
+        log(
+            f"chat: {len(chats)} chats created in {create_seconds:.1f} s; daphne RSS "
+            f"{rss_created / 1024:.1f} MiB; opening {total_sockets} sockets over {ramp:.0f} s "
+            "(chat.open on each)"
+        )
+        t0 = time.monotonic()
+        await asyncio.wait_for(asyncio.gather(*(attach(c) for c in chats)), timeout=ramp + 600)
+        setup_seconds = time.monotonic() - setup_started
+        log(
+            f"chat: {len(sockets)} sockets open and subscribed "
+            f"{time.monotonic() - t0:.1f} s after the first; waiting for the server to settle"
+        )
+        waited = await wait_idle(stack, recorder, what="after chat set-up")
+        rss_after = stack.daphne_rss_kb()
+        log(f"chat: settled after {waited:.1f} s; daphne RSS {rss_after / 1024:.1f} MiB")
+        if recorder.unexpected_closes:
+            # Not fatal: what it costs shows up as lost messages.
+            log(
+                "warning: the server closed sockets during set-up: "
+                f"{dict(recorder.unexpected_closes)} (see var/bench/daphne-*.log)"
+            )
+
+        routes: list[tuple[Sock, Sock, Callable[[str, int], str]]] = []
+        for turn in (0, 1):
+            for chat in chats:
+                assert chat.client is not None and chat.agent is not None
+                session_id = chat.session_id
+
+                def build(client_id: str, k: int, session_id: int = session_id) -> str:
+                    return json.dumps(
+                        {
+                            "type": "chat.send",
+                            "ref": client_id,
+                            "session_id": session_id,
+                            "client_id": client_id,
+                            "body": _body(k),
+                        }
+                    )
+
+                pair = (chat.client, chat.agent) if turn == 0 else (chat.agent, chat.client)
+                routes.append((*pair, build))
+
+        cpu_before, redis_before = stack.daphne_cpu(), stack.redis_cpu()
+        user_before, sys_before = stack.daphne_cpu_split()
+        log(f"chat: sending {rate:g} msg/s for {duration:g} s")
+        timing = await send_at_rate(SendPlan(rate, duration, routes), recorder, "chat")
+        drained = await drain(recorder, drain_seconds)
+        cpu = stack.daphne_cpu() - cpu_before
+        redis_cpu = stack.redis_cpu() - redis_before
+        user_after, sys_after = stack.daphne_cpu_split()
+        window = timing["send_seconds"] + drained
+        per_message = 1000 * cpu / max(1, recorder.sent)
+        log(
+            f"chat: done; drained in {drained:.1f} s; daphne CPU {cpu / window:.0%} "
+            f"of one core ({per_message:.2f} ms per message; user "
+            f"{user_after - user_before:.1f} s, system {sys_after - sys_before:.1f} s), "
+            f"redis {redis_cpu / window:.0%}; sender lag max {timing['max_lag_ms']:.1f} ms; "
+            f"heartbeats sent {beats.sent if beats else 0}"
+        )
+        return {
+            "recorder": recorder,
+            "rss_after_kb": rss_after,
+            "rss_created_kb": rss_created,
+            "sockets": len(sockets),
+            "setup_seconds": setup_seconds,
+            "send_seconds": timing["send_seconds"],
+            "max_lag_ms": timing["max_lag_ms"],
+            "daphne_cpu_share": cpu / window,
+            "redis_cpu_share": redis_cpu / window,
+        }
+    finally:
+        if beats is not None:
+            beats.stop()
+        log(f"chat: closing {len(sockets)} sockets")
+        await close_all(sockets)
+
+
+# --- Echo phase (baseline) ----------------------------------------------------------------------
+async def echo_phase(
+    stack: Stack, chats: int, *, rate: float, duration: float, drain_seconds: float
+) -> dict[str, Any]:
+    recorder = Recorder()
+    sockets: list[Sock] = []
+    gate = asyncio.Semaphore(100)
+
+    async def open_socket(index: int, daphne: int, pair: int) -> Sock:
+        async with gate:
+            ws = await _open(
+                stack.ws_url(daphne, f"/ws/echo/?pair={pair}"), stack.origin(daphne), None, 60
+            )
+        sock = Sock(index, ws)
+        sock.reader = asyncio.get_running_loop().create_task(_read_echo(sock, recorder))
+        sockets.append(sock)
+        return sock
+
+    async def open_pair(i: int) -> tuple[Sock, Sock]:
+        return await open_socket(2 * i, i, i), await open_socket(2 * i + 1, i + 1, i)
+
+    rss_before = stack.daphne_rss_kb()
+    log(f"echo: opening {2 * chats} sockets")
+    try:
+        pairs = await asyncio.wait_for(
+            asyncio.gather(*(open_pair(i) for i in range(chats))), timeout=600
+        )
+        await wait_idle(stack, what="after echo set-up")
+        rss_after = stack.daphne_rss_kb()
+        routes: list[tuple[Sock, Sock, Callable[[str, int], str]]] = []
+
+        def build(client_id: str, k: int) -> str:
+            return json.dumps({"type": "bench.echo", "client_id": client_id, "body": _body(k)})
+
+        for turn in (0, 1):
+            for first, second in pairs:
+                routes.append((first, second, build) if turn == 0 else (second, first, build))
+        cpu_before = stack.daphne_cpu()
+        log(f"echo: sending {rate:g} msg/s for {duration:g} s")
+        timing = await send_at_rate(SendPlan(rate, duration, routes), recorder, "echo")
+        drained = await drain(recorder, drain_seconds)
+        cpu = stack.daphne_cpu() - cpu_before
+        log(
+            f"echo: done; drained in {drained:.1f} s; daphne CPU "
+            f"{cpu / (timing['send_seconds'] + drained):.0%} of one core "
+            f"({1000 * cpu / max(1, recorder.sent):.2f} ms per message)"
+        )
+        return {
+            "recorder": recorder,
+            "rss_per_socket_kb": (rss_after - rss_before) / max(1, len(sockets)),
+            "max_lag_ms": timing["max_lag_ms"],
+        }
+    finally:
+        log(f"echo: closing {len(sockets)} sockets")
+        await close_all(sockets)
+
+
+async def warm_up(stack: Stack, agent_cookie: str) -> None:
+    """One chat socket and one echo pair per daphne before the first memory
+    reading, so imports and first-use caches are not counted per socket."""
+    for daphne in range(len(stack.ports)):
+        ws = await _open(stack.ws_url(daphne), stack.origin(daphne), agent_cookie, 30)
+        await asyncio.wait_for(ws.recv(), 30)
+        await ws.send('{"type":"ping","ref":"warm"}')
+        await asyncio.wait_for(ws.recv(), 30)
+        first = await _open(
+            stack.ws_url(daphne, "/ws/echo/?pair=999999"), stack.origin(daphne), None, 30
+        )
+        await first.send('{"client_id":"warm"}')
+        await asyncio.wait_for(first.recv(), 30)
+        await first.close()
+        await ws.close()

@@ -1,0 +1,45 @@
+import uuid
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from chat import services
+from chat.models import ChatKind, ChatQueue, ChatSession, ChatSettings, Message
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client() -> Client:
+    admin = UserFactory(role="administrator", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+def test_chat_admin_pages(admin_client, alice, alice_ticket, agent1, default_queue):
+    session = services.session_request(
+        client=alice, kind=ChatKind.POST_TICKET, ticket_id=alice_ticket.pk
+    )
+    services.session_join(session_id=session.pk, agent=agent1)
+    services.message_send(
+        session_id=session.pk, author=alice, client_id=uuid.uuid4(), body="<script>x()</script>"
+    )
+    ChatSettings.load()
+    for model in (ChatSession, ChatQueue, ChatSettings, Message):
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        assert admin_client.get(url).status_code == 200, url
+    page = admin_client.get(reverse("admin:chat_chatsession_change", args=[session.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "&lt;script&gt;x()&lt;/script&gt;" in html and "<script>x()" not in html
+    assert admin_client.get(reverse("admin:chat_chatsession_add")).status_code == 403
+
+
+def test_clients_cannot_open_chat_admin(client, alice):
+    client.force_login(alice)
+    response = client.get(reverse("admin:chat_chatsession_changelist"))
+    assert response.status_code == 302

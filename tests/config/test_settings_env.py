@@ -1,0 +1,129 @@
+"""Production settings start with good values and refuse bad ones loudly,
+naming the variable. Each case imports the settings in a fresh interpreter,
+the way daphne, celery and manage.py do."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+GOOD_SECRET = "k3y-" + "x" * 60
+
+# Variables the settings read; the test environment's values must not leak in.
+SETTINGS_VARS = {
+    "DEBUG",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "EMAIL_URL",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "PRIVATE_MEDIA_ROOT",
+    "TIME_ZONE",
+    "LOG_LEVEL",
+}
+
+
+def good_env() -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in SETTINGS_VARS and not key.startswith(("SWITCHBOARD_", "DJANGO_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY=GOOD_SECRET,
+        # Parsed only: django.setup() opens no connection.
+        DATABASE_URL="postgres://switchboard:pw@127.0.0.1:5432/switchboard",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        ALLOWED_HOSTS="helpdesk.example.com",
+    )
+    return env
+
+
+def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print('DEBUG', settings.DEBUG, settings.DATABASES['default']['ENGINE'])"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_starts_with_good_values() -> None:
+    result = start(good_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "DEBUG False django.db.backends.postgresql"
+
+
+@pytest.mark.parametrize(
+    ("changes", "names"),
+    [
+        ({"DEBUG": "true"}, "DEBUG"),
+        ({"DEBUG": "1"}, "DEBUG"),
+        ({"DEBUG": "maybe"}, "DEBUG"),
+        ({"SECRET_KEY": None}, "SECRET_KEY"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"SECRET_KEY": "too-short"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "insecure-dev-key-change-me"}, "SECRET_KEY"),
+        ({"DATABASE_URL": None}, "DATABASE_URL"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL"),
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "http://db.example/switchboard"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgres://"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgres://u:p@db:port/x"}, "DATABASE_URL"),
+        ({"REDIS_URL": "http://x"}, "REDIS_URL"),
+        ({"REDIS_URL": "redis://"}, "REDIS_URL"),
+        ({"REDIS_URL": "redis://redis:port/0"}, "REDIS_URL"),
+        ({"REDIS_URL": "redis://redis:6379/zero"}, "REDIS_URL"),
+        ({"REDIS_URL": "unix://relative.sock"}, "REDIS_URL"),
+        ({"REDIS_URL": "unix:///run/redis.sock?db=x"}, "REDIS_URL"),
+        ({"SWITCHBOARD_SWEEP_SECONDS": "abc"}, "SWITCHBOARD_SWEEP_SECONDS"),
+        ({"SWITCHBOARD_SWEEP_SECONDS": "0"}, "SWITCHBOARD_SWEEP_SECONDS"),
+        ({"SWITCHBOARD_ATTACHMENT_MAX_BYTES": "10MB"}, "SWITCHBOARD_ATTACHMENT_MAX_BYTES"),
+        ({"EMAIL_URL": "carrier-pigeon://coop"}, "EMAIL_URL"),
+    ],
+    ids=lambda value: repr(value) if isinstance(value, dict) else None,
+)
+def test_bad_values_stop_start_up_naming_the_variable(
+    changes: dict[str, str | None], names: str
+) -> None:
+    env = good_env()
+    for key, value in changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+
+    result = start(env)
+
+    assert result.returncode != 0, f"started with {changes}: {result.stdout}"
+    # The last line is the one people read: the exception and its message.
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: "), result.stderr
+    assert names in last_line, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "secret"),
+    [
+        ("DATABASE_URL", "mysql-ish://admin:hunter2@db/x", "hunter2"),
+        ("REDIS_URL", "redis://:hunter2@redis:port/0", "hunter2"),
+    ],
+)
+def test_messages_do_not_print_passwords(name: str, value: str, secret: str) -> None:
+    result = start({**good_env(), name: value})
+    assert result.returncode != 0
+    assert name in result.stderr
+    assert secret not in result.stderr
