@@ -159,8 +159,9 @@ class ChatSession(models.Model):
     no_answer_at = models.DateTimeField(null=True, blank=True)
     inactivity_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     inactive_at = models.DateTimeField(null=True, blank=True)
-    # Marks the rows one sweep run changed, so it broadcasts exactly those.
-    sweep_token = models.UUIDField(null=True, blank=True)
+    # Marks the rows one sweep run changed, so it broadcasts exactly those;
+    # indexed because the sweep reads them back by token.
+    sweep_token = models.UUIDField(null=True, blank=True, db_index=True)
 
     # Follow-up
     outside_hours = models.BooleanField(
