@@ -101,11 +101,18 @@ def presence_set(*, user: User, status: str) -> AgentPresence:
     return presence
 
 
+def _broadcast_client_online(user: User, *, online: bool) -> None:
+    # The console's follow-up cards offer Push chat only while the client is
+    # in the portal; this keeps them right without a reload.
+    broadcast(STAFF_GROUP, "client.presence", {"user_id": user.pk, "online": online})
+
+
 def connection_open(*, user: User, channel_name: str) -> None:
     """A socket of ``user`` was accepted on ``channel_name``.
 
     Every user's sockets are tracked (clients too: a push chat is only offered
     while the client is online); only staff have a presence to keep alive.
+    A client's first socket tells staff it came online.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -114,9 +121,13 @@ def connection_open(*, user: User, channel_name: str) -> None:
             if presence.offline_deadline is not None:
                 presence.offline_deadline = None
                 presence.save(update_fields=["offline_deadline"])
+        else:
+            was_online = AgentConnection.objects.filter(user=user).exists()
         AgentConnection.objects.update_or_create(
             channel_name=channel_name, defaults={"user": user, "last_seen": now}
         )
+        if not user.is_agent and not was_online:
+            _broadcast_client_online(user, online=True)
 
 
 def connection_close(*, channel_name: str) -> None:
@@ -131,6 +142,8 @@ def connection_close(*, channel_name: str) -> None:
         user = connection.user
         presence = _locked_presence(user) if user.is_agent else None
         connection.delete()
+        if presence is None and not AgentConnection.objects.filter(user=user).exists():
+            _broadcast_client_online(user, online=False)
         if (
             presence is not None
             and presence.status == PresenceStatus.AVAILABLE

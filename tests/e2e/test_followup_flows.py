@@ -240,9 +240,14 @@ def test_abandoned_card_closed_with_end_session(new_context, people) -> None:
     expect(agent.locator("#session-manager .sm-queue .sm-item")).to_have_count(0)
     screenshot(agent, "followup-8-abandoned-card")
 
-    # Push chat is refused while the client is offline.
-    card.get_by_role("button", name="Push chat").click()
-    expect(agent.locator(".toast-error")).to_contain_text("not online")
+    # Push chat is offered only while the client is in the portal, and the card
+    # follows the client coming and going without a reload.
+    push = card.get_by_role("button", name="Push chat")
+    expect(push).to_have_count(0)
+    back = open_as(new_context, "alice@acme.example")
+    expect(push).to_be_visible()
+    back.context.close()
+    expect(push).to_have_count(0)
 
     card.get_by_role("button", name="End session").click()
     dialog = agent.locator("dialog.chat-followup-dialog")

@@ -173,6 +173,33 @@ def test_client_connections_are_tracked_without_presence() -> None:
     assert not AgentConnection.objects.exists()
 
 
+def test_staff_hear_when_a_client_comes_and_goes(sent, django_capture_on_commit_callbacks) -> None:
+    """Only the first socket and the last close of a client are announced
+    (the console's follow-up cards offer Push chat while it is online)."""
+    alice = client_user()
+    with django_capture_on_commit_callbacks(execute=True):
+        connection_open(user=alice, channel_name="tab-1")
+        connection_open(user=alice, channel_name="tab-2")
+        connection_close(channel_name="tab-1")
+        connection_close(channel_name="tab-2")
+        connection_close(channel_name="tab-2")
+    frames = [(group, msg) for group, msg in sent if msg["type"] == "client.presence"]
+    assert frames == [
+        ("staff", {"type": "client.presence", "user_id": alice.pk, "online": True}),
+        ("staff", {"type": "client.presence", "user_id": alice.pk, "online": False}),
+    ]
+
+
+def test_agent_connections_do_not_announce_client_presence(
+    sent, django_capture_on_commit_callbacks
+) -> None:
+    agent = AgentFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        connection_open(user=agent, channel_name="c1")
+        connection_close(channel_name="c1")
+    assert not [msg for _, msg in sent if msg["type"] == "client.presence"]
+
+
 def test_reopening_a_channel_name_does_not_duplicate(clock) -> None:
     agent = AgentFactory()
     connection_open(user=agent, channel_name="c1")

@@ -261,6 +261,18 @@ async def test_presence_snapshot_by_client_is_forbidden(connect) -> None:
     assert (await receive_type(communicator, "error"))["code"] == "forbidden"
 
 
+async def test_staff_see_a_client_come_and_go(connect) -> None:
+    agent = await make(AgentFactory)
+    alice = await make(client_user)
+    console = await connect(agent)
+    portal = await connect(alice)
+    came = await receive_type(console, "client.presence")
+    assert came == {"type": "client.presence", "user_id": alice.pk, "online": True}
+    await portal.disconnect()
+    went = await receive_type(console, "client.presence")
+    assert went == {"type": "client.presence", "user_id": alice.pk, "online": False}
+
+
 async def test_presence_set_reaches_other_agents_live(connect) -> None:
     agent1 = await make(AgentFactory, full_name="Ann Agent")
     agent2 = await make(SupervisorFactory)

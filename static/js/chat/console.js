@@ -356,6 +356,18 @@ socket.on("queue.taken", (frame) => {
   }
 });
 socket.on("chat.session", (frame) => upsert(frame.session));
+// A client came to the portal or left it: abandoned cards offer Push chat only
+// while it is there.
+socket.on("client.presence", (frame) => {
+  let changed = false;
+  for (const session of sessions.values()) {
+    if (session.client.id === frame.user_id && session.client_online !== frame.online) {
+      session.client_online = frame.online;
+      changed = true;
+    }
+  }
+  if (changed) renderManager();
+});
 // Requests waited past the warning: available supervisors are told.
 socket.on("chat.warning", (frame) => {
   for (const session of frame.sessions || []) {
