@@ -3,3 +3,5 @@ from django.apps import AppConfig
 
 class OfficehoursConfig(AppConfig):
     name = "officehours"
+    # Shown as the admin section's heading.
+    verbose_name = "Office hours"
