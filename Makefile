@@ -16,7 +16,7 @@ help:
 	@echo "make run    install, migrate, seed demo data, start web + worker + beat (Ctrl-C stops)"
 	@echo "make test   the whole suite: pytest without browser tests, then the browser tests"
 	@echo "make lint   ruff check + ruff format --check"
-	@echo "make bench  the chat benchmark (once it exists)"
+	@echo "make bench  the chat benchmark: one JSON line (docs/performance.md)"
 
 # Create .venv if missing and install requirements.lock when it changed since the last install.
 venv:
@@ -64,9 +64,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Starts its own redis-server and daphne processes; BENCH_* variables and
+# DATABASE_URL are passed through (docs/performance.md).
 bench: venv
-	@if [ -e tests/bench.py ] || [ -e tests/bench/__main__.py ]; then \
-		$(PY) -m tests.bench; \
-	else \
-		echo "No benchmark yet: it arrives with the chat core (issue 3) as tests/bench.py."; \
-	fi
+	@$(PY) -m tests.bench

@@ -15,13 +15,18 @@ re-read state on (re)connect (snapshots, replay by ``seq``).
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import json
 import logging
+import os
+import threading
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from asgiref.sync import SyncToAsync, async_to_sync
+from channels.layers import BaseChannelLayer, channel_layers, get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
@@ -47,17 +52,194 @@ def event(event_type: str, payload: Mapping[str, Any] | None = None) -> dict[str
     return body
 
 
+# --- The outbox of a running event loop --------------------------------------------
+# In daphne every ORM call runs in one worker thread (database_sync_to_async is
+# thread-sensitive), and on_commit broadcasts run there too. async_to_sync
+# would make that thread wait until the busy event loop had done the
+# group_send: most of the thread's time under load (docs/performance.md,
+# finding 4). Instead the event is handed to the loop and the thread goes on.
+# On the loop, each group has a FIFO of its own, so events to one group leave
+# in commit order while different groups (chats) do not wait for each other's
+# Redis round trips. The channel layer is taken when the event is handed over,
+# not when it leaves: an event belongs to the settings it was committed under
+# (tests swap the layer's prefix between tests that share one event loop).
+_Batch = list[tuple[str, dict[str, Any]]]
+
+
+class _Outbox:
+    """The events one event loop still has to send, per group."""
+
+    def __init__(self) -> None:
+        self.pending: dict[tuple[BaseChannelLayer, str], collections.deque[dict[str, Any]]] = {}
+        # Bounds the Redis connections the sends take at once.
+        self.gate = asyncio.Semaphore(SEND_MANY_CONCURRENCY)
+        # Kept referenced so running senders are not garbage-collected.
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def post(self, layer: BaseChannelLayer, batch: _Batch) -> None:
+        """On the loop: queue each event behind the earlier ones of its group."""
+        for group, message in batch:
+            queue = self.pending.get((layer, group))
+            if queue is not None:
+                queue.append(message)
+                continue
+            self.pending[layer, group] = collections.deque([message])
+            task = asyncio.get_running_loop().create_task(self._send(layer, group))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _send(self, layer: BaseChannelLayer, group: str) -> None:
+        """Send the group's events one after the other until none is left.
+        A failure is logged (in _group_send) and the next event goes on."""
+        queue = self.pending[layer, group]
+        try:
+            while queue:
+                message = queue.popleft()
+                async with self.gate:
+                    await _group_send(group, message, layer=layer)
+        finally:
+            del self.pending[layer, group]
+
+
+_outboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Outbox] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _caller_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop that called this thread through SyncToAsync
+    (a consumer's ``database_sync_to_async``, an async view), or None (a test,
+    a Celery task, a management command: plain sync code)."""
+    try:
+        asyncio.get_running_loop()
+        return None  # sync code called straight from a coroutine: not ours to hand off
+    except RuntimeError:
+        pass
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if loop is None or loop.is_closed() or not loop.is_running():
+        return None
+    return loop
+
+
+def _post(loop: asyncio.AbstractEventLoop, layer: BaseChannelLayer, batch: _Batch) -> None:
+    """On the loop: hand ``batch`` to the loop's outbox."""
+    outbox = _outboxes.get(loop)
+    if outbox is None:
+        outbox = _outboxes[loop] = _Outbox()
+    outbox.post(layer, batch)
+
+
+async def _group_send(
+    group: str, message: dict[str, Any], layer: BaseChannelLayer | None = None
+) -> None:
+    layer = layer or get_channel_layer()
+    if layer is None:  # pragma: no cover - settings always configure a layer
+        return
+    try:
+        await layer.group_send(group, message)
+    except Exception:
+        logger.exception("broadcast of %s to %s failed", message.get("type"), group)
+
+
+def _hand_off(batch: _Batch) -> bool:
+    """Give ``batch`` to the calling event loop's outbox; False if there is none."""
+    loop = _caller_loop()
+    if loop is None:
+        return False
+    layer = get_channel_layer()
+    if layer is None:  # pragma: no cover - settings always configure a layer
+        return True
+    try:
+        loop.call_soon_threadsafe(_post, loop, layer, batch)
+    except RuntimeError:  # the loop closed in between
+        return False
+    return True
+
+
+# --- The sender loop of plain sync code ------------------------------------------------
+# Sync code with no event loop behind it (a Celery task such as the timer
+# sweep, a management command, a test) used to send through async_to_sync: a
+# new event loop per call, and since channels_redis keeps its Redis pools per
+# loop, new connections each time, up to SEND_MANY_CONCURRENCY of them for a
+# batch. Connecting was a third of a timer sweep's time (docs/performance.md,
+# "Timer sweep"). Instead each process keeps one loop in a daemon thread, with
+# a channel layer instance of its own (so nobody else's flush() or
+# close_pools() touches its connections from another loop), and the
+# connections stay open between sends.
+SENDER_TIMEOUT_SECONDS = 30
+_sender_lock = threading.Lock()
+# (pid, the loop, the shared layer it was made for, its own layer)
+_sender: tuple[int, asyncio.AbstractEventLoop, BaseChannelLayer, BaseChannelLayer] | None = None
+
+
+def _own_layer(shared: BaseChannelLayer) -> BaseChannelLayer | None:
+    """A second Redis layer configured as ``shared``, or None when ``shared``
+    is anything else (a test may swap in another layer: use that one)."""
+    from channels import DEFAULT_CHANNEL_LAYER
+    from channels_redis.core import RedisChannelLayer
+
+    if type(shared) is not RedisChannelLayer:
+        return None
+    own = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+    if type(own) is not RedisChannelLayer or own.prefix != shared.prefix:
+        return None  # not what get_channel_layer() gives: a test swapped it
+    return own if own.hosts == shared.hosts else None
+
+
+def _sender_for(
+    shared: BaseChannelLayer,
+) -> tuple[asyncio.AbstractEventLoop, BaseChannelLayer] | None:
+    """This process's sender loop and its layer for ``shared``; a new loop
+    after a fork (the thread did not come along), a new layer when the
+    settings changed (tests)."""
+    global _sender
+    with _sender_lock:
+        current = _sender
+        if current is not None and current[0] == os.getpid() and current[2] is shared:
+            return current[1], current[3]
+        own = _own_layer(shared)
+        if own is None:
+            return None
+        if current is not None and current[0] == os.getpid() and not current[1].is_closed():
+            loop = current[1]
+            # The layer of the old settings: close its connections, on its loop.
+            asyncio.run_coroutine_threadsafe(current[3].close_pools(), loop)
+        else:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="realtime-sender", daemon=True).start()
+        _sender = (os.getpid(), loop, shared, own)
+        return loop, own
+
+
+def _send_from_sync(messages: _Batch) -> bool:
+    """Send ``messages`` on the sender loop and wait for them; False if it
+    does not apply (the shared layer is not a Redis layer): use async_to_sync."""
+    shared = get_channel_layer()
+    sender = _sender_for(shared) if shared is not None else None
+    if sender is None:
+        return False
+    loop, own = sender
+    if len(messages) == 1:
+        coro = _group_send(*messages[0], layer=own)
+    else:
+        coro = _send_batch(messages, layer=own)
+    asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=SENDER_TIMEOUT_SECONDS)
+    return True
+
+
 def send_now(group: str, message: dict[str, Any]) -> None:
-    """Send immediately (sync code outside a transaction, e.g. a test or task).
+    """Send now: from sync code in a worker thread of a running event loop
+    (daphne) the event is queued on that loop and this returns at once;
+    otherwise (a test, a Celery task) it is sent before this returns.
 
     Errors are logged, not raised: the database is the source of truth and a
     broadcast that could not be delivered must not undo a committed change.
     """
-    layer = get_channel_layer()
-    if layer is None:  # pragma: no cover - settings always configure a layer
+    if _hand_off([(group, message)]):
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        if not _send_from_sync([(group, message)]):
+            async_to_sync(_group_send)(group, message)
     except Exception:
         logger.exception("broadcast of %s to %s failed", message.get("type"), group)
 
@@ -78,31 +260,36 @@ def broadcast(group: str, event_type: str, payload: Mapping[str, Any] | None = N
 SEND_MANY_CONCURRENCY = 50
 
 
+async def _send_batch(messages: _Batch, layer: BaseChannelLayer | None = None) -> None:
+    layer = layer or get_channel_layer()
+    if layer is None:  # pragma: no cover - settings always configure a layer
+        return
+    gate = asyncio.Semaphore(SEND_MANY_CONCURRENCY)
+
+    async def send(group: str, message: dict[str, Any]) -> None:
+        async with gate:
+            await layer.group_send(group, message)
+
+    results = await asyncio.gather(
+        *(send(group, message) for group, message in messages),
+        return_exceptions=True,
+    )
+    for result in results:
+        if isinstance(result, Exception):
+            logger.error("broadcast failed: %r", result)
+
+
 def send_many(messages: list[tuple[str, dict[str, Any]]]) -> None:
     """Send many ``(group, event)`` pairs at once (a sweep that changed a
-    thousand chats): concurrently on one event loop, not one round trip each."""
-    layer = get_channel_layer()
-    if layer is None or not messages:  # pragma: no cover
+    thousand chats): concurrently on one event loop, not one round trip each.
+    Through the caller's outbox when there is one (see :func:`send_now`), so
+    they do not overtake single events queued before them."""
+    if not messages:  # pragma: no cover
         return
-
-    async def send_all() -> None:
-        import asyncio
-
-        gate = asyncio.Semaphore(SEND_MANY_CONCURRENCY)
-
-        async def send(group: str, message: dict[str, Any]) -> None:
-            async with gate:
-                await layer.group_send(group, message)
-
-        results = await asyncio.gather(
-            *(send(group, message) for group, message in messages),
-            return_exceptions=True,
-        )
-        for result in results:
-            if isinstance(result, Exception):
-                logger.error("broadcast failed: %r", result)
-
+    if _hand_off(list(messages)):
+        return
     try:
-        async_to_sync(send_all)()
+        if not _send_from_sync(messages):
+            async_to_sync(_send_batch)(messages)
     except Exception:
         logger.exception("batch broadcast of %s events failed", len(messages))

@@ -1,6 +1,15 @@
 import os
+import sys
 
 from django.core.asgi import get_asgi_application
+
+# All ORM work of a daphne process runs in one worker thread while the event
+# loop serves the sockets. With CPython's default 5 ms switch interval the
+# loop, after every socket call that released the GIL, waited up to 5 ms for
+# the database thread to hand it back (a GIL convoy), and the database thread
+# waited as long behind the loop: under load a chat message spent most of its
+# latency queued there. Measured: docs/performance.md, chat benchmark, finding 6.
+sys.setswitchinterval(0.0005)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 # Django must be set up before anything imports models (the consumers do).

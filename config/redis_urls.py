@@ -55,9 +55,25 @@ def _unix_db(url: str) -> int:
     return int(query.get("db", ["0"])[0])
 
 
-def channels_hosts(url: str) -> list[str | dict[str, str]]:
-    """The ``hosts`` entry for channels_redis."""
-    return [url]
+# channels_redis waits for messages with a 5 s BZPOPMIN; redis-py's default
+# 5 s socket timeout made an answer that came a moment late raise inside the
+# consumer's receive, and Channels closed that socket with 1011.
+CHANNELS_SOCKET_TIMEOUT = 15
+# redis-py's asyncio pool raises MaxConnectionsError beyond its limit (100 by
+# default) instead of waiting: a burst of connects failed handshakes with 500.
+CHANNELS_MAX_CONNECTIONS = 1000
+
+
+def channels_hosts(url: str) -> list[dict[str, str | int]]:
+    """The ``hosts`` entry for channels_redis (a URL of either spelling works
+    as ``address``; the pool is built by redis-py's ``from_url``)."""
+    return [
+        {
+            "address": url,
+            "socket_timeout": CHANNELS_SOCKET_TIMEOUT,
+            "max_connections": CHANNELS_MAX_CONNECTIONS,
+        }
+    ]
 
 
 def celery_broker_url(url: str, *, db_offset: int = 0) -> str:

@@ -19,6 +19,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db{_tag}.sqlite3")}
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_switchboard{_tag}"}
+    # On PostgreSQL chat sends run in asgiref's thread pool (chat/socket_frames.py);
+    # a connection kept open there would outlive the tests and stop the test
+    # database from being dropped. Closed after every call instead.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 # Unit tests run Celery tasks inline; tests that start a real worker set
 # SWITCHBOARD_CELERY_EAGER=0 for the processes they spawn.

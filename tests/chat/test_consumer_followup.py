@@ -3,6 +3,7 @@ refused (with a stable code, nothing stored) for anyone else."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -152,3 +153,63 @@ async def test_abandoned_card_says_whether_the_client_is_online(connect) -> None
     await send(agent_ws, {"type": "chat.snapshot"})
     (card,) = (await receive_type(agent_ws, "chat.snapshot"))["abandoned"]
     assert card["client_online"] is False
+
+
+# --- What a timer sweep sends: chat.swept, relayed as chat.message + chat.session -------
+
+
+async def frames_until(ws, match: Callable[[dict], bool], after: int = 0) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Frames up to and including the first that ``match``es, then ``after`` more."""
+    frames = [await ws.receive_json_from(timeout=5)]
+    while not match(frames[-1]):
+        frames.append(await ws.receive_json_from(timeout=5))
+    frames += [await ws.receive_json_from(timeout=5) for _ in range(after)]
+    return frames
+
+
+def inactive_line(frame: dict) -> bool:
+    return frame["type"] == "chat.message" and frame["message"]["body"] == timers.INACTIVE_LINE
+
+
+async def test_swept_chat_reaches_everyone_in_it_as_line_then_session(connect) -> None:
+    people = await make_people()
+    client_ws, agent_ws, session_id = await start_chat(connect, people)
+    await sync_to_async(timers.sweep_inactivity)(now=timezone.now() + timedelta(hours=2))
+    # Everyone in the chat gets the two frames the browser knows, the line
+    # first and right after it the session; the agent's session manager also
+    # gets the staff batch (sent concurrently: before or after those).
+    client_frames = await frames_until(client_ws, inactive_line, after=1)
+    agent_frames = await frames_until(agent_ws, inactive_line, after=1)
+    while not any(f["type"] == "queue.updated" for f in agent_frames):
+        agent_frames.append(await agent_ws.receive_json_from(timeout=5))
+    for frames in (client_frames, agent_frames):
+        at = next(i for i, f in enumerate(frames) if inactive_line(f))
+        line, session = frames[at], frames[at + 1]
+        assert line["message"]["session_id"] == session_id
+        assert session["type"] == "chat.session" and session["session"]["id"] == session_id
+        assert session["session"]["inactive_at"] is not None  # End chat is offered
+        assert session["session"]["last_seq"] == line["message"]["seq"]
+        # The event itself never reaches a browser.
+        assert "chat.swept" not in {f["type"] for f in frames}
+    (batch,) = [f for f in agent_frames if f["type"] == "queue.updated"]
+    assert [s["id"] for s in batch["sessions"]] == [session_id]
+    assert await client_ws.receive_nothing(timeout=0.2)
+
+
+async def test_staff_get_swept_requests_in_one_frame(connect) -> None:
+    people = await make_people()
+    agent_ws = await connect(people["agent2"])
+    client_ws = await connect(people["alice"])
+    ids = []
+    for subject in ("One", "Two", "Three"):
+        await send(client_ws, {"type": "chat.request", "kind": "pre_ticket", "subject": subject})
+        ids.append((await receive_type(client_ws, "chat.state"))["session"]["id"])
+    await nobody_answered()
+    batch = await receive_type(agent_ws, "queue.updated")
+    assert sorted(s["id"] for s in batch["sessions"]) == sorted(ids)
+    assert all(s["no_answer_at"] and s["status"] == "waiting" for s in batch["sessions"])
+    # The client's page hears about each of its requests.
+    told = set()
+    for _ in ids:
+        told.add((await receive_type(client_ws, "chat.session"))["session"]["id"])
+    assert told == set(ids)

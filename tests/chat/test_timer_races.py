@@ -51,6 +51,12 @@ def _postgres_only() -> None:
         pytest.skip("the timer races are tested on PostgreSQL")
 
 
+@pytest.fixture(autouse=True)
+def _no_chat_limit(settings: Any) -> None:
+    # One agent answers DUE chats here; the per-agent limit is tested elsewhere.
+    settings.MAX_CHATS_PER_AGENT = 10_000
+
+
 class Frames:
     """Every frame the events layer sends after commit, from any thread."""
 
@@ -169,7 +175,9 @@ def test_two_beats_queue_warning(people, frames) -> None:  # type: ignore[no-unt
         # No system line for the warning, and nothing else changed.
         assert Message.objects.filter(session_id__in=ids).count() == messages_before
         # Each request turned red once for the staff ...
-        updated = Counter(f["session"]["id"] for _, f in frames.of_type("queue.updated"))
+        updated = Counter(
+            s["id"] for _, f in frames.of_type("queue.updated") for s in f["sessions"]
+        )
         assert updated == Counter({pk: 1 for pk in ids})
         # ... and each was in exactly one supervisor toast.
         toasts = frames.of_type("chat.warning")
@@ -193,9 +201,12 @@ def test_two_beats_no_answer(people, frames) -> None:  # type: ignore[no-untyped
         assert ChatSession.objects.filter(pk__in=ids, no_answer_at=now).count() == DUE
         assert lines(ids, timers.NO_ANSWER_LINE) == Counter({pk: 1 for pk in ids})
         assert_seqs_gap_free(ids)
-        announced = Counter(f["message"]["session_id"] for _, f in frames.of_type("chat.message"))
+        # One chat.swept per chat (the consumer relays it as chat.message +
+        # chat.session), carrying its own line.
+        swept = frames.of_type("chat.swept")
+        announced = Counter(f["message"]["session_id"] for _, f in swept)
         assert announced == Counter({pk: 1 for pk in ids})
-        told = Counter(f["session"]["id"] for _, f in frames.of_type("chat.session"))
+        told = Counter(f["session"]["id"] for _, f in swept)
         assert told == Counter({pk: 1 for pk in ids})
         ChatSession.objects.filter(pk__in=ids).update(status=SessionStatus.CLOSED)
 
@@ -229,7 +240,9 @@ def test_two_beats_abandoned(people, frames) -> None:  # type: ignore[no-untyped
         line = timers.ABANDONED_LINE.format(name="Alice Client")
         assert lines(ids, line) == Counter({pk: 1 for pk in ids})
         assert_seqs_gap_free(ids)
-        abandoned = Counter(f["session"]["id"] for _, f in frames.of_type("queue.abandoned"))
+        abandoned = Counter(
+            s["id"] for _, f in frames.of_type("queue.abandoned") for s in f["sessions"]
+        )
         assert abandoned == Counter({pk: 1 for pk in ids})
 
 
@@ -253,7 +266,7 @@ def test_two_beats_inactivity(people, frames) -> None:  # type: ignore[no-untype
         )
         assert lines(ids, timers.INACTIVE_LINE) == Counter({pk: 1 for pk in ids})
         assert_seqs_gap_free(ids)
-        announced = Counter(f["message"]["session_id"] for _, f in frames.of_type("chat.message"))
+        announced = Counter(f["message"]["session_id"] for _, f in frames.of_type("chat.swept"))
         assert announced == Counter({pk: 1 for pk in ids})
         ChatSession.objects.filter(pk__in=ids).update(status=SessionStatus.CLOSED)
 

@@ -80,8 +80,10 @@ class TestNoAnswer:
             timers.sweep_no_answer(now=at(60))
             timers.sweep_no_answer(now=at(62))
         assert system_lines(waiting, timers.NO_ANSWER_LINE) == 1
-        assert [f["message"]["body"] for _, f in sent.of_type("chat.message")] == [
-            timers.NO_ANSWER_LINE
+        # One chat.swept (line and session) to the chat, relayed by the
+        # consumer as chat.message + chat.session.
+        assert [(g, f["message"]["body"]) for g, f in sent.of_type("chat.swept")] == [
+            (f"chat.{waiting.pk}", timers.NO_ANSWER_LINE)
         ]
         # The line took the next seq: gap-free.
         seqs = list(Message.objects.filter(session=waiting).values_list("seq", flat=True))
@@ -204,3 +206,76 @@ class TestOutsideOfficeHours:
                 client=alice, kind=ChatKind.POST_TICKET, ticket_id=alice_ticket.pk
             )
         assert session.status == SessionStatus.WAITING and not session.outside_hours
+
+
+class TestSweepFrames:
+    """What one sweep sends: one ``chat.swept`` per chat (its line and session),
+    and the staff the changed sessions in a few ``sessions`` lists rather than
+    a frame per chat."""
+
+    @pytest.fixture
+    def five_waiting(self, alice, sent, monkeypatch):  # type: ignore[no-untyped-def]
+        from chat import events
+
+        # Batches of 2, so five chats take three staff frames.
+        monkeypatch.setattr(events, "SWEEP_FRAME_SESSIONS", 2)
+        with time_machine.travel(T0, tick=False):
+            return [
+                services.session_request(
+                    client=alice, kind=ChatKind.PRE_TICKET, subject=f"Help {i}"
+                ).pk
+                for i in range(5)
+            ]
+
+    def test_no_answer(self, five_waiting, sent, django_capture_on_commit_callbacks):
+        sent.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert timers.sweep_no_answer(now=at(60)) == 5
+        swept = sent.of_type("chat.swept")
+        assert sorted(g for g, _ in swept) == sorted(f"chat.{pk}" for pk in five_waiting)
+        for group, frame in swept:
+            assert group == f"chat.{frame['session']['id']}"
+            assert frame["message"]["session_id"] == frame["session"]["id"]
+            assert frame["message"]["seq"] == frame["session"]["last_seq"]
+            assert frame["message"]["body"] == timers.NO_ANSWER_LINE
+            assert frame["session"]["no_answer_at"] is not None
+        staff = sent.of_type("queue.updated")
+        assert {g for g, _ in staff} == {"staff"}
+        assert [len(f["sessions"]) for _, f in staff] == [2, 2, 1]
+        assert sorted(s["id"] for _, f in staff for s in f["sessions"]) == sorted(five_waiting)
+        # Nothing per chat besides chat.swept.
+        assert {f["type"] for _, f in sent} == {"chat.swept", "queue.updated"}
+
+    def test_abandoned(self, five_waiting, sent, settings, django_capture_on_commit_callbacks):
+        timers.sweep_no_answer(now=at(60))
+        sent.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert timers.sweep_abandoned(now=at(60 + settings.PRESENCE_GRACE_SECONDS)) == 5
+        abandoned = sent.of_type("queue.abandoned")
+        assert [len(f["sessions"]) for _, f in abandoned] == [2, 2, 1]
+        cards = [s for _, f in abandoned for s in f["sessions"]]
+        assert sorted(s["id"] for s in cards) == sorted(five_waiting)
+        assert {s["status"] for s in cards} == {SessionStatus.ABANDONED}
+        # The cards say whether the client is online (Push chat).
+        assert {s["client_online"] for s in cards} == {False}
+        line = timers.ABANDONED_LINE.format(name="Alice Client")
+        assert [f["message"]["body"] for _, f in sent.of_type("chat.swept")] == [line] * 5
+        assert sent.of_type("queue.updated") == []
+
+    def test_queue_warning(self, five_waiting, sent, django_capture_on_commit_callbacks):
+        from presence.models import AgentPresence, PresenceStatus
+        from tests.factories import SupervisorFactory
+
+        supervisor = SupervisorFactory()
+        AgentPresence.objects.create(user=supervisor, status=PresenceStatus.AVAILABLE)
+        sent.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert timers.sweep_queue_warning(now=at(30)) == 5
+        staff = sent.of_type("queue.updated")
+        assert [len(f["sessions"]) for _, f in staff] == [2, 2, 1]
+        assert all(s["warned_at"] for _, f in staff for s in f["sessions"])
+        toasts = sent.of_type("chat.warning")
+        assert {g for g, _ in toasts} == {f"user.{supervisor.pk}"}
+        assert sorted(s["id"] for _, f in toasts for s in f["sessions"]) == sorted(five_waiting)
+        # No system line for the warning.
+        assert sent.of_type("chat.swept") == []

@@ -1,0 +1,64 @@
+"""The sweep's payloads built from ``.values()`` rows (chat.events._load_many)
+are exactly what chat.payloads.session_payload builds from model instances,
+which the snapshot, replay and API use."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from chat import events, services
+from chat.models import ChatKind, ChatSession, Participant, ParticipantRole
+from chat.payloads import session_payload
+from presence.models import AgentConnection
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
+
+
+def test_row_payloads_match_instance_payloads(alice, alice_ticket, agent1, agent2, sent) -> None:
+    with time_machine.travel(T0, tick=False):
+        on_ticket = services.session_request(
+            client=alice, kind=ChatKind.POST_TICKET, ticket_id=alice_ticket.pk
+        )
+        # Answered by one agent; another was in the room and left.
+        services.session_join(session_id=on_ticket.pk, agent=agent1)
+    Participant.objects.create(
+        session=on_ticket,
+        user=agent2,
+        role=ParticipantRole.AGENT,
+        joined_at=T0 + timedelta(seconds=30),
+        left_at=T0 + timedelta(seconds=50),
+        last_read_seq=1,
+    )
+    with time_machine.travel(T0 + timedelta(minutes=1), tick=False):
+        no_subject = services.session_request(
+            client=alice, kind=ChatKind.PRE_TICKET, subject="Printer"
+        )
+        with_subject = services.session_request(
+            client=alice, kind=ChatKind.PRE_TICKET, subject="VPN"
+        )
+    # A request from before subjects were required: titled by its id.
+    ChatSession.objects.filter(pk=no_subject.pk).update(subject="")
+    ids = [on_ticket.pk, no_subject.pk, with_subject.pk]
+
+    for online in (False, True):
+        if online:
+            AgentConnection.objects.create(
+                user=alice, channel_name="c1", last_seen=datetime.now(tz=UTC)
+            )
+        expected = [
+            session_payload(s, client_online=online)
+            for s in ChatSession.objects.select_related("client", "contact__company", "ticket")
+            .filter(pk__in=ids)
+            .order_by("-requested_at", "-id")
+        ]
+        assert events._load_many(ids) == expected
+    # The cases this covers.
+    by_id = {p["id"]: p for p in events._load_many(ids)}
+    assert by_id[on_ticket.pk]["title"].startswith(f"#{alice_ticket.pk} ")
+    assert by_id[no_subject.pk]["title"] == f"Chat {no_subject.pk}"
+    assert [p["in_room"] for p in by_id[on_ticket.pk]["participants"]] == [True, True, False]
