@@ -9,12 +9,17 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html
 
+from chat.blocks import block_lift
 from chat.models import (
+    ChatBlock,
     ChatQueue,
     ChatSession,
     ChatSettings,
+    ChatTemplate,
+    ChatTransfer,
     CompanyChatPermission,
     ContactChatPermission,
     Message,
@@ -111,6 +116,15 @@ class EventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class TransferInline(ReadOnlyInline):
+    """Who moved the chat, from whom, to whom and why (Transfer / Assign)."""
+
+    model = ChatTransfer
+    fk_name = "session"
+    fields = ["at", "by", "from_agent", "to_agent", "to_queue", "reason"]
+    readonly_fields = fields
+
+
 @admin.register(ChatSession)
 class ChatSessionAdmin(admin.ModelAdmin):
     list_display = [
@@ -135,7 +149,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["client", "contact__company", "queue", "ticket"]
     date_hierarchy = "requested_at"
-    inlines = [ParticipantInline, EventInline]
+    inlines = [ParticipantInline, EventInline, TransferInline]
     readonly_fields = [
         "kind",
         "status",
@@ -144,6 +158,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
         "client",
         "queue",
         "subject",
+        "client_ip",
         "requested_at",
         "answered_at",
         "ended_at",
@@ -196,3 +211,95 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.display(description="body")
     def short_body(self, obj: Message) -> str:
         return obj.body[:80]
+
+
+@admin.register(ChatTemplate)
+class ChatTemplateAdmin(admin.ModelAdmin):
+    """Greetings and farewells of the chat window. Global without an owner,
+    else one agent's own; the model's clean() refuses unknown placeholders."""
+
+    list_display = ["title", "kind", "scope", "ordering", "short_body"]
+    list_filter = ["kind", ("owner", admin.EmptyFieldListFilter), "owner"]
+    list_editable = ["ordering"]
+    search_fields = ["title", "body", "owner__email", "owner__full_name"]
+    list_select_related = ["owner"]
+    fields = ["kind", "title", "body", "owner", "ordering"]
+
+    @admin.display(description="for", ordering="owner__full_name")
+    def scope(self, obj: ChatTemplate) -> str:
+        return obj.owner.display_name if obj.owner else "Everyone (global)"
+
+    @admin.display(description="body")
+    def short_body(self, obj: ChatTemplate) -> str:
+        # Plain text: the admin escapes it (a body is admin input).
+        return obj.body[:80]
+
+
+@admin.register(ChatBlock)
+class ChatBlockAdmin(admin.ModelAdmin):
+    """Clients (and addresses) blocked from requesting chats: from the console's
+    Block action, or added here. Untick Active (or use the action) to lift one
+    early; the beat sweep clears Active when a block expires."""
+
+    list_display = [
+        "client",
+        "ip_address",
+        "short_reason",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "active",
+    ]
+    # Only the people who did block someone, not every user.
+    list_filter = [
+        "active",
+        "expires_at",
+        "created_at",
+        ("created_by", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = [
+        "client__email",
+        "client__full_name",
+        "ip_address",
+        "reason",
+        "created_by__email",
+        "created_by__full_name",
+    ]
+    list_select_related = ["client", "created_by"]
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["client"]
+    fields = [
+        "client",
+        "ip_address",
+        "reason",
+        "expires_at",
+        "active",
+        "session",
+        "created_by",
+        "created_at",
+        "lifted_at",
+        "lifted_by",
+    ]
+    readonly_fields = ["session", "created_by", "created_at", "lifted_at", "lifted_by"]
+    actions = ["lift_blocks"]
+
+    @admin.display(description="reason")
+    def short_reason(self, obj: ChatBlock) -> str:
+        return obj.reason[:80]
+
+    def save_model(self, request: HttpRequest, obj: ChatBlock, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        elif "active" in form.changed_data:
+            # Lifted by hand (who and when), or put back in force.
+            obj.lifted_at = None if obj.active else timezone.now()
+            obj.lifted_by = None if obj.active else request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Lift selected blocks")
+    def lift_blocks(self, request: HttpRequest, queryset: QuerySet[ChatBlock]) -> None:
+        lifted = sum(
+            block_lift(block_id=pk, by=request.user)  # type: ignore[arg-type]
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"{lifted} block(s) lifted.")

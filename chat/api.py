@@ -27,14 +27,35 @@ class UserRefSerializer(serializers.Serializer):
     role = serializers.CharField()
 
 
+class ChatFileSerializer(serializers.Serializer):
+    """The file of a ``file`` message (chat.payloads.attachment_payload)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    size = serializers.IntegerField(help_text="In bytes.")
+    content_type = serializers.CharField()
+    url = serializers.CharField(help_text="Download (access-checked, always an attachment).")
+    preview_url = serializers.CharField(
+        allow_null=True, help_text="Inline image, only for PNG/JPEG/GIF/WebP bytes."
+    )
+
+
 class MessageSerializer(serializers.Serializer):
     session_id = serializers.IntegerField()
     seq = serializers.IntegerField()
     client_id = serializers.UUIDField()
-    kind = serializers.ChoiceField(choices=["text", "system"])
+    kind = serializers.ChoiceField(choices=["text", "system", "file"])
     author = UserRefSerializer(allow_null=True)
     body = serializers.CharField()
+    body_html = serializers.CharField(
+        help_text="The body as sanitized HTML (markdown for text messages, escaped text for "
+        "system lines); safe to insert as HTML."
+    )
     created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the other side (client or staff) first read it."
+    )
+    attachment = ChatFileSerializer(allow_null=True, help_text="Set for file messages.")
 
 
 class MessagePageSerializer(serializers.Serializer):

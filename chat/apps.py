@@ -7,4 +7,10 @@ class ChatConfig(AppConfig):
     def ready(self) -> None:
         # Other apps register socket frames in <app>/frames.py; in this app that
         # name is the registry itself, so chat's own frames live beside it.
-        from chat import socket_frames  # noqa: F401
+        from chat import (  # noqa: F401
+            agent_frames,
+            socket_frames,
+            supervisor_frames,
+            transfer_frames,
+            visitor_frames,
+        )

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
 from chat import frames
+from chat.client_ip import client_ip_from_scope
 from chat.realtime import STAFF_GROUP, user_group
 from presence.services import connection_close, connection_heartbeat, connection_open
 
@@ -49,6 +50,8 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
     # Per-socket state is a handful of scalars (the issue-3 benchmark counts
     # memory per socket): no buffers, no per-frame history.
     user: Any = None
+    # Where the socket came from (chat.client_ip), recorded on chat requests.
+    client_ip: str | None = None
     _registered = False
     _closing = False
     _accepted = False
@@ -68,6 +71,7 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
             await self._close(CLOSE_UNAUTHENTICATED)
             return
         self.user = user
+        self.client_ip = client_ip_from_scope(self.scope)
         self._groups: set[str] = set()
         now = time.monotonic()
         self._tokens = float(settings.WS_RATE_LIMIT_FRAMES)

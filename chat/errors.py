@@ -38,3 +38,16 @@ class MessageInvalid(ChatError):
 
 class ClientOffline(ChatError):
     code = "client_offline"
+
+
+class AtCapacity(ChatError):
+    """The agent is already in as many live chats as one agent may be."""
+
+    code = "at_capacity"
+
+
+class ChatUnavailable(ChatError):
+    """A request refused without saying why (a blocked client or address must
+    not learn about the block from the message)."""
+
+    code = "chat_unavailable"

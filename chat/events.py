@@ -9,18 +9,33 @@ then, from committed rows.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 
 from accounts.models import User
-from chat.models import ChatSession, Message, SessionStatus
-from chat.payloads import message_payload, session_payload, user_payload
+from chat.models import ChatSession, Message, Participant, SessionStatus
+from chat.payloads import (
+    PARTICIPANT_ROW_FIELDS,
+    SESSION_ROW_FIELDS,
+    message_payload,
+    participant_payload_from_row,
+    session_payload,
+    session_payload_from_row,
+    user_payload,
+)
 from chat.realtime import STAFF_GROUP, event, send_many, send_now, user_group
 
 
 def chat_group(session_id: int) -> str:
     return f"chat.{session_id}"
+
+
+def chat_staff_group(session_id: int) -> str:
+    """Supervisors watching a chat (chat.watch). Staff only: comments go here,
+    never to chat_group, which the client's sockets are in."""
+    return f"chat.{session_id}.staff"
 
 
 def _deliver(frames: list[tuple[str, dict[str, Any]]]) -> None:
@@ -154,8 +169,27 @@ def push_answered(session: ChatSession, *, accepted: bool) -> None:
     transaction.on_commit(after_commit)
 
 
-def read_moved(*, session_id: int, user: User, seq: int) -> None:
-    frame = {"type": "chat.read", "session_id": session_id, "user_id": user.pk, "seq": seq}
+def read_moved(
+    *, session_id: int, user: User, seq: int, side: str = "", read_at: datetime | None = None
+) -> None:
+    """A read marker moved. ``side`` (client/agent) and ``read_at`` let the
+    browser stamp the other side's messages up to ``seq`` as chat.receipts did
+    (``read_at`` is None when no message was newly read)."""
+    frame = {
+        "type": "chat.read",
+        "session_id": session_id,
+        "user_id": user.pk,
+        "seq": seq,
+        "side": side,
+        "read_at": read_at.isoformat() if read_at else None,
+    }
+    transaction.on_commit(lambda: _send(chat_group(session_id), frame))
+
+
+def typing_started(*, session_id: int, user: User) -> None:
+    """Someone in the chat is typing: to the chat's group, not stored; the
+    typist's own sockets drop it (hook in chat.socket_frames)."""
+    frame = {"type": "chat.typing", "session_id": session_id, "user": user_payload(user)}
     transaction.on_commit(lambda: _send(chat_group(session_id), frame))
 
 
@@ -165,53 +199,84 @@ def _frame(frame: dict[str, Any]) -> dict[str, Any]:
 
 def _load_many(session_ids: list[int]) -> list[dict[str, Any]]:
     """Payloads for staff of chats a sweep or follow-up changed, with whether
-    each client is online (the cards offer Push chat then): a fixed number
-    of queries whatever the number of chats."""
+    each client is online (the cards offer Push chat then): three queries
+    whatever the number of chats, and built from ``.values()`` rows rather
+    than model instances (a sweep of a thousand chats spent most of its time
+    instantiating sessions, users and participants)."""
     from chat.selectors import online_user_ids
 
-    sessions = list(
-        ChatSession.objects.select_related("client", "contact__company", "ticket")
-        .prefetch_related("participants__user")
-        .filter(pk__in=session_ids)
-    )
-    online = online_user_ids([s.client_id for s in sessions])
+    rows = list(ChatSession.objects.filter(pk__in=session_ids).values(*SESSION_ROW_FIELDS))
+    participants: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
+    for row in (
+        Participant.objects.filter(session_id__in=session_ids)
+        .order_by("joined_at", "id")
+        .values(*PARTICIPANT_ROW_FIELDS)
+    ):
+        participants[row["session_id"]].append(participant_payload_from_row(row))
+    online = online_user_ids([row["client_id"] for row in rows])
     return [
-        session_payload(s, list(s.participants.all()), client_online=s.client_id in online)
-        for s in sessions
+        session_payload_from_row(
+            row, participants[row["id"]], client_online=row["client_id"] in online
+        )
+        for row in rows
+    ]
+
+
+# A sweep tells the staff about its chats in frames of at most this many
+# sessions: one frame rather than one per chat (a thousand group sends, and
+# more than a staff socket's channel capacity after a long outage), yet no
+# single frame of megabytes.
+SWEEP_FRAME_SESSIONS = 200
+
+
+def _batches(payloads: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [
+        payloads[start : start + SWEEP_FRAME_SESSIONS]
+        for start in range(0, len(payloads), SWEEP_FRAME_SESSIONS)
     ]
 
 
 def queue_warned(session_ids: list[int]) -> None:
-    """Requests waited past the warning: the queue turns red for every agent,
-    and available supervisors get a toast."""
+    """Requests waited past the warning: the queue turns red for every agent
+    (``queue.updated`` with a list of ``sessions``), and available supervisors
+    get a toast (``chat.warning``)."""
 
     def after_commit() -> None:
         from chat.selectors import available_supervisor_ids
 
-        payloads = _load_many(session_ids)
-        frames = [(STAFF_GROUP, {"type": "queue.updated", "session": p}) for p in payloads]
+        batches = _batches(_load_many(session_ids))
+        frames = [(STAFF_GROUP, {"type": "queue.updated", "sessions": b}) for b in batches]
         for supervisor_id in available_supervisor_ids():
-            frames.append(
-                (user_group(supervisor_id), {"type": "chat.warning", "sessions": payloads})
-            )
+            group = user_group(supervisor_id)
+            frames.extend((group, {"type": "chat.warning", "sessions": b}) for b in batches)
         _deliver(frames)
 
     transaction.on_commit(after_commit)
 
 
 def sessions_swept(messages: list[Message], *, abandoned: bool = False) -> None:
-    """A sweep changed these chats and wrote one system line in each."""
+    """A sweep changed these chats and wrote one system line in each.
+
+    Per chat one ``chat.swept`` event carrying the line and the session: the
+    consumer relays it as the ``chat.message`` and ``chat.session`` frames the
+    browser knows (one group send per chat instead of two). The staff get the
+    changed sessions in batches: ``queue.updated`` (``queue.abandoned`` when
+    the sweep abandoned them) with a list of ``sessions``."""
     lines = {m.session_id: message_payload(m) for m in messages}
 
     def after_commit() -> None:
-        frames = []
-        for payload in _load_many(list(lines)):
-            group = chat_group(payload["id"])
-            line = lines[payload["id"]]
-            frames.append((group, {"type": "chat.message", "message": line}))
-            frames.append((group, {"type": "chat.session", "session": payload}))
-            staff_type = "queue.abandoned" if abandoned else "queue.updated"
-            frames.append((STAFF_GROUP, {"type": staff_type, "session": payload}))
+        payloads = _load_many(list(lines))
+        frames: list[tuple[str, dict[str, Any]]] = [
+            (
+                chat_group(payload["id"]),
+                {"type": "chat.swept", "message": lines[payload["id"]], "session": payload},
+            )
+            for payload in payloads
+        ]
+        staff_type = "queue.abandoned" if abandoned else "queue.updated"
+        frames.extend(
+            (STAFF_GROUP, {"type": staff_type, "sessions": batch}) for batch in _batches(payloads)
+        )
         _deliver(frames)
 
     transaction.on_commit(after_commit)
@@ -243,5 +308,138 @@ def follow_up_changed(session: ChatSession) -> None:
                 (STAFF_GROUP, {"type": "queue.updated", "session": payload}),
             ]
         )
+
+    transaction.on_commit(after_commit)
+
+
+def agent_invited(session: ChatSession, *, invitee: User, inviter: User) -> None:
+    """An agent was invited into a live chat: every socket of the invitee is
+    told (toast, sound, notification); it joins with chat.join."""
+    session_id, invitee_id = session.pk, invitee.pk
+    invited_by = user_payload(inviter)
+
+    def after_commit() -> None:
+        _, payload = _load(session_id)
+        _send(
+            user_group(invitee_id),
+            {"type": "chat.invitation", "session": payload, "invited_by": invited_by},
+        )
+
+    transaction.on_commit(after_commit)
+
+
+def invitation_accepted(session: ChatSession, agent: User) -> None:
+    """An invited agent joined: the room sees the new participant, the agent's
+    sockets subscribe, session managers move the chat."""
+    session_id, agent_id = session.pk, agent.pk
+
+    def after_commit() -> None:
+        payload = _broadcast_session(session_id)
+        _subscribe(agent_id, session_id)
+        _send(STAFF_GROUP, {"type": "queue.updated", "session": payload})
+
+    transaction.on_commit(after_commit)
+
+
+def session_transferred(
+    session: ChatSession, *, to_agent: User, left_ids: list[int], by: User, reason: str
+) -> None:
+    """A chat moved to ``to_agent`` (Transfer or a supervisor's Assign). The
+    new agent is told by whom and why (staff only: the client's group hears
+    the session change and the system line, never the reason); the agents who
+    handed it over leave the chat's group."""
+    session_id, to_id = session.pk, to_agent.pk
+    by_payload = user_payload(by)
+
+    def after_commit() -> None:
+        _subscribe(to_id, session_id)
+        payload = _broadcast_session(session_id)
+        frames: list[tuple[str, dict[str, Any]]] = [
+            (
+                user_group(to_id),
+                {
+                    "type": "chat.transferred",
+                    "session": payload,
+                    "by": by_payload,
+                    "reason": reason,
+                },
+            ),
+            (STAFF_GROUP, {"type": "queue.updated", "session": payload}),
+        ]
+        # The leavers' sockets get the final state although they leave the group.
+        frames += [
+            (user_group(uid), {"type": "chat.session", "session": payload}) for uid in left_ids
+        ]
+        _deliver(frames)
+        for user_id in left_ids:
+            _unsubscribe(user_id, session_id)
+
+    transaction.on_commit(after_commit)
+
+
+def comment_posted(comment: Any, *, title: str, mentioned: list[User]) -> None:
+    """A staff-only comment (chat.supervision): to the supervisors watching
+    the chat, to the agents in its room and to everyone mentioned, each by
+    staff-only groups. Never to chat_group (the client is in it). Who is in
+    the room is read after the commit, so an agent who left or was
+    transferred away is not told."""
+    session_id, comment_id = comment.session_id, comment.pk
+    mentioned_ids = [u.pk for u in mentioned if u.is_agent]
+
+    def after_commit() -> None:
+        from accounts.models import STAFF_ROLES
+        from chat.models import ChatComment, ParticipantRole
+        from chat.supervision import comment_payload
+
+        stored = ChatComment.objects.select_related("author").filter(pk=comment_id).first()
+        if stored is None:  # pragma: no cover - deleted in between
+            return
+        frame = {
+            "type": "chat.comment",
+            "session_id": session_id,
+            "title": title,
+            "comment": comment_payload(stored),
+        }
+        in_room = Participant.objects.filter(
+            session_id=session_id,
+            role=ParticipantRole.AGENT,
+            left_at__isnull=True,
+            user__role__in=STAFF_ROLES,
+        ).values_list("user_id", flat=True)
+        groups = [chat_staff_group(session_id)]
+        for user_id in dict.fromkeys([*in_room, *mentioned_ids]):
+            groups.append(user_group(user_id))
+        _deliver([(group, frame) for group in groups])
+
+    transaction.on_commit(after_commit)
+
+
+def page_viewed(view: Any, *, client: User) -> None:
+    """A client's page view (chat.visitors): staff only, like a comment: to
+    the supervisors watching the chat and the agents in its room (read after
+    the commit), never to chat_group, which the client's sockets are in."""
+    session_id, view_id = view.session_id, view.pk
+
+    def after_commit() -> None:
+        from accounts.models import STAFF_ROLES
+        from chat.models import PageView, ParticipantRole
+        from chat.visitors import page_view_payload
+
+        stored = PageView.objects.filter(pk=view_id).first()
+        if stored is None:  # pragma: no cover - deleted in between
+            return
+        frame = {
+            "type": "chat.page_viewed",
+            "session_id": session_id,
+            "page_view": page_view_payload(stored, client),
+        }
+        in_room = Participant.objects.filter(
+            session_id=session_id,
+            role=ParticipantRole.AGENT,
+            left_at__isnull=True,
+            user__role__in=STAFF_ROLES,
+        ).values_list("user_id", flat=True)
+        groups = [chat_staff_group(session_id), *(user_group(uid) for uid in in_room)]
+        _deliver([(group, frame) for group in groups])
 
     transaction.on_commit(after_commit)

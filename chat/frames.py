@@ -223,6 +223,7 @@ class FrameContext(Protocol):
 
     user: User
     channel_name: str
+    client_ip: str | None
 
     async def send_frame(self, frame: Mapping[str, Any]) -> None: ...
     async def join_group(self, group: str) -> None: ...

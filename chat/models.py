@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
+from pathlib import PurePath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import Company, Contact
-from tickets.models import Ticket
+from tickets.models import Ticket, private_storage
 
 
 class PermissionValue(models.TextChoices):
@@ -134,6 +139,9 @@ class ChatSession(models.Model):
         ChatQueue, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"
     )
     subject = models.CharField(max_length=200, blank=True)
+    # The address the client's socket came from when it asked (see
+    # chat/client_ip.py for which proxies are trusted); an IP block uses it.
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
     requested_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -241,6 +249,8 @@ class Participant(models.Model):
 class MessageKind(models.TextChoices):
     TEXT = "text", "Text"
     SYSTEM = "system", "System"
+    # A file someone attached (chat.attachments): body is the file's name.
+    FILE = "file", "File"
 
 
 class Message(models.Model):
@@ -258,6 +268,17 @@ class Message(models.Model):
     kind = models.CharField(max_length=10, choices=MessageKind.choices, default=MessageKind.TEXT)
     body = models.TextField()
     created_at = models.DateTimeField()
+    # When the other side (client vs staff) first read it: the double tick and
+    # its hover time. Set once, by chat.receipts; None for system lines.
+    read_at = models.DateTimeField(null=True, blank=True)
+    # The file of a ``file`` message (chat.attachments), written with it.
+    attachment = models.OneToOneField(
+        "ChatAttachment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="message",
+    )
 
     class Meta:
         ordering = ["session", "seq"]
@@ -294,3 +315,313 @@ class SessionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}: {self.old_status or '-'} -> {self.new_status}"
+
+
+def _default_block_expiry() -> datetime:
+    return timezone.now() + timedelta(seconds=settings.CHAT_BLOCK_SECONDS)
+
+
+class ChatBlock(models.Model):
+    """A client (and optionally an IP address) that may not request chats
+    until ``expires_at``. A block stops counting the moment it expires (the
+    check compares with now); the beat sweep then clears ``active`` so the
+    admin list shows it as over. ``lifted_at`` is set only when someone lifts
+    it by hand before it expires."""
+
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="chat_blocks",
+        limit_choices_to={"role": "client"},
+    )
+    ip_address = models.GenericIPAddressField(
+        null=True,
+        blank=True,
+        verbose_name="IP address",
+        help_text="Also refuse requests from this address (shared by offices and mobile "
+        "carriers: it may block other people too).",
+    )
+    reason = models.TextField()
+    session = models.ForeignKey(
+        ChatSession,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="blocks",
+        help_text="The chat the client was blocked from.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=_default_block_expiry)
+    active = models.BooleanField(default=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The request check (by client, by address) and the expiry sweep.
+            models.Index(fields=["client", "active", "expires_at"]),
+            models.Index(fields=["ip_address", "active", "expires_at"]),
+            models.Index(fields=["active", "expires_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(lifted_at__isnull=True) | models.Q(active=False),
+                name="lifted_block_is_inactive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = f"{self.client}" + (f" / {self.ip_address}" if self.ip_address else "")
+        return f"Block of {target}"
+
+    def clean(self) -> None:
+        if self.active and self.expires_at and self.expires_at <= timezone.now():
+            raise ValidationError({"expires_at": "An active block must end in the future."})
+
+
+class ChatInvitation(models.Model):
+    """An agent asked into a live chat by one of its agents (or a supervisor).
+    While it is open (``accepted_at`` empty) the invitee may join the chat
+    even though it was already answered; nobody else may."""
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="invitations")
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # Inviting again while one is open re-sends it; after a join (and a
+            # later leave) a new invitation is a new row.
+            models.UniqueConstraint(
+                fields=["session", "invitee"],
+                condition=models.Q(accepted_at__isnull=True),
+                name="one_open_invitation_per_agent",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invitee} invited to chat {self.session_id}"
+
+
+class TemplateKind(models.TextChoices):
+    GREETING = "greeting", "Greeting"
+    FAREWELL = "farewell", "Farewell"
+
+
+class ChatTemplate(models.Model):
+    """A greeting or farewell an agent inserts into the message box. Global
+    when ``owner`` is empty, else one agent's own. ``{client_first_name}`` and
+    ``{agent_name}`` are filled in for the chat (see chat/message_templates.py)."""
+
+    kind = models.CharField(max_length=10, choices=TemplateKind.choices)
+    title = models.CharField(max_length=100)
+    body = models.TextField(
+        max_length=2000,
+        help_text="Placeholders: {client_first_name}, {agent_name}.",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="chat_templates",
+        limit_choices_to={"role__in": ["agent", "supervisor", "administrator"]},
+        help_text="Leave empty for a template every agent sees.",
+    )
+    ordering = models.PositiveSmallIntegerField(
+        default=0, help_text="Lower numbers come first in the agent's menu."
+    )
+
+    class Meta:
+        ordering = ["kind", "ordering", "title", "id"]
+        indexes = [models.Index(fields=["owner", "kind"])]
+
+    def __str__(self) -> str:
+        scope = self.owner.display_name if self.owner_id and self.owner else "global"
+        return f"{self.get_kind_display()}: {self.title} ({scope})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from chat.message_templates import unknown_placeholders
+
+        unknown = unknown_placeholders(self.body or "")
+        if unknown:
+            from chat.message_templates import PLACEHOLDERS
+
+            allowed = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+            raise ValidationError(
+                {
+                    "body": f"Unknown placeholder {', '.join(unknown)}. "
+                    f"Use only {allowed} (the braces included)."
+                }
+            )
+
+
+class ChatTransfer(models.Model):
+    """A live chat handed to another agent (Transfer) or placed with one by a
+    supervisor (Assign): who moved it, from whom, to whom, and why. The reason
+    is for staff only; the client sees a system line without it."""
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="transfers")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    from_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when a supervisor assigned a waiting request.",
+    )
+    to_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    to_queue = models.ForeignKey(
+        ChatQueue,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Set when the chat was sent to a queue, which picked the agent.",
+    )
+    reason = models.CharField(max_length=500)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["session", "at"])]
+
+    def __str__(self) -> str:
+        return f"Chat {self.session_id} transferred at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ChatComment(models.Model):
+    """A note about a chat for staff only: a supervisor watching it, or an agent
+    in it, writing to the agents. Never part of the conversation: it is not a
+    Message (no seq, no transcript, no replay to the client) and is delivered
+    only to staff sockets (chat.supervision)."""
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    body = models.TextField()
+    # Staff named with @first-name or @email-local-part in the body.
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="chat_comment_mentions"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["session", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Comment on chat {self.session_id} by {self.author}"
+
+
+def chat_attachment_path(instance: ChatAttachment, filename: str) -> str:
+    # As tickets.models.attachment_path: the stored name never comes from the
+    # user (no path tricks, no collisions), in the same private storage.
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return f"chats/{instance.session_id}/{uuid.uuid4().hex}{suffix}"
+
+
+def chat_private_storage() -> Storage:
+    # A callable, so migrations refer to this function instead of freezing
+    # the storage's directory of the machine that made them.
+    return private_storage
+
+
+class ChatAttachment(models.Model):
+    """A file attached in a live chat, stored privately (tickets.models
+    ``private_storage``) and served only by chat.views_files after an access
+    check. ``is_image`` is set only when the bytes are a PNG, JPEG, GIF or
+    WebP image (sniffed, not taken from the name): only those get an inline
+    preview; everything else is a download."""
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="attachments")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file = models.FileField(
+        upload_to=chat_attachment_path, storage=chat_private_storage, max_length=255
+    )
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100, default="application/octet-stream")
+    size = models.PositiveBigIntegerField()
+    is_image = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class VisitorInfo(models.Model):
+    """Where the client of a chat came from, recorded when it asked to chat
+    (or accepted a pushed chat): staff only, never in a payload a client gets
+    (chat.visitors). The IP address is ``ChatSession.client_ip``. Everything
+    here came from the browser (headers, a cookie), so it is shown as text."""
+
+    session = models.OneToOneField(
+        ChatSession, on_delete=models.CASCADE, primary_key=True, related_name="visitor_info"
+    )
+    user_agent = models.CharField(max_length=500, blank=True)
+    # The first portal page of this browser session (Django session).
+    landing_page = models.CharField(max_length=500, blank=True)
+    landing_at = models.DateTimeField(null=True, blank=True)
+    # From the long-lived sb_first_visit cookie: this browser's first portal page.
+    first_visit_page = models.CharField(max_length=500, blank=True)
+    first_visit_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "visitor info"
+        verbose_name_plural = "visitor info"
+
+    def __str__(self) -> str:
+        return f"Visitor of chat {self.session_id}"
+
+
+class PageView(models.Model):
+    """A portal page the client opened while its chat was open: a system line
+    for staff. Not a Message (no seq, no replay, transcript or email to the
+    client); delivered to staff sockets only (chat.visitors)."""
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="page_views")
+    path = models.CharField(max_length=500)
+    title = models.CharField(max_length=200, blank=True)
+    viewed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["viewed_at", "id"]
+        indexes = [models.Index(fields=["session", "viewed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.path} in chat {self.session_id}"

@@ -7,7 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from accounts.models import User
-from chat.models import ChatSession, Message, Participant
+from chat.formatting import render_markdown, render_plain
+from chat.models import (
+    ChatAttachment,
+    ChatBlock,
+    ChatSession,
+    Message,
+    MessageKind,
+    Participant,
+)
 
 
 def user_payload(user: User | None) -> dict[str, Any] | None:
@@ -24,7 +32,31 @@ def message_payload(message: Message) -> dict[str, Any]:
         "kind": message.kind,
         "author": user_payload(message.author),
         "body": message.body,
+        # Sanitized HTML the browser inserts as is (chat.formatting); system
+        # lines are escaped text, not markdown.
+        "body_html": (
+            render_markdown(message.body)
+            if message.kind == MessageKind.TEXT
+            else render_plain(message.body)
+        ),
         "created_at": message.created_at.isoformat(),
+        "read_at": _iso(message.read_at),
+        # A file message's file (chat.attachments); None for every other kind.
+        "attachment": (attachment_payload(message.attachment) if message.attachment_id else None),
+    }
+
+
+def attachment_payload(attachment: ChatAttachment) -> dict[str, Any]:
+    """The file of a chat message. Only the access-checked views of
+    chat.views_files serve it; ``preview_url`` is set for raster images whose
+    bytes were checked (ChatAttachment.is_image), the rest is download only."""
+    return {
+        "id": attachment.pk,
+        "name": attachment.original_name,
+        "size": attachment.size,
+        "content_type": attachment.content_type,
+        "url": f"/chat/files/{attachment.pk}/",
+        "preview_url": f"/chat/files/{attachment.pk}/preview/" if attachment.is_image else None,
     }
 
 
@@ -84,3 +116,127 @@ def session_payload(
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+# --- The same shapes from ``.values()`` rows ---------------------------------------
+# A sweep announces up to thousands of chats at once; building their payloads
+# from model instances (a session, its client, contact, company, ticket, and
+# every participant with its user) was most of its time. These build the very
+# same dicts from plain rows: keep them in step with the functions above
+# (tests/chat/test_payloads.py compares the two).
+
+SESSION_ROW_FIELDS = (
+    "id",
+    "kind",
+    "status",
+    "subject",
+    "ticket_id",
+    "ticket__subject",
+    "client_id",
+    "client__full_name",
+    "client__email",
+    "client__role",
+    "contact__company__name",
+    "queue_id",
+    "requested_at",
+    "answered_at",
+    "ended_at",
+    "last_seq",
+    "warned_at",
+    "no_answer_at",
+    "inactive_at",
+    "last_activity_at",
+    "outside_hours",
+    "callback_phone",
+    "callback_message",
+    "outcome",
+    "closed_at",
+)
+
+PARTICIPANT_ROW_FIELDS = (
+    "session_id",
+    "user_id",
+    "user__full_name",
+    "user__email",
+    "user__role",
+    "role",
+    "joined_at",
+    "left_at",
+    "last_read_seq",
+)
+
+
+def participant_payload_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    """:func:`participant_payload` of a ``PARTICIPANT_ROW_FIELDS`` row."""
+    return {
+        "user": {
+            "id": row["user_id"],
+            "name": row["user__full_name"] or row["user__email"],
+            "role": row["user__role"],
+        },
+        "role": row["role"],
+        "in_room": row["left_at"] is None,
+        "joined_at": row["joined_at"].isoformat(),
+        "left_at": _iso(row["left_at"]),
+        "last_read_seq": row["last_read_seq"],
+    }
+
+
+def session_payload_from_row(
+    row: dict[str, Any],
+    participants: list[dict[str, Any]],
+    *,
+    client_online: bool | None = None,
+) -> dict[str, Any]:
+    """:func:`session_payload` of a ``SESSION_ROW_FIELDS`` row, with the
+    participants already as payloads (:func:`participant_payload_from_row`)."""
+    extra = {} if client_online is None else {"client_online": client_online}
+    ticket_id = row["ticket_id"]
+    if ticket_id:
+        title = f"#{ticket_id} {row['ticket__subject']}"
+    else:
+        title = row["subject"] or f"Chat {row['id']}"
+    return {
+        **extra,
+        "id": row["id"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "title": title,
+        "subject": row["subject"],
+        "ticket_id": ticket_id,
+        "ticket_url": f"/portal/tickets/{ticket_id}/" if ticket_id else None,
+        "console_ticket_url": f"/console/tickets/{ticket_id}/" if ticket_id else None,
+        "client": {
+            "id": row["client_id"],
+            "name": row["client__full_name"] or row["client__email"],
+            "role": row["client__role"],
+        },
+        "company": row["contact__company__name"],
+        "queue_id": row["queue_id"],
+        "requested_at": row["requested_at"].isoformat(),
+        "answered_at": _iso(row["answered_at"]),
+        "ended_at": _iso(row["ended_at"]),
+        "last_seq": row["last_seq"],
+        "participants": participants,
+        "warned_at": _iso(row["warned_at"]),
+        "no_answer_at": _iso(row["no_answer_at"]),
+        "inactive_at": _iso(row["inactive_at"]),
+        "last_activity_at": _iso(row["last_activity_at"]),
+        "outside_hours": row["outside_hours"],
+        "callback_phone": row["callback_phone"],
+        "callback_message": row["callback_message"],
+        "outcome": row["outcome"],
+        "closed_at": _iso(row["closed_at"]),
+    }
+
+
+def block_payload(block: ChatBlock) -> dict[str, Any]:
+    """For the agent who blocked (never sent to the client)."""
+    return {
+        "id": block.pk,
+        "client": user_payload(block.client),
+        "ip_address": block.ip_address,
+        "reason": block.reason,
+        "created_by": user_payload(block.created_by),
+        "expires_at": _iso(block.expires_at),
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from chat.errors import ChatNotFound
-from chat.models import ChatQueue, ChatSession, Message, Participant, SessionStatus
+from chat.models import ChatBlock, ChatQueue, ChatSession, Message, Participant, SessionStatus
 from presence.selectors import available_agents
 
 # Requests every agent may open: the queue and the follow-up cards.
@@ -44,6 +44,16 @@ def session_for(user: User, session_id: int) -> ChatSession:
     raise ChatNotFound("That chat does not exist.")
 
 
+def follows_live(user: User, session: ChatSession) -> bool:
+    """Whether ``user``'s sockets may hear ``session``'s events (its group),
+    given that it may read it (:func:`session_for`). An agent who left a live
+    chat, or was transferred away, may still read the transcript but no longer
+    hears it; supervisors hear any chat."""
+    if user.is_client or user.is_supervisor or session.status != SessionStatus.ACTIVE:
+        return True
+    return Participant.objects.filter(session=session, user=user, left_at__isnull=True).exists()
+
+
 def sessions_visible_to(user: User) -> QuerySet[ChatSession]:
     sessions = _sessions()
     if not user.is_authenticated:
@@ -63,7 +73,7 @@ def sessions_visible_to(user: User) -> QuerySet[ChatSession]:
 def messages_after(session_id: int, *, after_seq: int, limit: int) -> list[Message]:
     return list(
         Message.objects.filter(session_id=session_id, seq__gt=after_seq)
-        .select_related("author")
+        .select_related("author", "attachment")
         .order_by("seq")[:limit]
     )
 
@@ -151,3 +161,13 @@ def online_user_ids(user_ids: list[int]) -> set[int]:
             "user_id", flat=True
         )
     )
+
+
+def client_blocked(*, client: User, ip_address: str | None, now: datetime | None = None) -> bool:
+    """Whether a block in force stops this client, or a request from this
+    address (chat.blocks writes them)."""
+    now = now or timezone.now()
+    who = Q(client=client)
+    if ip_address:
+        who |= Q(ip_address=ip_address)
+    return ChatBlock.objects.filter(who, active=True, expires_at__gt=now).exists()

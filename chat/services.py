@@ -18,18 +18,21 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat import events, routing
+from chat import events, routing, selectors, visitors
 from chat.errors import (
     AlreadyAnswered,
+    AtCapacity,
     ChatForbidden,
     ChatNotAllowed,
     ChatNotFound,
+    ChatUnavailable,
     ClientOffline,
     InvalidState,
     MessageInvalid,
 )
 from chat.models import (
     OPEN_STATUSES,
+    ChatAttachment,
     ChatKind,
     ChatSession,
     Message,
@@ -40,6 +43,7 @@ from chat.models import (
     SessionStatus,
 )
 from chat.permissions import chat_allowed_for_user
+from chat.receipts import participant_mark_read  # noqa: F401 - callers use services.*
 from officehours import services as officehours
 from tickets import services as ticket_services
 from tickets.models import Ticket, TicketNote, TicketStatus
@@ -88,8 +92,10 @@ def _append(
     body: str,
     kind: str = MessageKind.TEXT,
     client_id: uuid.UUID | None = None,
+    attachment: ChatAttachment | None = None,
 ) -> Message:
-    """Give the next seq to a new message. The caller holds the session lock."""
+    """Give the next seq to a new message. The caller holds the session lock.
+    ``attachment``: the file of a ``file`` message (chat.attachments)."""
     now = _now()
     session.last_seq += 1
     session.last_activity_at = now
@@ -109,6 +115,7 @@ def _append(
         kind=kind,
         body=body,
         created_at=now,
+        attachment=attachment,
     )
     events.message_created(message)
     return message
@@ -135,15 +142,33 @@ def _require_client(user: User) -> None:
 # --- Requests -------------------------------------------------------------------
 
 
+# What a blocked client (or anyone at a blocked address) is told: nothing
+# about the block, so it reads like any other moment without chat.
+UNAVAILABLE_MESSAGE = (
+    "Chat is not available right now. Please create a ticket and we will get back to you."
+)
+
+
 def session_request(
-    *, client: User, kind: str, ticket_id: int | None = None, subject: str = ""
+    *,
+    client: User,
+    kind: str,
+    ticket_id: int | None = None,
+    subject: str = "",
+    client_ip: str | None = None,
+    visit: visitors.Visit | None = None,
 ) -> ChatSession:
     """A client asks to chat. Post-ticket requests name one of the client's own
     tickets; pre-ticket requests give a subject. Asking again while a chat on
-    the same ticket is still open returns that chat instead of a second one."""
+    the same ticket is still open returns that chat instead of a second one.
+    ``client_ip`` (chat.client_ip) is recorded on the chat and checked
+    against IP blocks (chat.blocks); ``visit`` (user agent, landing page,
+    first visit) is recorded for staff (chat.visitors)."""
     _require_client(client)
     if not chat_allowed_for_user(client):
         raise ChatNotAllowed("Chat is not available for your account. Please create a ticket.")
+    if selectors.client_blocked(client=client, ip_address=client_ip):
+        raise ChatUnavailable(UNAVAILABLE_MESSAGE)
     contact = client.contact
     subject = subject.strip()
     ticket: Ticket | None = None
@@ -186,6 +211,7 @@ def session_request(
             client=client,
             queue=routing.queue_for_company(contact.company_id),
             subject=subject,
+            client_ip=client_ip,
             requested_at=now,
             last_activity_at=now,
             outside_hours=closed,
@@ -196,6 +222,7 @@ def session_request(
         Participant.objects.create(
             session=session, user=client, role=ParticipantRole.CLIENT, joined_at=now
         )
+        visitors.visit_record(session=session, visit=visit)
         _record(session, old="", new=SessionStatus.WAITING, actor=client, reason="requested")
         _system_line(session, f"{client.display_name} requested a chat.")
         if closed:
@@ -246,15 +273,26 @@ def session_join(*, session_id: int, agent: User) -> ChatSession:
         )
         session = _lock(session_id)
         if not won:
+            # An agent invited into the chat (chat/invites.py) may join it
+            # although it was answered; anyone else is too late.
+            from chat.invites import invitation_accept
+
+            if invitation_accept(session=session, agent=agent):
+                return session
             participant = _participant(session, agent)
             if session.status == SessionStatus.ACTIVE and participant is not None:
                 # Pressing Join again (another tab): back in the room, no new event.
                 if not participant.in_room:
+                    _check_capacity(agent, exclude_session_id=session.pk)
                     _rejoin_room(session, agent)
                 return session
             if session.status == SessionStatus.ACTIVE:
                 raise AlreadyAnswered("Another agent has already taken this chat.")
             raise InvalidState(f"This chat can no longer be joined (it is {session.status}).")
+        # After winning the session row (session first, then agent: the order
+        # every caller of _check_capacity keeps, so none can deadlock another);
+        # a refusal rolls the win back and the request stays in the queue.
+        _check_capacity(agent, exclude_session_id=session.pk)
         Participant.objects.create(
             session=session, user=agent, role=ParticipantRole.AGENT, joined_at=now
         )
@@ -268,6 +306,34 @@ def session_join(*, session_id: int, agent: User) -> ChatSession:
         _system_line(session, f"{agent.display_name} joined the chat.")
         events.session_answered(session, agent)
         return session
+
+
+def _check_capacity(agent: User, *, exclude_session_id: int | None = None) -> None:
+    """Refuse with AtCapacity if ``agent`` is already in MAX_CHATS_PER_AGENT
+    live chats (active, or pushed and waiting for the client), not counting
+    ``exclude_session_id``. Call it inside the transaction that adds the agent
+    to a chat (join, invitation, push, transfer), after locking that chat.
+
+    It locks the agent's user row first, so two chats joined at once by the
+    same agent are counted one after the other: the second count runs once
+    the first join has committed (PostgreSQL; on SQLite the IMMEDIATE
+    transaction already serializes writers). FOR NO KEY UPDATE does not hold
+    up inserts that merely reference the user (messages, connections)."""
+    list(User.objects.select_for_update(no_key=True).filter(pk=agent.pk).values_list("pk"))
+    live = Participant.objects.filter(
+        user=agent,
+        role=ParticipantRole.AGENT,
+        left_at__isnull=True,
+        session__status__in=(SessionStatus.ACTIVE, SessionStatus.INVITED),
+    )
+    if exclude_session_id is not None:
+        live = live.exclude(session_id=exclude_session_id)
+    limit = settings.MAX_CHATS_PER_AGENT
+    if live.count() >= limit:
+        raise AtCapacity(
+            f"You are already in {limit} live chats, the most one agent may have. "
+            "End or leave one before taking another."
+        )
 
 
 # --- Messages -----------------------------------------------------------------
@@ -298,33 +364,43 @@ def message_send(
             f"A message may be at most {limit:,} characters.", code="message_too_long"
         )
     with transaction.atomic():
-        session = _lock(session_id)
-        participant = _participant(session, author)
-        if participant is None:
-            raise ChatNotFound("That chat does not exist.")
-        existing = (
-            Message.objects.select_related("author")
-            .filter(session=session, client_id=client_uuid)
-            .first()
-        )
-        if existing is not None:
-            return SendResult(existing, False)
-        if session.status != SessionStatus.ACTIVE:
-            raise InvalidState(
-                "This chat has ended; messages can no longer be sent."
-                if session.status in (SessionStatus.ENDED, SessionStatus.CLOSED)
-                else "Messages can be sent once an agent has joined."
+        # The hot path of chat (docs/performance.md, issue-3 benchmark): the
+        # author's participation and the session in one query, the session row
+        # locked (PostgreSQL; SQLite's IMMEDIATE transaction serializes writers).
+        # get(), not first(): the pair is unique, and first() would add an
+        # ORDER BY (Participant.Meta.ordering) to a query run per message.
+        try:
+            participant = (
+                Participant.objects.select_related("session")
+                .select_for_update(of=("session",))
+                .get(session_id=session_id, user=author)
             )
-        if not participant.in_room:
+        except Participant.DoesNotExist as exc:
+            raise ChatNotFound("That chat does not exist.") from exc
+        session = participant.session
+        if session.status != SessionStatus.ACTIVE or not participant.in_room:
+            # A resend of a message stored before the chat ended (or before
+            # the author left) is still answered with the stored message.
+            stored = _stored_message(session, client_uuid)
+            if stored is not None:
+                return SendResult(stored, False)
+            if session.status != SessionStatus.ACTIVE:
+                raise InvalidState(
+                    "This chat has ended; messages can no longer be sent."
+                    if session.status in (SessionStatus.ENDED, SessionStatus.CLOSED)
+                    else "Messages can be sent once an agent has joined."
+                )
             raise InvalidState("You have left this chat.", code="not_in_room")
         try:
+            # A resend is rare: rather than look for its client_id on every
+            # send, let the unique constraint refuse it (the savepoint undoes
+            # the seq this insert took).
             with transaction.atomic():
                 message = _append(session, author=author, body=body, client_id=client_uuid)
         except IntegrityError:
-            # Same client_id stored by a concurrent send of the same message.
-            stored = Message.objects.select_related("author").get(
-                session=session, client_id=client_uuid
-            )
+            stored = _stored_message(session, client_uuid)
+            if stored is None:  # pragma: no cover - another constraint failed
+                raise
             return SendResult(stored, False)
         Participant.objects.filter(pk=participant.pk, last_read_seq__lt=message.seq).update(
             last_read_seq=message.seq
@@ -332,24 +408,12 @@ def message_send(
         return SendResult(message, True)
 
 
-def participant_mark_read(*, session_id: int, user: User, seq: int) -> int:
-    """Record that ``user`` has read up to ``seq``. Only ever moves forward;
-    supervisors who watch are not participants and mark nothing."""
-    with transaction.atomic():
-        participant = (
-            Participant.objects.select_related("session")
-            .filter(session_id=session_id, user=user)
-            .first()
-        )
-        if participant is None:
-            raise ChatNotFound("That chat does not exist.")
-        seq = min(max(0, int(seq)), participant.session.last_seq)
-        moved = Participant.objects.filter(pk=participant.pk, last_read_seq__lt=seq).update(
-            last_read_seq=seq
-        )
-        if moved:
-            events.read_moved(session_id=session_id, user=user, seq=seq)
-        return max(seq, participant.last_read_seq)
+def _stored_message(session: ChatSession, client_id: uuid.UUID) -> Message | None:
+    return (
+        Message.objects.select_related("author")
+        .filter(session=session, client_id=client_id)
+        .first()
+    )
 
 
 # --- End and leave ----------------------------------------------------------------
@@ -515,6 +579,7 @@ def session_push(*, ticket_id: int, agent: User) -> ChatSession:
             raise InvalidState(
                 "There is already an open chat on this ticket.", code="chat_already_open"
             )
+        _check_capacity(agent)
         now = _now()
         session = ChatSession.objects.create(
             kind=ChatKind.PUSH,
@@ -536,7 +601,11 @@ def session_push(*, ticket_id: int, agent: User) -> ChatSession:
         return session
 
 
-def push_answer(*, session_id: int, client: User, accept: bool) -> ChatSession:
+def push_answer(
+    *, session_id: int, client: User, accept: bool, visit: visitors.Visit | None = None
+) -> ChatSession:
+    """The client accepts or declines a pushed chat; accepting records its
+    ``visit`` (chat.visitors) as a request does."""
     with transaction.atomic():
         session = _lock(session_id)
         if session.client_id != client.pk:
@@ -554,6 +623,7 @@ def push_answer(*, session_id: int, client: User, accept: bool) -> ChatSession:
                 user=client,
                 defaults={"role": ParticipantRole.CLIENT, "joined_at": now, "left_at": None},
             )
+            visitors.visit_record(session=session, visit=visit)
             _record(
                 session,
                 old=SessionStatus.INVITED,

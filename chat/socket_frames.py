@@ -5,23 +5,26 @@ selector in a worker thread, and answers with the state the browser needs.
 Access is checked in the services/selectors on every frame.
 
 Browser -> server: chat.snapshot, chat.request, chat.open, chat.history,
-chat.send, chat.read, chat.join, chat.end, chat.leave, chat.push, chat.accept,
-chat.decline. Server -> browser events: see chat.events.
+chat.send, chat.read, chat.typing, chat.join, chat.end, chat.leave, chat.push, chat.accept,
+chat.decline, chat.block. Server -> browser events: see chat.events.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
-from chat import follow_up, selectors, services
+from chat import blocks, follow_up, receipts, selectors, services, visitors
 from chat.errors import ChatError
 from chat.events import chat_group
 from chat.frames import (
     Audience,
+    Bool,
     Choice,
     FrameContext,
     Int,
@@ -33,7 +36,7 @@ from chat.frames import (
     on_event,
 )
 from chat.models import ChatKind, ChatSession, Outcome
-from chat.payloads import message_payload, session_payload
+from chat.payloads import block_payload, message_payload, session_payload
 from tickets.errors import TicketError
 
 expose_errors(ChatError, TicketError)
@@ -60,7 +63,16 @@ def _open(user: Any, session_id: int, after_seq: int) -> dict[str, Any]:
     return _state(session, after_seq=after_seq)
 
 
+@database_sync_to_async
+def _follows_live(user: Any, session_id: int) -> bool:
+    return selectors.follows_live(user, selectors.session_for(user, session_id))
+
+
 async def _subscribe_and_state(ctx: FrameContext, session_id: int, after_seq: int = 0) -> Reply:
+    # An agent out of a live chat (left, transferred away) reads it without
+    # hearing it.
+    if not await _follows_live(ctx.user, session_id):
+        return await _open(ctx.user, session_id, after_seq)
     # Join the group before reading: a message committed in between arrives
     # twice (replay and event), which the browser drops by seq; the other
     # order could lose it.
@@ -123,10 +135,26 @@ async def chat_snapshot(ctx: FrameContext, data: dict[str, Any]) -> Reply:
     },
 )
 async def chat_request(ctx: FrameContext, data: dict[str, Any]) -> Reply:
-    session = await database_sync_to_async(services.session_request)(
-        client=ctx.user, kind=data["kind"], ticket_id=data["ticket_id"], subject=data["subject"]
-    )
+    client_ip = getattr(ctx, "client_ip", None)
+
+    @database_sync_to_async
+    def request() -> ChatSession:
+        return services.session_request(
+            client=ctx.user,
+            kind=data["kind"],
+            ticket_id=data["ticket_id"],
+            subject=data["subject"],
+            client_ip=client_ip,
+            visit=_visit(ctx, client_ip),
+        )
+
+    session = await request()
     return await _subscribe_and_state(ctx, session.pk)
+
+
+def _visit(ctx: FrameContext, client_ip: str | None) -> visitors.Visit:
+    # The browser's user agent and visitor cookies, from the socket's handshake.
+    return visitors.visit_from_scope(getattr(ctx, "scope", None) or {}, client_ip=client_ip)
 
 
 @frame("chat.open", fields={"session_id": SESSION_ID, "last_seq": SEQ})
@@ -158,6 +186,18 @@ async def chat_history(ctx: FrameContext, data: dict[str, Any]) -> Reply:
     return await build()
 
 
+@functools.cache
+def _message_send_runner() -> Any:
+    """How ``message_send`` runs. Every ORM call of a daphne process shares one
+    worker thread by default; on PostgreSQL a send mostly waits for round trips,
+    so sends run in the thread pool instead (a connection per pool thread) and
+    overlap; the session lock keeps one chat's sends in order. SQLite has a
+    single writer anyway, and one thread keeps one connection."""
+    return database_sync_to_async(
+        services.message_send, thread_sensitive=connection.vendor != "postgresql"
+    )
+
+
 @frame(
     "chat.send",
     fields={
@@ -169,7 +209,7 @@ async def chat_history(ctx: FrameContext, data: dict[str, Any]) -> Reply:
     },
 )
 async def chat_send(ctx: FrameContext, data: dict[str, Any]) -> Reply:
-    result = await database_sync_to_async(services.message_send)(
+    result = await _message_send_runner()(
         session_id=data["session_id"],
         author=ctx.user,
         client_id=data["client_id"],
@@ -190,6 +230,24 @@ async def chat_read(ctx: FrameContext, data: dict[str, Any]) -> Reply:
         session_id=data["session_id"], user=ctx.user, seq=data["seq"]
     )
     return {"type": "chat.read_ack", "session_id": data["session_id"], "seq": seq}
+
+
+@frame("chat.typing", fields={"session_id": SESSION_ID})
+async def chat_typing(ctx: FrameContext, data: dict[str, Any]) -> Reply:
+    """The sender is typing (the browser sends it at most every few seconds;
+    the socket's rate limit bounds it too). Nothing is stored."""
+    await database_sync_to_async(receipts.typing_notify)(
+        session_id=data["session_id"], user=ctx.user
+    )
+    return None
+
+
+@on_event("chat.typing")
+async def on_typing(ctx: FrameContext, event: dict[str, Any]) -> Reply:
+    # The typist's own sockets (this tab and its others) are not told.
+    if event.get("user", {}).get("id") == ctx.user.pk:
+        return None
+    return event
 
 
 @frame("chat.join", audience=Audience.STAFF, fields={"session_id": SESSION_ID})
@@ -250,10 +308,44 @@ async def chat_push(ctx: FrameContext, data: dict[str, Any]) -> Reply:
     return await _subscribe_and_state(ctx, session.pk)
 
 
+@frame(
+    "chat.block",
+    audience=Audience.STAFF,
+    fields={
+        "session_id": SESSION_ID,
+        # Required and length-checked by the service (reason_required,
+        # reason_too_long); the frame size limit bounds what reaches it.
+        "reason": Str(max_length=100_000, min_length=0),
+        "block_ip": Bool(required=False, default=False),
+    },
+)
+async def chat_block(ctx: FrameContext, data: dict[str, Any]) -> Reply:
+    @database_sync_to_async
+    def block() -> dict[str, Any]:
+        created = blocks.client_block(
+            session_id=data["session_id"],
+            agent=ctx.user,
+            reason=data["reason"],
+            block_ip=data["block_ip"],
+        )
+        return {
+            "type": "chat.blocked",
+            "session_id": data["session_id"],
+            "block": block_payload(created),
+        }
+
+    return await block()
+
+
 async def _answer_push(ctx: FrameContext, session_id: int, *, accept: bool) -> Reply:
-    session = await database_sync_to_async(services.push_answer)(
-        session_id=session_id, client=ctx.user, accept=accept
-    )
+    @database_sync_to_async
+    def answer() -> ChatSession:
+        visit = _visit(ctx, getattr(ctx, "client_ip", None)) if accept else None
+        return services.push_answer(
+            session_id=session_id, client=ctx.user, accept=accept, visit=visit
+        )
+
+    session = await answer()
     if accept:
         return await _subscribe_and_state(ctx, session.pk)
     return {"type": "chat.declined", "session_id": session.pk}
@@ -281,10 +373,10 @@ async def on_subscribe(ctx: FrameContext, event: dict[str, Any]) -> Reply:
     @database_sync_to_async
     def allowed() -> bool:
         try:
-            selectors.session_for(ctx.user, session_id)
+            session = selectors.session_for(ctx.user, session_id)
         except ChatError:
             return False
-        return True
+        return selectors.follows_live(ctx.user, session)
 
     if not await allowed():
         return None
@@ -297,6 +389,15 @@ async def on_unsubscribe(ctx: FrameContext, event: dict[str, Any]) -> Reply:
     session_id = int(event["session_id"])
     await ctx.leave_group(chat_group(session_id))
     return {"type": "chat.unsubscribed", "session_id": session_id}
+
+
+@on_event("chat.swept")
+async def on_swept(ctx: FrameContext, event: dict[str, Any]) -> Reply:
+    """A timer sweep's one event per chat (chat.events.sessions_swept): the
+    browser gets the two frames it already knows, the system line first, then
+    the session (its warned/no-answer/inactive/abandoned state)."""
+    await ctx.send_frame({"type": "chat.message", "message": event["message"]})
+    return {"type": "chat.session", "session": event["session"]}
 
 
 # --- Follow-up: the client's options, and closing the card -----------------------------

@@ -27,6 +27,7 @@ SWEEPS: list[str] = [
     "chat.timers.sweep_no_answer",
     "chat.timers.sweep_abandoned",
     "chat.timers.sweep_inactivity",
+    "chat.blocks.sweep_block_expiry",
 ]
 
 

@@ -39,7 +39,9 @@ def contact_online(ticket: Any) -> bool:
 def chat_history(context: dict[str, Any], ticket: Any) -> list[dict[str, Any]]:
     """The ticket's chats visible to the viewer, each with its transcript lines."""
     request = context["request"]
-    sessions = sessions_for_ticket(request.user, ticket.pk).prefetch_related("messages__author")
+    sessions = sessions_for_ticket(request.user, ticket.pk).prefetch_related(
+        "messages__author", "messages__attachment"
+    )
     return [{"session": s, "lines": transcript_lines(s)} for s in sessions]
 
 
@@ -47,6 +49,12 @@ def chat_history(context: dict[str, Any], ticket: Any) -> list[dict[str, Any]]:
 def queue_warning_seconds() -> int:
     """When a queue entry turns red in the session manager (the browser counts)."""
     return int(settings.QUEUE_WARNING_SECONDS)
+
+
+@register.simple_tag
+def chat_block_seconds() -> int:
+    """How long the console's Block action blocks a client (said in its dialog)."""
+    return int(settings.CHAT_BLOCK_SECONDS)
 
 
 @register.simple_tag

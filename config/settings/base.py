@@ -9,7 +9,12 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from config.redis_urls import RedisUrlError, celery_broker_url, validate_redis_url
+from config.redis_urls import (
+    RedisUrlError,
+    celery_broker_url,
+    channels_hosts,
+    validate_redis_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -69,6 +74,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The sb_first_visit and sb_landing cookies of portal pages, read when a
+    # client asks to chat (visitor info, chat/visitors.py).
+    "chat.visitors.VisitorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -114,9 +122,19 @@ if not DATABASES["default"].get("NAME"):
     raise ImproperlyConfigured("DATABASE_URL names no database (e.g. postgres://user@host/name)")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let daphne, the worker and beat share one file.
+    # synchronous=NORMAL: in WAL mode a commit then skips its fsync (still safe
+    # when a process crashes; the last commits can be lost on power loss).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;",
+        }
     )
+    # Keep each thread's connection open: opening the file per request and
+    # closing it again (which checkpoints the WAL, an fsync) cost ~4 ms per ORM
+    # call in daphne's database thread (docs/performance.md, finding 3).
+    DATABASES["default"].setdefault("CONN_MAX_AGE", None)
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
@@ -135,7 +153,7 @@ except RedisUrlError as exc:
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+        "CONFIG": {"hosts": channels_hosts(REDIS_URL), "capacity": 1500, "expiry": 30},
     }
 }
 
@@ -260,6 +278,19 @@ LOGGING = {
 CHAT_MESSAGE_MAX_CHARS = _int("SWITCHBOARD_CHAT_MESSAGE_MAX_CHARS", 10_000, minimum=1)
 # How many missed messages one replay frame carries; more makes the browser page.
 CHAT_REPLAY_LIMIT = _int("SWITCHBOARD_CHAT_REPLAY_LIMIT", 200, minimum=10)
+# Live chats one agent may be in at once; joining (or taking a transfer) past
+# it is refused.
+MAX_CHATS_PER_AGENT = _int("SWITCHBOARD_MAX_CHATS_PER_AGENT", 5, minimum=1)
+# How long a block from the console lasts (the beat sweep ends it).
+CHAT_BLOCK_SECONDS = _int("SWITCHBOARD_CHAT_BLOCK_SECONDS", 24 * 3600, minimum=60)
+# Reverse proxies in front of daphne that append to X-Forwarded-For. 0: the
+# header is ignored and the socket's peer address is the client's IP; N: the
+# Nth address from the right of the header is (what the outermost trusted
+# proxy saw), so a client cannot choose its own address by sending the header.
+TRUSTED_PROXY_COUNT = _int("SWITCHBOARD_TRUSTED_PROXY_COUNT", 0, minimum=0)
+# How long the first-visit cookie (sb_first_visit: when and where this browser
+# first opened the portal; visitor info) lives. 400 days is what browsers allow.
+VISITOR_COOKIE_DAYS = _int("SWITCHBOARD_VISITOR_COOKIE_DAYS", 400, minimum=1)
 
 # Chat timers (DESIGN.md, Timers): the beat sweep runs every SWEEP_SECONDS.
 QUEUE_WARNING_SECONDS = _int("SWITCHBOARD_QUEUE_WARNING_SECONDS", 30, minimum=1)

@@ -43,3 +43,19 @@ def test_clients_cannot_open_chat_admin(client, alice):
     client.force_login(alice)
     response = client.get(reverse("admin:chat_chatsession_changelist"))
     assert response.status_code == 302
+
+
+def test_session_admin_shows_transfers(admin_client, alice, alice_ticket, agent1, agent2):
+    from chat.transfers import session_transfer
+
+    session = services.session_request(
+        client=alice, kind=ChatKind.POST_TICKET, ticket_id=alice_ticket.pk
+    )
+    services.session_join(session_id=session.pk, agent=agent1)
+    session_transfer(
+        session_id=session.pk, by=agent1, to_agent_id=agent2.pk, reason="<b>night shift</b>"
+    )
+    html = admin_client.get(reverse("admin:chat_chatsession_change", args=[session.pk]))
+    html = html.content.decode()
+    assert "&lt;b&gt;night shift&lt;/b&gt;" in html
+    assert "Ben Agent" in html

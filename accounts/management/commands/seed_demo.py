@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Company, Contact, Role, User
-from chat.models import ChatQueue, ChatSettings
+from chat.models import ChatQueue, ChatSettings, ChatTemplate, TemplateKind
 from officehours.models import Schedule, Weekday, WeeklyInterval
 from presence.models import AgentPresence, PresenceStatus
 from tickets import services as ticket_services
@@ -152,6 +152,20 @@ TICKETS: list[DemoTicket] = [
     ),
 ]
 
+# kind, title, body: global greeting/farewell templates of the chat window.
+TEMPLATES: list[tuple[TemplateKind, str, str]] = [
+    (
+        TemplateKind.GREETING,
+        "Hello",
+        "Hi {client_first_name}, this is {agent_name} from the helpdesk. How can I help?",
+    ),
+    (
+        TemplateKind.FAREWELL,
+        "Goodbye",
+        "Thanks for chatting with us, {client_first_name}. Have a good day! ({agent_name})",
+    ),
+]
+
 SCHEDULE_NAME = "Around the clock"
 QUEUE_NAME = "Support"
 
@@ -165,11 +179,12 @@ class SeedResult:
     presence: int = 0
     schedules: int = 0
     queues: int = 0
+    templates: int = 0
 
     @property
     def total(self) -> int:
         counts = (self.users, self.companies, self.contacts, self.tickets, self.presence)
-        return sum(counts) + self.schedules + self.queues
+        return sum(counts) + self.schedules + self.queues + self.templates
 
 
 @transaction.atomic
@@ -223,6 +238,11 @@ def seed() -> SeedResult:
         )
         result.queues += 1
     ChatSettings.objects.get_or_create(pk=1)
+    for kind, title, body in TEMPLATES:
+        _template, created = ChatTemplate.objects.get_or_create(
+            kind=kind, title=title, owner=None, defaults={"body": body}
+        )
+        result.templates += created
     return result
 
 
@@ -284,7 +304,8 @@ class Command(BaseCommand):
                     "Demo data created: "
                     f"users {result.users}, companies {result.companies}, "
                     f"contacts {result.contacts}, tickets {result.tickets}, "
-                    f"presence rows {result.presence}, office-hours schedules {result.schedules}."
+                    f"presence rows {result.presence}, office-hours schedules {result.schedules}, "
+                    f"chat templates {result.templates}."
                 )
             )
         else:

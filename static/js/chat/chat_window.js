@@ -1,8 +1,11 @@
 // One chat window: the portal's chat dialog and each docked window of the
 // console. All text from people goes in with textContent, so HTML and
-// scripts in a message, a name or a subject stay inert.
+// scripts in a message, a name or a subject stay inert. The one exception is
+// a text message's body_html: markdown the server rendered and sanitized
+// (chat/formatting.py), inserted as HTML.
 
-import { Conversation } from "./conversation.js";
+import { FileAttacher } from "./attachments.js";
+import { Conversation, sideOf } from "./conversation.js";
 
 let windowCount = 0;
 
@@ -34,6 +37,20 @@ export function formatTime(iso) {
   return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
+// When a message was read, for the tick's hover: the time, and the day if not today.
+function formatReadTime(iso) {
+  const when = new Date(iso);
+  const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  return when.toDateString() === new Date().toDateString() ? time : `${when.toLocaleDateString()} ${time}`;
+}
+
+function typingText(names) {
+  if (!names.length) return "";
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return "Several people are typing…";
+}
+
 const STATUS_TEXT = {
   invited: "Waiting for the client to accept",
   waiting: "Waiting for an agent",
@@ -49,21 +66,30 @@ export class ChatWindow {
   // viewer: "client" or "agent"; actions: extra toolbar buttons [{label, onClick, when(session, win)}];
   // panel: an optional view shown above the compose box ({root, update(session, win)}),
   // e.g. the client's choices when nobody answers.
-  constructor(sessionId, { userId, viewer, onClose, actions = [], panel = null, clock = () => Date.now() }) {
+  // menu: items of the small "⋯" menu in the header ([{label, onClick, when(session, win)}]),
+  // where the agent's less frequent tools live so the window stays uncluttered.
+  constructor(sessionId, { userId, viewer, onClose, actions = [], menu = [], panel = null, clock = () => Date.now() }) {
     this.viewer = viewer;
     this.userId = userId;
     this.actions = actions;
+    this.menu = menu;
+    this._menuKey = null;
     this.panel = panel;
     this.onClose = onClose || (() => {});
     this.clock = clock;
     this._toolbarKey = null;
     this.conversation = new Conversation(sessionId, {
       userId,
-      onChange: () => this.render(),
+      // Typing changes only the line under the log: no need to rebuild the log.
+      onChange: (what) => (what === "typing" ? this._renderTyping() : this.render()),
     });
     this._build(sessionId);
+    // Messages that came while the tab was hidden are read when it shows again.
+    this._onVisible = () => { if (document.visibilityState === "visible") this._markRead(); };
+    document.addEventListener("visibilitychange", this._onVisible);
     this._tick = setInterval(() => {
       this._renderStatus();
+      this._renderTyping(); // expires "… is typing"
       // Buttons that appear with time (the client's End chat after a quiet hour).
       const session = this.conversation.session;
       if (session) this._renderToolbar(session);
@@ -102,12 +128,22 @@ export class ChatWindow {
       text: "–",
       onclick: () => this.root.classList.toggle("minimized"),
     });
+    this.menuList = el("div", { class: "chat-menu-list", role: "menu" });
+    this.menuEl = this.menu.length
+      ? el("details", { class: "chat-menu" },
+        el("summary", { "aria-label": "More actions", title: "More actions", text: "⋯" }),
+        this.menuList)
+      : null;
+    // Short confirmations ("Copied") next to the title; gone after a moment.
+    this.flashEl = el("span", { class: "chat-flash", role: "status", hidden: true });
     this.log = el("div", { class: "chat-log", role: "log", "aria-live": "polite", tabindex: "0" });
     this.input = el("textarea", {
       id: inputId,
       class: "chat-input",
       rows: "2",
-      placeholder: "Type a message",
+      placeholder: "Type a message (**bold**, *italics*, `code`)",
+      title: "Formatting: **bold**, *italics*, `code`, - lists, [link](https://…)",
+      oninput: () => { if (this.input.value.trim()) this.conversation.noteTyping(); },
       onkeydown: (event) => {
         if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
           event.preventDefault();
@@ -118,6 +154,7 @@ export class ChatWindow {
     this.sendButton = el("button", { type: "submit", class: "btn btn-primary", text: "Send" });
     this.composeHint = el("p", { class: "chat-compose-hint" });
     this.errorEl = el("p", { class: "chat-error", role: "alert", hidden: true });
+    this.typingEl = el("p", { class: "chat-typing", "aria-live": "polite" });
     this.form = el(
       "form",
       { class: "chat-compose", onsubmit: (event) => { event.preventDefault(); this._submit(); } },
@@ -132,17 +169,57 @@ export class ChatWindow {
       el(
         "header",
         { class: "chat-header" },
-        el("div", { class: "chat-heading" }, this.titleEl, this.statusEl, this.connectionEl),
-        el("div", { class: "chat-header-tools" }, this.minimizeButton, this.closeButton),
+        el("div", { class: "chat-heading" }, this.titleEl, this.statusEl, this.connectionEl, this.flashEl),
+        el("div", { class: "chat-header-tools" }, this.menuEl, this.minimizeButton, this.closeButton),
       ),
       el("div", { class: "chat-subheader" }, this.participantsEl, this.ticketLink, this.toolbar),
       this.log,
+      this.typingEl,
       this.errorEl,
       this.panel ? this.panel.root : null,
       this.composeHint,
       this.form,
     );
     this.root.addEventListener("focusin", () => this.conversation.markRead());
+    // Paperclip, drop and paste (attachments.js).
+    this.files = new FileAttacher(this);
+    this.form.insertBefore(this.files.button, this.input);
+    this.form.append(this.files.input);
+    this.errorEl.before(this.files.statusEl);
+    if (this.menuEl) {
+      // A click anywhere else closes the menu, as menus do.
+      this._closeMenu = (event) => {
+        if (this.menuEl.open && !this.menuEl.contains(event.target)) this.menuEl.open = false;
+      };
+      document.addEventListener("click", this._closeMenu);
+    }
+  }
+
+  // Put text into the message box at the cursor (templates): the agent
+  // reviews it and sends it; nothing is sent from here.
+  insertText(text) {
+    const input = this.input;
+    if (input.disabled) return false;
+    const start = input.selectionStart ?? input.value.length;
+    const end = input.selectionEnd ?? input.value.length;
+    input.setRangeText(text, start, end, "end");
+    input.focus();
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    return true;
+  }
+
+  flash(message) {
+    this.flashEl.textContent = message;
+    this.flashEl.hidden = false;
+    clearTimeout(this._flashTimer);
+    this._flashTimer = setTimeout(() => { this.flashEl.hidden = true; }, 2500);
+  }
+
+  // Read only what can be seen: the tab is showing and the window is not minimized.
+  _markRead() {
+    if (document.visibilityState === "visible" && !this.root.classList.contains("minimized")) {
+      this.conversation.markRead();
+    }
   }
 
   // A refusal from the server about this chat (e.g. End chat not allowed yet).
@@ -192,6 +269,7 @@ export class ChatWindow {
     if (this.panel) this.panel.update(session, this);
     this._renderCompose(session);
     this._renderLog(session);
+    this._renderTyping(); // a message just in ends its author's "typing"
   }
 
   _renderStatus() {
@@ -218,7 +296,31 @@ export class ChatWindow {
     );
   }
 
+  _renderMenu(session) {
+    if (!this.menuEl) return;
+    const shown = this.menu.filter((item) => !item.when || item.when(session, this));
+    const key = shown.map((item) => item.label).join("|");
+    this.menuEl.hidden = !shown.length;
+    if (key === this._menuKey) return;
+    this._menuKey = key;
+    this.menuList.replaceChildren(
+      ...shown.map((item) =>
+        el("button", {
+          type: "button",
+          role: "menuitem",
+          class: "chat-menu-item",
+          text: item.label,
+          onclick: () => {
+            this.menuEl.open = false;
+            item.onClick(this);
+          },
+        }),
+      ),
+    );
+  }
+
   _renderToolbar(session) {
+    this._renderMenu(session);
     const shown = this.actions.filter((action) => !action.when || action.when(session, this));
     const key = shown.map((action) => action.label).join("|");
     if (key === this._toolbarKey) return;
@@ -242,6 +344,7 @@ export class ChatWindow {
     const canSend = open && (this.viewer === "agent" || agentHere);
     this.input.disabled = !canSend;
     this.sendButton.disabled = !canSend;
+    this.files.setEnabled(canSend);
     let hint = "";
     if (session.status === "waiting") hint = "You can write as soon as an agent joins.";
     else if (session.status === "invited") hint = this.viewer === "agent" ? "Waiting for the client to accept." : "";
@@ -258,7 +361,9 @@ export class ChatWindow {
 
   _renderLog(session) {
     const atBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
-    const rows = this.conversation.ordered().map((message) => this._messageRow(message, session));
+    let rows = this.conversation.ordered().map((message) => this._messageRow(message, session));
+    // The console slots staff-only comments in between (chat/comments.js).
+    if (this.interleave) rows = this.interleave(rows, this.conversation.ordered());
     for (const item of this.conversation.outbox) rows.push(this._pendingRow(item));
     if (session.status === "ended" || session.status === "declined") {
       rows.push(
@@ -272,7 +377,12 @@ export class ChatWindow {
     }
     this.log.replaceChildren(...rows);
     if (atBottom || rows.length < 3) this.log.scrollTop = this.log.scrollHeight;
-    if (document.visibilityState === "visible") this.conversation.markRead();
+    this._markRead();
+  }
+
+  _renderTyping() {
+    const text = typingText(this.conversation.typingNames());
+    if (this.typingEl.textContent !== text) this.typingEl.textContent = text;
   }
 
   _messageRow(message, session) {
@@ -282,18 +392,35 @@ export class ChatWindow {
         el("time", { datetime: message.created_at, text: formatTime(message.created_at) }));
     }
     const mine = message.author && message.author.id === this.userId;
-    const readers = session.participants.filter(
-      (p) => p.user.id !== (message.author && message.author.id) && p.in_room,
-    );
-    const readByAll = mine && readers.length > 0 && readers.every((p) => p.last_read_seq >= message.seq);
+    // Ticks on the messages of the viewer's side (the client's own; for staff,
+    // every agent's): a double tick once the other side has read it.
+    const ownSide = message.author && sideOf(message.author) === (this.viewer === "client" ? "client" : "agent");
+    const read = Boolean(message.read_at);
+    const tick = ownSide
+      ? el("span", {
+        class: `chat-tick${read ? " read" : ""}`,
+        title: read ? `Read ${formatReadTime(message.read_at)}` : "Delivered",
+        "aria-label": read ? `Read ${formatReadTime(message.read_at)}` : "Delivered",
+        text: read ? "✓✓" : "✓",
+      })
+      : null;
+    const body = el("div", { class: "chat-body" });
+    if (message.attachment) {
+      body.append(this.files.view(message.attachment)); // the name goes in as text
+    } else if (typeof message.body_html === "string") {
+      body.classList.add("chat-md");
+      body.innerHTML = message.body_html; // sanitized by the server (chat/formatting.py)
+    } else {
+      body.textContent = message.body;
+    }
     return el(
       "div",
       { class: `chat-line ${mine ? "mine" : "theirs"}`, "data-seq": String(message.seq) },
       el("div", { class: "chat-meta" },
         el("strong", { text: message.author ? message.author.name : "Unknown" }),
         el("time", { datetime: message.created_at, text: formatTime(message.created_at) }),
-        mine ? el("span", { class: `chat-tick${readByAll ? " read" : ""}`, title: readByAll ? "Read" : "Delivered", text: readByAll ? "✓✓" : "✓" }) : null),
-      el("div", { class: "chat-body", text: message.body }),
+        tick),
+      body,
     );
   }
 
@@ -316,6 +443,10 @@ export class ChatWindow {
 
   destroy() {
     clearInterval(this._tick);
+    clearTimeout(this._flashTimer);
+    if (this._closeMenu) document.removeEventListener("click", this._closeMenu);
+    document.removeEventListener("visibilitychange", this._onVisible);
+    this.conversation.close();
     this.root.remove();
   }
 }

@@ -5,8 +5,13 @@
 // docked at the bottom.
 
 import { getSocket } from "../socket.js";
+import { blockAction } from "./block.js";
 import { ChatWindow, el, formatDuration, formatTime } from "./chat_window.js";
+import { attachComments, installComments } from "./comments.js";
+import { attachVisitorInfo, installVisitorInfo } from "./visitor_info.js";
 import { askNotificationPermission, chime, showNotification } from "./notify.js";
+import { agentMenu } from "./agent_tools.js";
+import { openTransferDialog } from "./transfer.js";
 
 const socket = getSocket();
 const userId = Number(document.body.dataset.userId || 0);
@@ -14,11 +19,14 @@ const dock = document.getElementById("chat-dock");
 const toasts = document.getElementById("toasts");
 const manager = document.getElementById("session-manager");
 const warningSeconds = Number((manager && manager.dataset.warningSeconds) || 30);
+// The Block action of every chat window (block.js builds its dialog once).
+const blockChat = blockAction({ socket, note, blockSeconds: Number(manager && manager.dataset.blockSeconds) });
 const SOUND_REPEAT_MS = 5000;
 
 const sessions = new Map(); // id -> session payload (every section of the manager)
 const windows = new Map(); // id -> ChatWindow
 const requestToasts = new Map(); // id -> toast element
+const inviteToasts = new Map(); // id -> toast of another agent's invitation into a live chat
 let clockOffset = 0; // server time minus browser time, from the snapshot
 
 const now = () => Date.now() + clockOffset;
@@ -46,13 +54,22 @@ function section(session) {
   return null;
 }
 
-function upsert(session) {
+function upsert(session, { render = true } = {}) {
   if (section(session)) sessions.set(session.id, session);
   else sessions.delete(session.id);
   const win = windows.get(session.id);
-  if (win) win.conversation.applySession(session);
+  const before = win && win.conversation.session;
+  if (win && before && before.status === "active" && inRoom(before)
+      && session.status === "active" && !inRoom(session)) {
+    // A supervisor assigned the chat to someone else: this agent is out of it.
+    closeWindow(win);
+    note(`The chat with ${session.client.name} is now with ${agentNames(session) || "another agent"}.`, "info");
+  } else if (win) {
+    win.conversation.applySession(session);
+  }
   if (session.status !== "waiting") dropRequestToast(session.id);
-  renderManager();
+  if (session.status !== "active" || inRoom(session)) dropInviteToast(session.id);
+  if (render) renderManager();
 }
 
 // --- Session manager --------------------------------------------------------------------------
@@ -181,8 +198,34 @@ function dropRequestToast(sessionId) {
   }
 }
 
+// Another agent invites this one into a live chat: a toast like a request's,
+// whose Join lets the invited agent into the answered chat (chat/invites.py).
+function inviteToast(session, invitedBy) {
+  dropInviteToast(session.id);
+  const from = invitedBy ? invitedBy.name : "An agent";
+  const item = el("div", { class: "toast toast-request toast-invite", role: "alert", "data-session-id": String(session.id) },
+    el("div", { class: "toast-text" },
+      el("strong", { text: "Chat invitation" }),
+      el("span", { text: `${from} invites you to the chat with ${session.client.name}: ${session.title}` })),
+    el("div", { class: "toast-actions" },
+      el("button", { type: "button", class: "btn btn-primary btn-small", text: "Join",
+        onclick: (e) => join(session.id, e.currentTarget) }),
+      el("button", { type: "button", class: "btn btn-small", text: "Dismiss",
+        onclick: () => dropInviteToast(session.id) })));
+  toasts.append(item);
+  inviteToasts.set(session.id, item);
+}
+
+function dropInviteToast(sessionId) {
+  const item = inviteToasts.get(sessionId);
+  if (item) {
+    item.remove();
+    inviteToasts.delete(sessionId);
+  }
+}
+
 setInterval(() => {
-  if (document.hidden && requestToasts.size) chime();
+  if (document.hidden && (requestToasts.size || inviteToasts.size)) chime();
 }, SOUND_REPEAT_MS);
 
 // --- Actions --------------------------------------------------------------------------------------
@@ -191,6 +234,7 @@ async function join(sessionId, button) {
   try {
     const state = await socket.request({ type: "chat.join", session_id: sessionId });
     dropRequestToast(sessionId);
+    dropInviteToast(sessionId);
     upsert(state.session);
     openWindow(state.session, { focus: true }).conversation.applyState(state);
     const currentTicket = document.getElementById("ticket-actions")?.dataset.ticketId;
@@ -200,6 +244,7 @@ async function join(sessionId, button) {
     }
   } catch (error) {
     dropRequestToast(sessionId);
+    dropInviteToast(sessionId);
     note(error.code === "already_answered" ? "Another agent has already taken this chat." : error.message);
     if (button) button.disabled = false;
   }
@@ -213,12 +258,17 @@ function openWindow(session, { focus = false } = {}) {
       viewer: "agent",
       onClose: leave,
       clock: now,
+      menu: agentMenu(socket),
       actions: [
         { label: "End chat", className: "btn-danger", when: (s) => s.status === "active", onClick: endChat },
         { label: "Leave", when: (s) => s.status !== "active" && s.status !== "waiting", onClick: leave },
+        { label: "Transfer", when: (s) => s.status === "active", onClick: transferChat },
+        blockChat,
       ],
     });
     win.setConnectionState(socket.state);
+    attachComments(win);
+    attachVisitorInfo(win); // after comments: it slots page views in between their rows too
     windows.set(session.id, win);
     dock.append(win.root);
     win.conversation.applySession(session);
@@ -230,6 +280,23 @@ function openWindow(session, { focus = false } = {}) {
   if (focus) win.input.focus();
   renderManager();
   return win;
+}
+
+function closeWindow(win) {
+  windows.delete(win.id);
+  win.destroy();
+}
+
+// Transfer: the dialog offers who is available now; once the server moved the
+// chat, this agent is out of it and its window closes.
+function transferChat(win) {
+  openTransferDialog(socket, win.conversation.session, {
+    onDone: (session) => {
+      closeWindow(win);
+      upsert(session);
+      note(`Transferred the chat with ${session.client.name} to ${agentNames(session)}.`, "info");
+    },
+  });
 }
 
 async function leave(win) {
@@ -327,6 +394,11 @@ async function restore() {
       if (session.status !== "invited" || windows.has(session.id)) openWindow(session);
     }
     for (const win of reopened) win.conversation.sync().catch(() => {});
+    // Invitations still open (e.g. after a reload) show again, without a sound.
+    const invitations = await socket.request({ type: "chat.invitations" });
+    for (const item of invitations.invitations || []) {
+      if (!inRoom(item.session)) inviteToast(item.session, item.invited_by);
+    }
   } catch (error) {
     console.warn("restoring the session manager failed", error);
   }
@@ -339,14 +411,26 @@ socket.onState((state) => {
   for (const win of windows.values()) win.setConnectionState(state);
   if (manager) manager.dataset.connection = state;
 });
+socket.on("chat.invitation", (frame) => {
+  inviteToast(frame.session, frame.invited_by);
+  chime();
+  const from = frame.invited_by ? frame.invited_by.name : "An agent";
+  showNotification("Chat invitation", `${from}: ${frame.session.client.name}, ${frame.session.title}`, `chat-invite-${frame.session.id}`);
+});
 socket.on("chat.incoming", (frame) => {
   upsert(frame.session);
   requestToast(frame.session);
   chime();
   showNotification("Chat request", `${frame.session.client.name}: ${frame.session.title}`, `chat-${frame.session.id}`);
 });
+// A timer sweep sends the chats it changed together (`sessions`, up to a few
+// hundred): update them all, then draw the session manager once.
 for (const type of ["queue.added", "queue.updated", "queue.ended", "queue.abandoned"]) {
-  socket.on(type, (frame) => upsert(frame.session));
+  socket.on(type, (frame) => {
+    if (!frame.sessions) return upsert(frame.session);
+    for (const session of frame.sessions) upsert(session, { render: false });
+    renderManager();
+  });
 }
 socket.on("queue.taken", (frame) => {
   const hadToast = requestToasts.has(frame.session.id);
@@ -356,6 +440,15 @@ socket.on("queue.taken", (frame) => {
   }
 });
 socket.on("chat.session", (frame) => upsert(frame.session));
+socket.on("chat.transferred", (frame) => {
+  const { session, by, reason } = frame;
+  upsert(session);
+  openWindow(session, { focus: true });
+  const why = reason ? `: ${reason}` : ".";
+  note(`${by.name} handed you the chat with ${session.client.name}${why}`, "info");
+  chime();
+  showNotification("Chat transferred to you", `${session.client.name}: ${session.title}`, `chat-${session.id}`);
+});
 // A client came to the portal or left it: abandoned cards offer Push chat only
 // while it is there.
 socket.on("client.presence", (frame) => {
@@ -375,6 +468,10 @@ socket.on("chat.warning", (frame) => {
     note(`${session.client.name} has waited ${warningSeconds} s: ${session.title}`, "warning");
   }
 });
+// Staff-only comments in the windows, and toasts for @mentions.
+installComments({ socket, userId, windows });
+// Visitor info and the client's page views (staff only).
+installVisitorInfo({ socket, windows });
 socket.on("chat.message", (frame) => {
   const win = windows.get(frame.message.session_id);
   if (win) win.conversation.ingest(frame.message);
@@ -383,13 +480,7 @@ socket.on("chat.subscribed", async (frame) => {
   const win = windows.get(frame.session_id);
   if (win) win.conversation.sync().catch(() => {});
 });
-socket.on("chat.read", (frame) => {
-  const win = windows.get(frame.session_id);
-  const session = win && win.conversation.session;
-  if (!session) return;
-  for (const p of session.participants) if (p.user.id === frame.user_id) p.last_read_seq = frame.seq;
-  win.render();
-});
+// chat.read and chat.typing are handled by each window's Conversation.
 
 // Notifications need a user gesture in most browsers: ask on the first click.
 document.addEventListener("click", askNotificationPermission, { once: true });

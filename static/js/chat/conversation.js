@@ -12,6 +12,10 @@
 import { getSocket } from "../socket.js";
 
 const READ_DEBOUNCE_MS = 800;
+// Typing: tell the others at most this often while typing; show what we are
+// told for this long unless it is repeated (or the typist's message arrives).
+const TYPING_EVERY_MS = 3000;
+const TYPING_SHOWN_MS = 5000;
 
 export function newClientId() {
   if (window.crypto && typeof window.crypto.randomUUID === "function") {
@@ -23,6 +27,11 @@ export function newClientId() {
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// The side of a message's author for read receipts: the client, or staff.
+export function sideOf(author) {
+  return author && author.role === "client" ? "client" : "agent";
 }
 
 function outboxKey(userId, sessionId) {
@@ -42,8 +51,20 @@ export class Conversation {
     this.fetching = false;
     this.readSent = 0;
     this._readTimer = null;
+    this.typing = new Map(); // user id -> {name, until}: others typing now
+    this._typingSentAt = 0;
     this.onChange = onChange || (() => {});
     this.socket = getSocket();
+    // Read receipts and typing of this chat come to every open chat alike.
+    this._off = [
+      this.socket.on("chat.read", (frame) => { if (frame.session_id === this.id) this.applyRead(frame); }),
+      this.socket.on("chat.typing", (frame) => { if (frame.session_id === this.id) this.applyTyping(frame); }),
+    ];
+  }
+
+  close() {
+    clearTimeout(this._readTimer);
+    for (const off of this._off) off();
   }
 
   // --- state from the server ------------------------------------------------------
@@ -79,6 +100,8 @@ export class Conversation {
     }
     this.messages.set(seq, message);
     this.lastSeq = seq;
+    // Their message is here: they are no longer typing it.
+    if (message.author) this.typing.delete(message.author.id);
     // Release what was held back once the gap before it is filled.
     while (this.held.has(this.lastSeq + 1)) {
       const next = this.held.get(this.lastSeq + 1);
@@ -125,6 +148,7 @@ export class Conversation {
   // --- sending ------------------------------------------------------------------------
   send(body) {
     const item = { client_id: newClientId(), body };
+    this._typingSentAt = 0; // typing the next message is news again
     // Keep typing order: while the socket is down, or an earlier message
     // still waits for its resend, this one waits too; sync() sends them all
     // in order (frames on one socket are handled one after another).
@@ -186,9 +210,15 @@ export class Conversation {
 
   // --- read markers -------------------------------------------------------------------
   markRead() {
-    if (this.lastSeq <= this.readSent) return;
-    clearTimeout(this._readTimer);
+    // A supervisor watching is no participant: it never marks anything read
+    // (the server ignores it anyway; this saves the frame).
+    if (!this.isParticipant() || this.lastSeq <= this.readSent) return;
+    // At most one read per READ_DEBOUNCE_MS, carrying the newest seq when it
+    // goes: restarting the wait on every render would hold receipts back for
+    // as long as messages keep coming.
+    if (this._readTimer) return;
     this._readTimer = setTimeout(() => {
+      this._readTimer = null;
       const seq = this.lastSeq;
       this.socket.request({ type: "chat.read", session_id: this.id, seq }).then(
         () => { this.readSent = Math.max(this.readSent, seq); },
@@ -197,7 +227,53 @@ export class Conversation {
     }, READ_DEBOUNCE_MS);
   }
 
+  // Someone's read marker moved. With read_at, the other side's messages up to
+  // seq were read just now: the same rule as chat/receipts.py, so the ticks
+  // match what a reload would show.
+  applyRead(frame) {
+    const participants = (this.session && this.session.participants) || [];
+    for (const p of participants) {
+      if (p.user.id === frame.user_id) p.last_read_seq = Math.max(p.last_read_seq, frame.seq);
+    }
+    if (frame.read_at) {
+      for (const message of this.messages.values()) {
+        if (message.seq > frame.seq || !["text", "file"].includes(message.kind) || message.read_at || !message.author) continue;
+        if (sideOf(message.author) !== frame.side) message.read_at = frame.read_at;
+      }
+    }
+    this.onChange("read");
+  }
+
+  // --- typing -------------------------------------------------------------------------
+  // Called on every keystroke; sends chat.typing at most every TYPING_EVERY_MS.
+  noteTyping() {
+    const now = Date.now();
+    if (now - this._typingSentAt < TYPING_EVERY_MS || this.socket.state !== "open") return;
+    if (!this.session || this.session.status !== "active" || !this.isParticipant()) return;
+    this._typingSentAt = now;
+    // Not queued while offline (request only when open): stale news is no news.
+    this.socket.request({ type: "chat.typing", session_id: this.id }).catch(() => {});
+  }
+
+  applyTyping(frame) {
+    if (!frame.user || frame.user.id === this.userId) return;
+    this.typing.set(frame.user.id, { name: frame.user.name, until: Date.now() + TYPING_SHOWN_MS });
+    this.onChange("typing");
+  }
+
+  // Names of the others typing now (expired entries dropped).
+  typingNames() {
+    const now = Date.now();
+    for (const [id, entry] of this.typing) if (entry.until <= now) this.typing.delete(id);
+    return [...this.typing.values()].map((entry) => entry.name);
+  }
+
   // --- helpers ------------------------------------------------------------------------
+  isParticipant() {
+    const participants = (this.session && this.session.participants) || [];
+    return participants.some((p) => p.user.id === this.userId && p.in_room);
+  }
+
   ordered() {
     return [...this.messages.values()].sort((a, b) => a.seq - b.seq);
   }

@@ -4,6 +4,7 @@
 import { getSocket } from "../socket.js";
 import { ChatWindow, el } from "./chat_window.js";
 import { ClientFollowUp } from "./follow_up.js";
+import { reportPageView } from "./page_views.js";
 import { showNotification } from "./notify.js";
 
 const socket = getSocket();
@@ -86,16 +87,19 @@ async function leave(win, { ask = true } = {}) {
   win.destroy();
 }
 
-async function request(frame, button) {
+// showError: where a refusal is said (a toast, or the open Start a chat dialog,
+// whose backdrop would hide a toast).
+async function request(frame, button, showError = toast) {
   if (button) button.disabled = true;
   try {
     const state = await socket.request(frame);
     const win = openWindow(state.session);
     win.conversation.applyState(state);
     win.input.focus();
+    reportPageView(socket, [state.session]); // the page the chat was asked from
     return true;
   } catch (error) {
-    toast(error.message || "The chat could not be started.");
+    showError(error.message || "The chat could not be started.");
     return false;
   } finally {
     if (button) button.disabled = false;
@@ -111,7 +115,10 @@ function showInvitation(session) {
     button.disabled = true;
     try {
       const reply = await socket.request({ type: accept ? "chat.accept" : "chat.decline", session_id: session.id });
-      if (accept) openWindow(reply.session).conversation.applyState(reply);
+      if (accept) {
+        openWindow(reply.session).conversation.applyState(reply);
+        reportPageView(socket, [reply.session]);
+      }
     } catch (error) {
       toast(error.message);
     }
@@ -152,6 +159,8 @@ async function restore() {
       else openWindow(session);
     }
     await Promise.all([...windows.values()].map((win) => win.conversation.sync().catch(() => {})));
+    // Where the client is now, for the agents of its open chats (staff only).
+    reportPageView(socket, [...windows.values()].map((win) => win.conversation.session));
   } catch (error) {
     console.warn("restoring chats failed", error);
   }
@@ -178,13 +187,7 @@ socket.on("chat.subscribed", (frame) => {
   if (win) win.conversation.sync().catch(() => {});
 });
 socket.on("chat.invited", (frame) => showInvitation(frame.session));
-socket.on("chat.read", (frame) => {
-  const win = windows.get(frame.session_id);
-  const session = win && win.conversation.session;
-  if (!session) return;
-  for (const p of session.participants) if (p.user.id === frame.user_id) p.last_read_seq = frame.seq;
-  win.render();
-});
+// chat.read and chat.typing are handled by each window's Conversation.
 
 // --- Buttons on the pages ------------------------------------------------------------------
 for (const button of document.querySelectorAll("[data-chat-join-ticket]")) {
@@ -212,8 +215,12 @@ if (startDialog) {
       error.hidden = false;
       return;
     }
+    error.hidden = true;
     const ok = await request({ type: "chat.request", kind: "pre_ticket", subject: subject.value.trim() },
-      form.querySelector("[type=submit]"));
+      form.querySelector("[type=submit]"), (message) => {
+        error.textContent = message;
+        error.hidden = false;
+      });
     if (ok) {
       subject.value = "";
       startDialog.close();

@@ -1,0 +1,165 @@
+"""Inviting another agent into a live chat.
+
+An agent in the room (or a supervisor) invites an agent who is available and
+not in the room; the invitee is notified (toast, sound, browser notification)
+and joins with the usual Join, which lets an invited agent into a chat that
+was already answered (see ``services.session_join``). Each step is recorded
+as a ``SessionEvent`` (active -> active, the reason says what happened) and a
+system line, and broadcast after commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from accounts.models import User
+from chat import events
+from chat import services as chat_services
+from chat.errors import ChatError, ChatNotFound, InvalidState, MessageInvalid
+from chat.models import ChatInvitation, ChatSession, Participant, ParticipantRole, SessionStatus
+from presence.selectors import available_agents
+
+
+class AgentUnavailable(ChatError):
+    code = "agent_unavailable"
+
+
+def _check_inviter(session: ChatSession, user: User) -> None:
+    """Only an agent in the room, or a supervisor, may invite (or list whom)."""
+    chat_services._require_agent(user)
+    participant = chat_services._participant(session, user)
+    if user.is_supervisor:
+        return
+    if participant is None or participant.role != ParticipantRole.AGENT:
+        raise ChatNotFound("That chat does not exist.")
+    if not participant.in_room:
+        raise InvalidState("You have left this chat.", code="not_in_room")
+
+
+def invite_candidates(*, session_id: int, user: User) -> list[dict[str, Any]]:
+    """Agents who may be invited now: available, not in the room, not ``user``.
+    ``invited`` marks those with an open invitation (inviting again re-sends it)."""
+    session = ChatSession.objects.filter(pk=session_id).first()
+    if session is None:
+        raise ChatNotFound("That chat does not exist.")
+    _check_inviter(session, user)
+    in_room = Participant.objects.filter(session=session, left_at__isnull=True).values("user_id")
+    agents = (
+        available_agents()
+        .exclude(pk=user.pk)
+        .exclude(pk__in=in_room)
+        .order_by("full_name", "email")
+        .distinct()
+    )
+    invited = set(
+        ChatInvitation.objects.filter(session=session, accepted_at__isnull=True).values_list(
+            "invitee_id", flat=True
+        )
+    )
+    return [{"id": a.pk, "name": a.display_name, "invited": a.pk in invited} for a in agents]
+
+
+def invitation_create(*, session_id: int, inviter: User, invitee_id: int) -> ChatInvitation:
+    """Invite ``invitee_id`` into a live chat. Refused unless the chat is
+    active, the invitee is available and not already in the room."""
+    chat_services._require_agent(inviter)
+    with transaction.atomic():
+        session = chat_services._lock(session_id)
+        _check_inviter(session, inviter)
+        if session.status != SessionStatus.ACTIVE:
+            raise InvalidState(
+                f"Agents can be invited into a live chat only (this one is {session.status})."
+            )
+        if invitee_id == inviter.pk:
+            raise MessageInvalid("You cannot invite yourself.", code="invite_self")
+        # Availability is read now, in the transaction: the pick list may be stale.
+        invitee = available_agents().filter(pk=invitee_id).first()
+        if invitee is None:
+            raise AgentUnavailable("That agent is not available right now; refresh the list.")
+        if Participant.objects.filter(session=session, user=invitee, left_at__isnull=True).exists():
+            raise InvalidState(
+                f"{invitee.display_name} is already in this chat.", code="already_in_chat"
+            )
+        now = chat_services._now()
+        invitation = ChatInvitation.objects.filter(
+            session=session, invitee=invitee, accepted_at__isnull=True
+        ).first()
+        if invitation is not None:
+            # Asked again: notify again, without a second line in the chat.
+            invitation.invited_by = inviter
+            invitation.created_at = now
+            invitation.save(update_fields=["invited_by", "created_at"])
+        else:
+            invitation = ChatInvitation.objects.create(
+                session=session, invitee=invitee, invited_by=inviter, created_at=now
+            )
+            chat_services._record(
+                session,
+                old=session.status,
+                new=session.status,
+                actor=inviter,
+                reason=f"invited {invitee.display_name}",
+            )
+            chat_services._system_line(
+                session, f"{inviter.display_name} invited {invitee.display_name} to the chat."
+            )
+        events.agent_invited(session, invitee=invitee, inviter=inviter)
+        return invitation
+
+
+def invitation_accept(*, session: ChatSession, agent: User) -> bool:
+    """Let an invited agent into an active chat (``session`` is locked by the
+    caller, ``session_join``). False when ``agent`` has no open invitation."""
+    if session.status != SessionStatus.ACTIVE:
+        return False
+    invitation = (
+        ChatInvitation.objects.select_related("invited_by")
+        .filter(session=session, invitee=agent, accepted_at__isnull=True)
+        .first()
+    )
+    if invitation is None:
+        return False
+    participant = chat_services._participant(session, agent)
+    if participant is not None and participant.in_room:
+        # Already back in the room some other way: nothing left to accept.
+        ChatInvitation.objects.filter(pk=invitation.pk).update(accepted_at=chat_services._now())
+        return True
+    # The capacity rule (a maximum of live chats per agent) applies to an
+    # invited join as to any other; the session is locked already (its order).
+    chat_services._check_capacity(agent, exclude_session_id=session.pk)
+    now = chat_services._now()
+    # Conditional: a second tab pressing Join at the same moment finds it taken.
+    if not ChatInvitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
+        accepted_at=now
+    ):
+        return False
+    if participant is None:
+        Participant.objects.create(
+            session=session, user=agent, role=ParticipantRole.AGENT, joined_at=now
+        )
+    elif not participant.in_room:
+        Participant.objects.filter(pk=participant.pk).update(left_at=None)
+    inviter = invitation.invited_by.display_name if invitation.invited_by else "a colleague"
+    chat_services._record(
+        session,
+        old=session.status,
+        new=session.status,
+        actor=agent,
+        reason=f"joined on invitation from {inviter}",
+    )
+    chat_services._system_line(session, f"{agent.display_name} joined the chat.")
+    events.invitation_accepted(session, agent)
+    return True
+
+
+def open_invitations(*, agent: User) -> list[ChatInvitation]:
+    """The agent's open invitations to live chats, to restore after a reload."""
+    return list(
+        ChatInvitation.objects.select_related(
+            "invited_by", "session__client", "session__contact__company", "session__ticket"
+        )
+        .filter(invitee=agent, accepted_at__isnull=True, session__status=SessionStatus.ACTIVE)
+        .order_by("created_at")
+    )

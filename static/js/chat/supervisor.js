@@ -1,0 +1,440 @@
+// Supervisor console (/console/supervisor/): the live numbers on every tab,
+// and on the Chats tab the open chats grouped by agent, the waiting queue and
+// the watch panel (a live chat read-only, with staff-only comments).
+//
+// State comes from the server: a supervisor.snapshot on every (re)connect and
+// again (debounced) after any queue.*, presence.changed or chat.session event,
+// plus a slow poll for changes no staff event announces. Waiting times tick
+// here from timestamps. Everything people typed goes in with textContent;
+// a message's body_html is the server's sanitized markdown.
+
+import { getSocket } from "../socket.js";
+import { attachmentView } from "./attachments.js";
+import { el, formatDuration, formatTime } from "./chat_window.js";
+import { openTransferDialog } from "./transfer.js";
+
+const socket = getSocket();
+const numbers = document.getElementById("sv-numbers");
+const chatsTab = document.getElementById("sv-chats");
+const watchPanel = document.getElementById("sv-watch");
+const connectionEl = document.getElementById("sv-connection");
+const REFRESH_DEBOUNCE_MS = 400;
+const POLL_MS = 15000;
+
+let snapshot = null;
+let clockOffset = 0;
+let refreshTimer = null;
+const now = () => Date.now() + clockOffset;
+
+// --- Snapshot ---------------------------------------------------------------------------------
+async function loadSnapshot() {
+  clearTimeout(refreshTimer);
+  refreshTimer = null;
+  try {
+    snapshot = await socket.request({ type: "supervisor.snapshot" });
+    if (snapshot.now) clockOffset = Date.parse(snapshot.now) - Date.now();
+    render();
+  } catch (error) {
+    console.warn("supervisor snapshot failed", error);
+  }
+}
+
+function refreshSoon() {
+  if (refreshTimer || socket.state !== "open") return;
+  refreshTimer = setTimeout(loadSnapshot, REFRESH_DEBOUNCE_MS);
+}
+
+function render() {
+  renderNumbers();
+  if (chatsTab) renderChats();
+}
+
+// --- Live numbers -------------------------------------------------------------------------------
+function setNumber(name, value, sub, { alert = false } = {}) {
+  const box = numbers && numbers.querySelector(`[data-number="${name}"]`);
+  if (!box) return;
+  box.querySelector("[data-value]").textContent = value;
+  if (sub != null) box.querySelector("[data-sub]").textContent = sub;
+  box.classList.toggle("alert", alert);
+}
+
+function longestWaitMs() {
+  if (!snapshot || !snapshot.waiting.length) return 0;
+  return Math.max(...snapshot.waiting.map((s) => now() - Date.parse(s.requested_at)));
+}
+
+function renderNumbers() {
+  if (!snapshot) return;
+  const waiting = snapshot.waiting.length;
+  const warnMs = (snapshot.warning_seconds || 30) * 1000;
+  const longest = longestWaitMs();
+  setNumber("waiting", String(waiting), waiting === 1 ? "request in the queue" : "requests in the queue",
+    { alert: waiting > 0 && longest >= warnMs });
+  setNumber("longest", waiting ? formatDuration(longest) : "–", waiting ? "oldest request" : "nobody waiting",
+    { alert: waiting > 0 && longest >= warnMs });
+  const staff = snapshot.agents;
+  const available = staff.filter((a) => a.available);
+  const online = staff.filter((a) => a.status !== "offline");
+  setNumber("available", String(available.length), `${online.length} online of ${staff.length} staff`,
+    { alert: waiting > 0 && available.length === 0 });
+  // Load on the people working: chats ÷ staff who are available or in a chat.
+  const working = staff.filter((a) => a.available || a.open_chats > 0);
+  const total = working.reduce((sum, a) => sum + a.open_chats, 0);
+  const max = working.reduce((m, a) => Math.max(m, a.open_chats), 0);
+  setNumber("per-agent", working.length ? (total / working.length).toFixed(1) : "0",
+    working.length ? `${total} in chats · busiest ${max}` : "nobody working");
+  const count = document.querySelector("[data-chats-count]");
+  if (count) count.textContent = String(snapshot.chats.length);
+}
+
+setInterval(() => {
+  if (!snapshot) return;
+  renderNumbers();
+  if (!chatsTab) return;
+  const warnMs = (snapshot.warning_seconds || 30) * 1000;
+  for (const node of chatsTab.querySelectorAll("[data-since]")) {
+    const waited = now() - Date.parse(node.dataset.since);
+    node.textContent = formatDuration(waited);
+    const row = node.closest(".sv-wait-row");
+    if (row) row.classList.toggle("overdue", waited >= warnMs);
+  }
+}, 1000);
+
+// --- Chats tab --------------------------------------------------------------------------------------
+const STATUS_LABEL = { available: "Available", away: "Away", offline: "Offline" };
+
+function watchButton(session) {
+  const watching = watch.id === session.id;
+  return el("button", {
+    type: "button",
+    class: `btn btn-small${watching ? " btn-primary" : ""}`,
+    "aria-pressed": watching ? "true" : "false",
+    "aria-label": `Watch chat: ${session.title}`,
+    text: watching ? "Watching" : "Watch",
+    onclick: () => startWatching(session.id),
+  });
+}
+
+// Assign: place a waiting request or a live chat with an available agent (or
+// a queue's least busy one); the page re-reads itself on the queue.updated
+// that follows.
+function assignButton(session) {
+  return el("button", {
+    type: "button",
+    class: "btn btn-small",
+    "aria-label": `Assign chat: ${session.title}`,
+    text: "Assign",
+    onclick: () => openTransferDialog(socket, session, { assign: true }),
+  });
+}
+
+function chatItem(session) {
+  const since = session.answered_at || session.requested_at;
+  const others = session.participants.filter((p) => p.role === "agent" && p.in_room).map((p) => p.user.name);
+  return el("li", { class: `sv-chat${watch.id === session.id ? " watching" : ""}`, "data-session-id": String(session.id) },
+    el("div", { class: "sv-chat-main" },
+      el("strong", { class: "sv-chat-title", text: session.title }),
+      el("span", { class: "sv-chat-sub muted",
+        text: `${session.client.name}${session.company ? ` · ${session.company}` : ""}${others.length > 1 ? ` · with ${others.join(", ")}` : ""}` })),
+    el("span", { class: "sv-chat-time muted", title: session.status === "invited" ? "Invited" : "Chatting for" },
+      el("span", { "data-since": since, text: formatDuration(now() - Date.parse(since)) })),
+    el("span", { class: "sv-chat-actions" },
+      session.status === "active" ? assignButton(session) : null,
+      watchButton(session)));
+}
+
+function agentCard(agent, chats) {
+  return el("section", { class: `sv-agent status-${agent.status}`, "data-agent-id": String(agent.id),
+    "aria-label": `${agent.name}: ${chats.length} open chats` },
+    el("header", { class: "sv-agent-head" },
+      el("span", { class: `sv-dot ${agent.available ? "available" : agent.status}`, "aria-hidden": "true" }),
+      el("strong", { class: "sv-agent-name", text: agent.name }),
+      el("span", { class: "muted sv-agent-status", text: agent.available ? "Available" : (STATUS_LABEL[agent.status] || agent.status) }),
+      el("span", { class: "count sv-agent-count", title: "Open chats", text: String(chats.length) })),
+    chats.length
+      ? el("ul", { class: "sv-chat-list" }, ...chats.map(chatItem))
+      : el("p", { class: "muted sv-none", text: "No open chats." }));
+}
+
+function renderChats() {
+  const byId = new Map(snapshot.chats.map((s) => [s.id, s]));
+  const cards = [];
+  for (const agent of snapshot.agents) {
+    const chats = agent.chat_ids.map((id) => byId.get(id)).filter(Boolean);
+    // Offline staff with nothing open are noise here.
+    if (!chats.length && agent.status === "offline") continue;
+    cards.push(agentCard(agent, chats));
+  }
+  const unattended = snapshot.unattended.map((id) => byId.get(id)).filter(Boolean);
+  if (unattended.length) {
+    cards.unshift(agentCard({ id: 0, name: "No agent in the room", status: "offline", available: false }, unattended));
+  }
+  chatsTab.querySelector("[data-sv-agents]").replaceChildren(
+    ...(cards.length ? cards : [el("p", { class: "muted card empty", text: "No agents online and no open chats." })]),
+  );
+  const warnMs = (snapshot.warning_seconds || 30) * 1000;
+  const waiting = [...snapshot.waiting].sort((a, b) => Date.parse(a.requested_at) - Date.parse(b.requested_at));
+  chatsTab.querySelector("[data-queue-count]").textContent = String(waiting.length);
+  chatsTab.querySelector("[data-sv-waiting]").replaceChildren(
+    waiting.length
+      ? el("ul", { class: "sv-chat-list" }, ...waiting.map((s) => {
+        const waited = now() - Date.parse(s.requested_at);
+        return el("li", { class: `sv-chat sv-wait-row${waited >= warnMs || s.warned_at ? " overdue" : ""}`, "data-session-id": String(s.id) },
+          el("div", { class: "sv-chat-main" },
+            el("strong", { class: "sv-chat-title", text: s.title }),
+            el("span", { class: "sv-chat-sub muted", text: `${s.client.name}${s.company ? ` · ${s.company}` : ""}` })),
+          el("span", { class: "sv-chat-time", title: "Waiting" },
+            el("span", { "data-since": s.requested_at, text: formatDuration(waited) })),
+          el("span", { class: "sv-chat-actions" }, assignButton(s), watchButton(s)));
+      }))
+      : el("p", { class: "muted", text: "Nobody is waiting." }),
+  );
+}
+
+// --- Watching a chat ----------------------------------------------------------------------------------
+let watchParts = null; // the watch panel's elements, while it is shown
+
+const watch = {
+  id: null,
+  session: null,
+  messages: new Map(), // seq -> message
+  lastSeq: 0,
+  comments: new Map(), // id -> comment
+  fetching: false,
+};
+
+function resetWatch(id) {
+  watch.id = id;
+  watch.session = null;
+  watch.messages = new Map();
+  watch.lastSeq = 0;
+  watch.comments = new Map();
+}
+
+async function startWatching(sessionId) {
+  if (!watchPanel) return;
+  if (watch.id && watch.id !== sessionId) await stopWatching({ quiet: true });
+  // Re-watching the same chat (after a reconnect) keeps the panel and what
+  // was typed in it, and replays only what was missed.
+  if (watch.id !== sessionId || !watchParts) {
+    resetWatch(sessionId);
+    buildWatchPanel();
+  }
+  watchPanel.hidden = false;
+  watchError("");
+  try {
+    applyWatchState(await socket.request({ type: "chat.watch", session_id: sessionId, last_seq: watch.lastSeq }));
+  } catch (error) {
+    watchError(error.message || error.code);
+  }
+  if (snapshot) renderChats();
+}
+
+async function stopWatching({ quiet = false } = {}) {
+  const id = watch.id;
+  if (!id) return;
+  resetWatch(null);
+  watchParts = null;
+  if (!quiet && watchPanel) {
+    watchPanel.hidden = true;
+    watchPanel.replaceChildren();
+  }
+  if (snapshot && chatsTab) renderChats();
+  try {
+    await socket.request({ type: "chat.unwatch", session_id: id });
+  } catch {
+    // The socket dropped: a new socket is in no group anyway.
+  }
+}
+
+function applyWatchState(state) {
+  // A reply for a chat we stopped watching in the meantime.
+  if (!state.session || state.session.id !== watch.id) return;
+  if (state.session) watch.session = state.session;
+  for (const message of state.messages || []) ingestMessage(message, false);
+  for (const comment of state.comments || []) watch.comments.set(comment.id, comment);
+  renderWatch();
+  if (state.has_more) fetchGap();
+}
+
+function ingestMessage(message, redraw = true) {
+  if (watch.messages.has(message.seq)) return;
+  watch.messages.set(message.seq, message);
+  // lastSeq is the highest seq with no gap before it.
+  while (watch.messages.has(watch.lastSeq + 1)) watch.lastSeq += 1;
+  if (message.seq > watch.lastSeq + 1) fetchGap();
+  if (redraw) renderWatch();
+}
+
+async function fetchGap() {
+  if (watch.fetching || !watch.id) return;
+  watch.fetching = true;
+  const id = watch.id;
+  try {
+    for (;;) {
+      const page = await socket.request({ type: "chat.history", session_id: id, after_seq: watch.lastSeq });
+      if (watch.id !== id) break;
+      for (const message of page.messages || []) ingestMessage(message, false);
+      renderWatch();
+      if (!page.has_more || !(page.messages || []).length) break;
+    }
+  } catch (error) {
+    console.warn("fetching missed messages failed", error);
+  } finally {
+    watch.fetching = false;
+  }
+}
+
+function buildWatchPanel() {
+  const title = el("h2", { class: "sv-watch-title", id: "sv-watch-title", text: "Watching…" });
+  const status = el("span", { class: "sv-watch-status muted", "aria-live": "polite" });
+  const people = el("p", { class: "sv-watch-people muted" });
+  const log = el("div", { class: "sv-watch-log", role: "log", "aria-live": "polite", tabindex: "0",
+    "aria-label": "Chat being watched" });
+  const error = el("p", { class: "form-error", role: "alert", hidden: true });
+  const input = el("textarea", { id: "sv-comment-input", rows: "2", maxlength: "10000",
+    placeholder: "Comment to the agents; @name notifies someone" });
+  const submit = el("button", { type: "submit", class: "btn btn-primary btn-small", text: "Comment" });
+  const form = el("form", { class: "sv-comment-form", onsubmit: (event) => { event.preventDefault(); postComment(); } },
+    el("label", { for: "sv-comment-input", text: "Internal comment (agents only, never the client)" }),
+    input,
+    el("div", { class: "sv-comment-actions" }, submit));
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      postComment();
+    }
+  });
+  watchPanel.replaceChildren(
+    el("header", { class: "sv-watch-head" },
+      el("div", {}, title, status),
+      el("button", { type: "button", class: "btn btn-small", text: "Stop watching", onclick: () => stopWatching() })),
+    people,
+    el("p", { class: "sv-watch-note muted", text: "Read-only: you are not in the chat, the client does not see you, and nothing is marked read." }),
+    log, error, form);
+  watchParts = { title, status, people, log, error, input, submit };
+}
+
+function watchError(message) {
+  if (!watchParts) return;
+  watchParts.error.textContent = message;
+  watchParts.error.hidden = !message;
+}
+
+const WATCH_STATUS = { invited: "Invited", waiting: "Waiting", active: "Live", ended: "Ended",
+  abandoned: "Abandoned", callback: "Callback", closed: "Closed", declined: "Declined" };
+
+function renderWatch() {
+  if (!watchParts || !watch.session) return;
+  const { title, status, people, log } = watchParts;
+  const session = watch.session;
+  title.textContent = session.title;
+  status.textContent = `${WATCH_STATUS[session.status] || session.status} · ${session.client.name}${session.company ? `, ${session.company}` : ""}`;
+  const inRoom = session.participants.filter((p) => p.in_room).map((p) => `${p.user.name} (${p.role})`);
+  people.textContent = inRoom.length ? `In the room: ${inRoom.join(", ")}` : "Nobody in the room yet.";
+  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  const items = [
+    ...[...watch.messages.values()].map((m) => ({ at: m.created_at, key: m.seq, node: messageRow(m) })),
+    ...[...watch.comments.values()].map((c) => ({ at: c.created_at, key: 1e12 + c.id, node: commentRow(c) })),
+  ];
+  items.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.key - b.key);
+  log.replaceChildren(...items.map((item) => item.node));
+  if (atBottom || items.length < 4) log.scrollTop = log.scrollHeight;
+  const live = ["invited", "waiting", "active"].includes(session.status);
+  watchParts.input.disabled = !live;
+  watchParts.submit.disabled = !live;
+}
+
+function messageRow(message) {
+  if (message.kind === "system") {
+    return el("div", { class: "sv-line system", "data-seq": String(message.seq) },
+      el("span", { text: message.body }),
+      el("time", { datetime: message.created_at, text: formatTime(message.created_at) }));
+  }
+  const fromClient = watch.session && message.author && message.author.id === watch.session.client.id;
+  const body = el("div", { class: "sv-line-body chat-md" });
+  if (message.attachment) body.append(attachmentView(message.attachment)); // name as text
+  else if (typeof message.body_html === "string") body.innerHTML = message.body_html; // sanitized by the server
+  else body.textContent = message.body;
+  return el("div", { class: `sv-line ${fromClient ? "client" : "agent"}`, "data-seq": String(message.seq) },
+    el("div", { class: "sv-line-meta" },
+      el("strong", { text: message.author ? message.author.name : "Unknown" }),
+      el("time", { datetime: message.created_at, text: formatTime(message.created_at) })),
+    body);
+}
+
+function commentRow(comment) {
+  return el("div", { class: "sv-line comment", "data-comment-id": String(comment.id) },
+    el("div", { class: "sv-line-meta" },
+      el("span", { class: "tag tag-internal", text: "Internal" }),
+      el("strong", { text: comment.author ? comment.author.name : "Unknown" }),
+      el("time", { datetime: comment.created_at, text: formatTime(comment.created_at) })),
+    el("div", { class: "sv-line-body", text: comment.body }),
+    comment.mentions && comment.mentions.length
+      ? el("div", { class: "sv-line-mentions muted", text: `Notified: ${comment.mentions.map((u) => u.name).join(", ")}` })
+      : null);
+}
+
+async function postComment() {
+  if (!watchParts || !watch.id) return;
+  const body = watchParts.input.value.trim();
+  if (!body) return;
+  watchParts.submit.disabled = true;
+  watchError("");
+  try {
+    const reply = await socket.request({ type: "chat.comment", session_id: watch.id, body });
+    watch.comments.set(reply.comment.id, reply.comment);
+    watchParts.input.value = "";
+    renderWatch();
+  } catch (error) {
+    watchError(error.message || error.code);
+  } finally {
+    if (watchParts) watchParts.submit.disabled = false;
+  }
+}
+
+// --- Socket wiring -----------------------------------------------------------------------------------------
+// ?watch=<id> (the Watch link of a mention toast) opens the chat in the panel.
+let pendingWatch = Number(new URLSearchParams(window.location.search).get("watch")) || null;
+
+async function onHello() {
+  await loadSnapshot();
+  // A new socket is in no chat group: watch again, replaying what was missed.
+  if (watch.id) startWatching(watch.id);
+  else if (pendingWatch && watchPanel) startWatching(pendingWatch);
+  pendingWatch = null;
+}
+
+socket.on("hello", onHello);
+if (socket.state === "open") onHello();
+socket.onState((state) => {
+  if (connectionEl) {
+    connectionEl.textContent = state === "open" ? "Live" : state === "unauthenticated" ? "Logged out" : "Reconnecting…";
+    connectionEl.dataset.state = state;
+  }
+});
+for (const type of ["queue.added", "queue.taken", "queue.updated", "queue.ended", "queue.abandoned",
+  "presence.changed", "chat.session", "chat.transferred"]) {
+  socket.on(type, refreshSoon);
+}
+setInterval(() => { if (socket.state === "open") loadSnapshot(); }, POLL_MS);
+
+socket.on("chat.message", (frame) => {
+  if (watch.id && frame.message.session_id === watch.id) ingestMessage(frame.message);
+});
+socket.on("chat.session", (frame) => {
+  if (watch.id && frame.session.id === watch.id) {
+    watch.session = frame.session;
+    renderWatch();
+  }
+});
+socket.on("chat.comment", (frame) => {
+  if (watch.id && frame.session_id === watch.id) {
+    watch.comments.set(frame.comment.id, frame.comment);
+    renderWatch();
+  }
+});
+// Leaving the page unsubscribes by itself (the socket closes); this is for tidiness.
+window.addEventListener("pagehide", () => {
+  if (watch.id) socket.send({ type: "chat.unwatch", session_id: watch.id });
+});

@@ -1,0 +1,435 @@
+"""The chat window's agent tools, one test (or a few) per rule and refusal:
+inviting another agent (and its join), greeting/farewell templates, the chat
+log, and the time entry on the chat's ticket."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.utils import timezone
+
+from chat import agent_tools, invites, message_templates, services
+from chat.errors import (
+    AlreadyAnswered,
+    ChatError,
+    ChatForbidden,
+    ChatNotFound,
+    InvalidState,
+    MessageInvalid,
+)
+from chat.models import (
+    ChatInvitation,
+    ChatKind,
+    ChatSession,
+    ChatTemplate,
+    Message,
+    MessageKind,
+    Participant,
+    SessionEvent,
+    SessionStatus,
+    TemplateKind,
+)
+from presence.models import AgentPresence, PresenceStatus
+from tests.factories import AgentFactory, SupervisorFactory
+from tickets.errors import TicketError
+from tickets.models import TimeEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def active_chat(alice, ticket, agent) -> ChatSession:  # type: ignore[no-untyped-def]
+    session = services.session_request(client=alice, kind=ChatKind.POST_TICKET, ticket_id=ticket.pk)
+    return services.session_join(session_id=session.pk, agent=agent)
+
+
+def system_lines(session: ChatSession) -> list[str]:
+    return list(
+        Message.objects.filter(session=session, kind=MessageKind.SYSTEM)
+        .order_by("seq")
+        .values_list("body", flat=True)
+    )
+
+
+@pytest.fixture
+def supervisor():  # type: ignore[no-untyped-def]
+    user = SupervisorFactory(full_name="Sue Pervisor")
+    AgentPresence.objects.create(user=user, status=PresenceStatus.AVAILABLE)
+    return user
+
+
+@pytest.fixture
+def agent3():  # type: ignore[no-untyped-def]
+    agent = AgentFactory(full_name="Cy Agent")
+    AgentPresence.objects.create(user=agent, status=PresenceStatus.AWAY)
+    return agent
+
+
+# --- Invite ----------------------------------------------------------------------------------
+
+
+class TestInvite:
+    def test_candidates_are_available_agents_not_in_the_room(
+        self, alice, alice_ticket, agent1, agent2, agent3, supervisor
+    ):
+        session = active_chat(alice, alice_ticket, agent1)
+        names = [a["name"] for a in invites.invite_candidates(session_id=session.pk, user=agent1)]
+        # agent3 is away; agent1 is in the room (and asking).
+        assert names == ["Ben Agent", "Sue Pervisor"]
+        invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent2.pk)
+        marked = invites.invite_candidates(session_id=session.pk, user=agent1)
+        assert {a["name"]: a["invited"] for a in marked} == {
+            "Ben Agent": True,
+            "Sue Pervisor": False,
+        }
+        services.session_join(session_id=session.pk, agent=agent2)
+        names = [a["name"] for a in invites.invite_candidates(session_id=session.pk, user=agent1)]
+        assert names == ["Sue Pervisor"]
+
+    def test_invite_records_notifies_and_lets_the_invitee_join(
+        self, alice, alice_ticket, agent1, agent2, sent, django_capture_on_commit_callbacks
+    ):
+        session = active_chat(alice, alice_ticket, agent1)
+        with django_capture_on_commit_callbacks(execute=True):
+            invitation = invites.invitation_create(
+                session_id=session.pk, inviter=agent1, invitee_id=agent2.pk
+            )
+            assert sent.of_type("chat.invitation") == []  # nothing before commit
+        assert invitation.invitee == agent2 and invitation.accepted_at is None
+        ((group, frame),) = sent.of_type("chat.invitation")
+        assert group == f"user.{agent2.pk}"
+        assert frame["session"]["id"] == session.pk
+        assert frame["invited_by"]["name"] == "Ada Agent"
+        assert system_lines(session)[-1] == "Ada Agent invited Ben Agent to the chat."
+        event = SessionEvent.objects.filter(session=session).last()
+        assert (event.old_status, event.new_status, event.actor) == ("active", "active", agent1)
+        assert event.reason == "invited Ben Agent"
+
+        with django_capture_on_commit_callbacks(execute=True):
+            joined = services.session_join(session_id=session.pk, agent=agent2)
+        assert joined.status == SessionStatus.ACTIVE
+        participant = Participant.objects.get(session=session, user=agent2)
+        assert participant.role == "agent" and participant.in_room
+        invitation.refresh_from_db()
+        assert invitation.accepted_at is not None
+        assert system_lines(session)[-1] == "Ben Agent joined the chat."
+        event = SessionEvent.objects.filter(session=session).last()
+        assert event.actor == agent2 and event.reason == "joined on invitation from Ada Agent"
+        # The room sees the new participant; agent2's sockets subscribe; managers update.
+        session_frames = [f for g, f in sent.of_type("chat.session") if g == f"chat.{session.pk}"]
+        assert any(
+            p["user"]["id"] == agent2.pk and p["in_room"]
+            for p in session_frames[-1]["session"]["participants"]
+        )
+        assert f"user.{agent2.pk}" in sent.groups_of("chat.subscribe")
+        assert "staff" in sent.groups_of("queue.updated")
+        # The invitee may now send, and a second Join changes nothing.
+        services.message_send(
+            session_id=session.pk, author=agent2, client_id=uuid.uuid4(), body="Hi, Ben here"
+        )
+        events_before = SessionEvent.objects.filter(session=session).count()
+        services.session_join(session_id=session.pk, agent=agent2)
+        assert SessionEvent.objects.filter(session=session).count() == events_before
+
+    def test_uninvited_agent_still_cannot_join_an_answered_chat(
+        self, alice, alice_ticket, agent1, agent2, agent3
+    ):
+        session = active_chat(alice, alice_ticket, agent1)
+        invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent2.pk)
+        with pytest.raises(AlreadyAnswered):
+            services.session_join(session_id=session.pk, agent=agent3)
+        assert not Participant.objects.filter(session=session, user=agent3).exists()
+
+    def test_an_invitation_is_used_once(self, alice, alice_ticket, agent1, agent2):
+        session = active_chat(alice, alice_ticket, agent1)
+        invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent2.pk)
+        services.session_join(session_id=session.pk, agent=agent2)
+        # agent1 stays; agent2 leaves, and cannot come back in on the used invitation...
+        services.session_leave(session_id=session.pk, user=agent2)
+        assert not ChatInvitation.objects.filter(accepted_at__isnull=True).exists()
+        # ...except as a former participant, which rejoins the room (the existing rule).
+        services.session_join(session_id=session.pk, agent=agent2)
+        assert Participant.objects.get(session=session, user=agent2).in_room
+        # Invited again later: a new invitation row.
+        services.session_leave(session_id=session.pk, user=agent2)
+        invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent2.pk)
+        assert ChatInvitation.objects.filter(session=session, invitee=agent2).count() == 2
+
+    def test_inviting_again_resends_without_a_second_row(
+        self, alice, alice_ticket, agent1, agent2, sent, django_capture_on_commit_callbacks
+    ):
+        session = active_chat(alice, alice_ticket, agent1)
+        with django_capture_on_commit_callbacks(execute=True):
+            invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent2.pk)
+            invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent2.pk)
+        assert ChatInvitation.objects.filter(session=session).count() == 1
+        assert len(sent.of_type("chat.invitation")) == 2
+        assert system_lines(session).count("Ada Agent invited Ben Agent to the chat.") == 1
+
+    def test_invitee_must_be_available(self, alice, alice_ticket, agent1, agent3):
+        session = active_chat(alice, alice_ticket, agent1)
+        with pytest.raises(invites.AgentUnavailable) as excinfo:
+            invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent3.pk)
+        assert excinfo.value.code == "agent_unavailable"
+        # Unknown ids and clients are "not available" too (no probing).
+        with pytest.raises(invites.AgentUnavailable):
+            invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=alice.pk)
+        with pytest.raises(invites.AgentUnavailable):
+            invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=999_999)
+        assert not ChatInvitation.objects.exists()
+
+    def test_refusals(self, alice, alice_ticket, agent1, agent2):
+        session = active_chat(alice, alice_ticket, agent1)
+        lines = len(system_lines(session))
+        with pytest.raises(MessageInvalid) as excinfo:
+            invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent1.pk)
+        assert excinfo.value.code == "invite_self"
+        # Only staff; only an agent in the room (others: "not found").
+        with pytest.raises(ChatForbidden):
+            invites.invitation_create(session_id=session.pk, inviter=alice, invitee_id=agent2.pk)
+        with pytest.raises(ChatNotFound):
+            invites.invitation_create(session_id=session.pk, inviter=agent2, invitee_id=agent2.pk)
+        with pytest.raises(ChatNotFound):
+            invites.invite_candidates(session_id=session.pk, user=agent2)
+        with pytest.raises(ChatNotFound):
+            invites.invitation_create(session_id=999_999, inviter=agent1, invitee_id=agent2.pk)
+        assert not ChatInvitation.objects.exists()
+        assert len(system_lines(session)) == lines
+
+    def test_invitee_already_in_the_room(self, alice, alice_ticket, agent1, agent2):
+        session = active_chat(alice, alice_ticket, agent1)
+        invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent2.pk)
+        services.session_join(session_id=session.pk, agent=agent2)
+        with pytest.raises(InvalidState) as excinfo:
+            invites.invitation_create(session_id=session.pk, inviter=agent2, invitee_id=agent1.pk)
+        assert excinfo.value.code == "already_in_chat"
+
+    def test_only_a_live_chat(self, alice, alice_ticket, agent1, agent2):
+        waiting = services.session_request(
+            client=alice, kind=ChatKind.POST_TICKET, ticket_id=alice_ticket.pk
+        )
+        with pytest.raises(ChatNotFound):  # agent1 is not in a waiting request
+            invites.invitation_create(session_id=waiting.pk, inviter=agent1, invitee_id=agent2.pk)
+        session = services.session_join(session_id=waiting.pk, agent=agent1)
+        services.session_end(session_id=session.pk, agent=agent1)
+        with pytest.raises(InvalidState):
+            invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent2.pk)
+
+    def test_inviter_who_left_cannot_invite(self, alice, alice_ticket, agent1, agent2, supervisor):
+        session = active_chat(alice, alice_ticket, agent1)
+        invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent2.pk)
+        services.session_join(session_id=session.pk, agent=agent2)
+        services.session_leave(session_id=session.pk, user=agent1)
+        with pytest.raises(InvalidState) as excinfo:
+            invites.invitation_create(
+                session_id=session.pk, inviter=agent1, invitee_id=supervisor.pk
+            )
+        assert excinfo.value.code == "not_in_room"
+
+    def test_supervisor_may_invite_without_being_in_the_room(
+        self, alice, alice_ticket, agent1, agent2, supervisor
+    ):
+        session = active_chat(alice, alice_ticket, agent1)
+        invites.invitation_create(session_id=session.pk, inviter=supervisor, invitee_id=agent2.pk)
+        assert services.session_join(session_id=session.pk, agent=agent2).status == "active"
+
+    def test_invitation_lapses_when_the_chat_ends(self, alice, alice_ticket, agent1, agent2):
+        session = active_chat(alice, alice_ticket, agent1)
+        invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent2.pk)
+        assert [i.session_id for i in invites.open_invitations(agent=agent2)] == [session.pk]
+        services.session_end(session_id=session.pk, agent=agent1)
+        assert invites.open_invitations(agent=agent2) == []
+        with pytest.raises(InvalidState):
+            services.session_join(session_id=session.pk, agent=agent2)
+        assert not Participant.objects.filter(session=session, user=agent2).exists()
+
+    def test_capacity_applies_to_an_invited_join(
+        self, alice, alice_ticket, agent1, agent2, settings
+    ):
+        session = active_chat(alice, alice_ticket, agent1)
+        invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent2.pk)
+        # agent2 is already in as many live chats as allowed.
+        settings.MAX_CHATS_PER_AGENT = 1
+        pre = services.session_request(client=alice, kind=ChatKind.PRE_TICKET, subject="VPN")
+        services.session_join(session_id=pre.pk, agent=agent2)
+        with pytest.raises(ChatError) as excinfo:
+            services.session_join(session_id=session.pk, agent=agent2)
+        assert excinfo.value.code == "at_capacity"
+        assert not Participant.objects.filter(session=session, user=agent2).exists()
+        # Nothing half-written: the invitation is still open for later.
+        assert ChatInvitation.objects.get(invitee=agent2).accepted_at is None
+        services.session_end(
+            session_id=pre.pk, agent=agent2, outcome="close", reason="answered by phone"
+        )
+        services.session_join(session_id=session.pk, agent=agent2)
+        assert Participant.objects.get(session=session, user=agent2).in_room
+
+
+# --- Templates ------------------------------------------------------------------------------
+
+
+class TestTemplates:
+    def test_render_fills_known_placeholders_only(self):
+        values = {"client_first_name": "Alice", "agent_name": "Ada Agent"}
+        text = message_templates.render(
+            "Hi {client_first_name}, {agent_name} here. {unknown} {0.__class__} {{x}}", values
+        )
+        assert text == "Hi Alice, Ada Agent here. {unknown} {0.__class__} {{x}}"
+
+    def test_values_must_not_be_reinterpreted(self):
+        # A client named "{agent_name}" stays literally so.
+        values = {"client_first_name": "{agent_name}", "agent_name": "Ada"}
+        assert message_templates.render("{client_first_name}/{agent_name}", values) == (
+            "{agent_name}/Ada"
+        )
+
+    def test_unknown_placeholders_are_a_validation_error(self):
+        template = ChatTemplate(kind=TemplateKind.GREETING, title="Hi", body="Hi {first_name}!")
+        with pytest.raises(ValidationError) as excinfo:
+            template.full_clean()
+        assert "{first_name}" in str(excinfo.value.message_dict["body"])
+        ChatTemplate(
+            kind=TemplateKind.GREETING, title="Hi", body="Hi {client_first_name}, {agent_name}"
+        ).full_clean()
+
+    def test_agent_sees_global_and_own_filled_for_the_chat(
+        self, alice, alice_ticket, agent1, agent2
+    ):
+        ChatTemplate.objects.create(
+            kind=TemplateKind.FAREWELL, title="Bye", body="Bye {client_first_name}"
+        )
+        ChatTemplate.objects.create(
+            kind=TemplateKind.GREETING, title="Hello", body="Hi {client_first_name}, {agent_name}"
+        )
+        ChatTemplate.objects.create(
+            kind=TemplateKind.GREETING, title="Mine", body="Yo", owner=agent1, ordering=5
+        )
+        ChatTemplate.objects.create(
+            kind=TemplateKind.GREETING, title="Ben's", body="<b>x</b>", owner=agent2
+        )
+        session = active_chat(alice, alice_ticket, agent1)
+        rows = message_templates.templates_for_session(session_id=session.pk, agent=agent1)
+        assert [(r["kind"], r["title"], r["scope"]) for r in rows] == [
+            ("greeting", "Hello", "global"),
+            ("greeting", "Mine", "mine"),
+            ("farewell", "Bye", "global"),
+        ]
+        assert rows[0]["text"] == "Hi Alice, Ada Agent"
+        assert rows[2]["text"] == "Bye Alice"
+
+    def test_templates_need_access_to_the_chat(self, alice, alice_ticket, agent1, agent2):
+        session = active_chat(alice, alice_ticket, agent1)
+        with pytest.raises(ChatNotFound):
+            message_templates.templates_for_session(session_id=session.pk, agent=agent2)
+        with pytest.raises(ChatForbidden):
+            message_templates.templates_for_session(session_id=session.pk, agent=alice)
+
+    def test_seed_demo_adds_a_greeting_and_a_farewell_once(self):
+        for _ in range(2):
+            call_command("seed_demo", stdout=StringIO())
+        rows = ChatTemplate.objects.filter(owner__isnull=True)
+        assert sorted(rows.values_list("kind", flat=True)) == ["farewell", "greeting"]
+        for template in rows:
+            template.full_clean()
+            assert "{client_first_name}" in template.body
+
+
+# --- Chat log and time entry --------------------------------------------------------------------
+
+
+class TestChatLogAndTimeEntry:
+    def test_chat_log_is_the_transcript(self, alice, alice_ticket, agent1):
+        session = active_chat(alice, alice_ticket, agent1)
+        services.message_send(
+            session_id=session.pk, author=alice, client_id=uuid.uuid4(), body="<b>blank</b>"
+        )
+        text = agent_tools.chat_log(session_id=session.pk, user=agent1)
+        assert text.startswith(f"Chat {session.pk}: #{alice_ticket.pk} Printer on fire\n")
+        assert "Alice Client: <b>blank</b>" in text
+        assert "* Ada Agent joined the chat." in text
+
+    def test_chat_log_access(self, alice, alice_ticket, agent1, agent2, supervisor):
+        session = active_chat(alice, alice_ticket, agent1)
+        assert agent_tools.chat_log(session_id=session.pk, user=supervisor)
+        with pytest.raises(ChatNotFound):
+            agent_tools.chat_log(session_id=session.pk, user=agent2)
+        with pytest.raises(ChatForbidden):
+            agent_tools.chat_log(session_id=session.pk, user=alice)
+        with pytest.raises(ChatNotFound):
+            agent_tools.chat_log(session_id=999_999, user=agent1)
+
+    def test_minutes_round_up_from_the_answer(self, alice, alice_ticket, agent1):
+        start = timezone.now()
+        with time_machine.travel(start, tick=False):
+            session = active_chat(alice, alice_ticket, agent1)
+        session.refresh_from_db()
+        assert agent_tools.chat_minutes(session, now=start) == 1  # at least one
+        assert agent_tools.chat_minutes(session, now=start + timedelta(seconds=61)) == 2
+        assert agent_tools.chat_minutes(session, now=start + timedelta(minutes=7)) == 7
+        assert agent_tools.chat_minutes(session, now=start + timedelta(days=3)) == 24 * 60
+        with time_machine.travel(start + timedelta(minutes=4, seconds=1), tick=False):
+            services.session_end(session_id=session.pk, agent=agent1)
+        session.refresh_from_db()
+        # Ended: the end counts, not now.
+        assert agent_tools.chat_minutes(session, now=start + timedelta(hours=2)) == 5
+        session.answered_at = None
+        assert agent_tools.chat_minutes(session) == 1
+
+    def test_draft_has_the_duration_and_the_log(self, alice, alice_ticket, agent1):
+        start = timezone.now()
+        with time_machine.travel(start, tick=False):
+            session = active_chat(alice, alice_ticket, agent1)
+        with time_machine.travel(start + timedelta(minutes=2, seconds=30), tick=False):
+            draft = agent_tools.time_entry_draft(session_id=session.pk, agent=agent1)
+        assert draft.ticket_id == alice_ticket.pk
+        assert draft.minutes == 3
+        assert draft.note == agent_tools.chat_log(session_id=session.pk, user=agent1)
+
+    def test_time_entry_goes_on_the_ticket(self, alice, alice_ticket, agent1, supervisor):
+        session = active_chat(alice, alice_ticket, agent1)
+        entry = agent_tools.chat_time_entry_add(
+            session_id=session.pk, agent=agent1, minutes=12, note="  Chat log here  "
+        )
+        assert (entry.ticket, entry.agent, entry.minutes, entry.note) == (
+            alice_ticket,
+            agent1,
+            12,
+            "Chat log here",
+        )
+        # After the end too, and by a supervisor who was never in the room.
+        services.session_end(session_id=session.pk, agent=agent1)
+        agent_tools.chat_time_entry_add(session_id=session.pk, agent=supervisor, minutes=1, note="")
+        assert TimeEntry.objects.filter(ticket=alice_ticket).count() == 2
+
+    @pytest.mark.parametrize("minutes", [0, -5, 24 * 60 + 1, "7", 2.5, True, None])
+    def test_bad_minutes_write_nothing(self, alice, alice_ticket, agent1, minutes):
+        session = active_chat(alice, alice_ticket, agent1)
+        with pytest.raises(TicketError) as excinfo:
+            agent_tools.chat_time_entry_add(
+                session_id=session.pk, agent=agent1, minutes=minutes, note="x"
+            )
+        assert excinfo.value.code == "minutes_invalid"
+        assert not TimeEntry.objects.exists()
+
+    def test_time_entry_refusals(self, alice, alice_ticket, agent1, agent2):
+        session = active_chat(alice, alice_ticket, agent1)
+        with pytest.raises(ChatNotFound):
+            agent_tools.chat_time_entry_add(session_id=session.pk, agent=agent2, minutes=5, note="")
+        with pytest.raises(ChatNotFound):
+            agent_tools.time_entry_draft(session_id=session.pk, agent=agent2)
+        with pytest.raises(ChatForbidden):
+            agent_tools.chat_time_entry_add(session_id=session.pk, agent=alice, minutes=5, note="")
+        # A pre-ticket chat has no ticket (until it ends with Create ticket).
+        pre = services.session_request(client=alice, kind=ChatKind.PRE_TICKET, subject="VPN")
+        services.session_join(session_id=pre.pk, agent=agent1)
+        with pytest.raises(InvalidState) as excinfo:
+            agent_tools.time_entry_draft(session_id=pre.pk, agent=agent1)
+        assert excinfo.value.code == "no_ticket"
+        with pytest.raises(InvalidState):
+            agent_tools.chat_time_entry_add(session_id=pre.pk, agent=agent1, minutes=5, note="")
+        assert not TimeEntry.objects.exists()

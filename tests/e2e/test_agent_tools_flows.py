@@ -1,0 +1,148 @@
+"""The agent's chat-window tools, clicked through: agent1 invites agent2 who
+joins, inserts a greeting template and sends it, copies the chat log, and adds
+a time entry with the prefilled duration that shows on the ticket page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from chat.models import ChatSession, ChatTemplate, TemplateKind
+from presence.models import AgentPresence, PresenceStatus
+from tests.e2e.helpers import login, make_agent, make_client, make_company, make_ticket, screenshot
+from tests.e2e.test_chat_flows import chat_window, go_available, open_as
+from tickets.models import TimeEntry
+
+pytestmark = pytest.mark.usefixtures("e2e_db")
+
+
+@pytest.fixture
+def people() -> dict:
+    acme = make_company("Acme")
+    alice = make_client("alice@acme.example", "Alice Turner", acme)
+    agent1 = make_agent("agent1@example.com", "Ada Agent")
+    agent2 = make_agent("agent2@example.com", "Ben Agent")
+    for agent in (agent1, agent2):
+        AgentPresence.objects.create(user=agent, status=PresenceStatus.OFFLINE)
+    ticket = make_ticket(alice, "Printer prints blank pages")
+    ChatTemplate.objects.create(
+        kind=TemplateKind.GREETING,
+        title="Hello",
+        body="Hi {client_first_name}, this is {agent_name} from the helpdesk.",
+    )
+    ChatTemplate.objects.create(
+        kind=TemplateKind.FAREWELL, title="Goodbye", body="Bye {client_first_name}!"
+    )
+    return {"alice": alice, "agent1": agent1, "agent2": agent2, "ticket": ticket}
+
+
+def open_with_clipboard(new_context: Callable[..., BrowserContext], email: str) -> Page:
+    page = new_context(permissions=["clipboard-read", "clipboard-write"]).new_page()
+    page.set_default_timeout(10_000)
+    login(page, email)
+    return page
+
+
+def menu_item(page: Page, label: str) -> None:
+    window = chat_window(page)
+    window.locator(".chat-menu > summary").click()
+    window.get_by_role("menuitem", name=label).click()
+
+
+def test_invite_template_copy_log_and_time_entry(new_context, people) -> None:
+    agent1 = open_with_clipboard(new_context, "agent1@example.com")
+    go_available(agent1)
+    agent2 = open_as(new_context, "agent2@example.com")
+    go_available(agent2)
+    client = open_as(new_context, "alice@acme.example")
+    client.get_by_role("link", name="Printer prints blank pages").click()
+    client.get_by_role("button", name="Join chat").click()
+
+    agent1.locator(".toast-request").get_by_role("button", name="Join").click()
+    agent1.wait_for_url(f"**/console/tickets/{people['ticket'].pk}/")
+    window = chat_window(agent1)
+    expect(window).to_contain_text("Ada Agent joined the chat.")
+    client_window = chat_window(client)
+    expect(client_window.get_by_label("Message")).to_be_enabled()
+
+    # --- Invite agent2 --------------------------------------------------------------
+    window.locator(".chat-menu > summary").click()
+    expect(window.get_by_role("menu")).to_be_visible()
+    screenshot(agent1, "tools-1-menu")
+    window.get_by_role("menuitem", name="Invite agent…").click()
+    invite = agent1.locator("dialog.chat-invite-dialog")
+    invite.get_by_label("Ben Agent").check()
+    screenshot(agent1, "tools-2-invite-dialog")
+    invite.get_by_role("button", name="Invite").click()
+    expect(invite).to_be_hidden()
+    expect(window.locator(".chat-flash")).to_have_text("Invited Ben Agent")
+    expect(window).to_contain_text("Ada Agent invited Ben Agent to the chat.")
+
+    toast = agent2.locator(".toast-invite")
+    expect(toast).to_contain_text("Ada Agent invites you to the chat with Alice Turner")
+    screenshot(agent2, "tools-3-invitation-toast")
+    toast.get_by_role("button", name="Join").click()
+    agent2.wait_for_url(f"**/console/tickets/{people['ticket'].pk}/")
+    expect(chat_window(agent2)).to_contain_text("Ben Agent joined the chat.")
+    # The participants list of the room is live.
+    expect(window.locator(".chat-participants summary")).to_have_text("In the room (3)")
+    window.locator(".chat-participants summary").click()
+    expect(window.locator(".chat-participants-list")).to_contain_text("Ben Agent")
+    expect(client_window).to_contain_text("Ben Agent joined the chat.")
+
+    # --- Greeting template into the box, then sent by the agent ------------------------
+    menu_item(agent1, "Insert template…")
+    templates = agent1.locator("dialog.chat-templates-dialog")
+    expect(templates).to_contain_text("Greetings")
+    expect(templates).to_contain_text("Farewells")
+    screenshot(agent1, "tools-4-templates")
+    templates.get_by_role("button", name="Hello").click()
+    expect(templates).to_be_hidden()
+    greeting = "Hi Alice, this is Ada Agent from the helpdesk."
+    expect(window.get_by_label("Message")).to_have_value(greeting)
+    # Inserted, not sent: nothing new in the client's log yet.
+    expect(client_window.locator(".chat-line", has_text=greeting)).to_have_count(0)
+    window.get_by_label("Message").press("Enter")
+    expect(client_window.locator(".chat-line", has_text=greeting)).to_have_count(1)
+    expect(chat_window(agent2)).to_contain_text(greeting)
+
+    # --- Copy chat log --------------------------------------------------------------------
+    menu_item(agent1, "Copy chat log")
+    expect(window.locator(".chat-flash")).to_have_text("Copied")
+    copied = agent1.evaluate("navigator.clipboard.readText()")
+    session = ChatSession.objects.get(ticket=people["ticket"])
+    assert copied.startswith(f"Chat {session.pk}: #{people['ticket'].pk} Printer prints blank")
+    assert f"Ada Agent: {greeting}" in copied
+
+    # --- Time entry with the prefilled duration ----------------------------------------------
+    menu_item(agent1, "Add time entry…")
+    dialog = agent1.locator("dialog.chat-time-dialog")
+    minutes = dialog.get_by_label("Minutes")
+    expect(minutes).not_to_have_value("")
+    prefilled = minutes.input_value()
+    assert prefilled in ("1", "2"), prefilled  # the chat is seconds old: rounded up
+    expect(dialog.get_by_label("Note")).to_have_value(copied)
+    screenshot(agent1, "tools-5-time-entry")
+    # A bad value first: a clear error, nothing written.
+    minutes.fill("0")
+    dialog.get_by_role("button", name="Add time entry").click()
+    expect(dialog.locator(".form-error")).to_have_text("Minutes must be a positive whole number.")
+    assert not TimeEntry.objects.exists()
+    minutes.fill(prefilled)
+    dialog.get_by_role("button", name="Add time entry").click()
+    expect(dialog).to_be_hidden()
+    expect(window.locator(".chat-flash")).to_have_text(
+        f"Logged {prefilled} min on ticket #{people['ticket'].pk}"
+    )
+    entry = TimeEntry.objects.get(ticket=people["ticket"])
+    assert (entry.agent, entry.minutes) == (people["agent1"], int(prefilled))
+    assert greeting in entry.note
+
+    agent1.reload()
+    time_card = agent1.locator(".time-entries")
+    expect(time_card).to_contain_text(f"{prefilled} min")
+    expect(time_card).to_contain_text("Ada Agent")
+    expect(time_card).to_contain_text(greeting)
+    screenshot(agent1, "tools-6-ticket-time")
