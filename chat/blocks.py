@@ -42,7 +42,10 @@ def client_block(*, session_id: int, agent: User, reason: str, block_ip: bool) -
         session = _lock(session_id)
         if (
             not agent.is_supervisor
-            and not Participant.objects.filter(session=session, user=agent).exists()
+            # In the room: not an agent who left or was transferred away.
+            and not Participant.objects.filter(
+                session=session, user=agent, left_at__isnull=True
+            ).exists()
         ):
             raise ChatNotFound("That chat does not exist.")
         ip_address = session.client_ip if block_ip else None

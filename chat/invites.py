@@ -140,7 +140,7 @@ def invitation_accept(*, session: ChatSession, agent: User) -> bool:
             session=session, user=agent, role=ParticipantRole.AGENT, joined_at=now
         )
     elif not participant.in_room:
-        Participant.objects.filter(pk=participant.pk).update(left_at=None)
+        Participant.objects.filter(pk=participant.pk).update(left_at=None, transferred_away=False)
     inviter = invitation.invited_by.display_name if invitation.invited_by else "a colleague"
     chat_services._record(
         session,

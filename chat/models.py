@@ -229,6 +229,9 @@ class Participant(models.Model):
     role = models.CharField(max_length=10, choices=ParticipantRole.choices)
     joined_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)
+    # True once the chat was handed to someone else (Transfer / Assign): that
+    # agent comes back only if invited or handed the chat again, not by Join.
+    transferred_away = models.BooleanField(default=False)
     last_read_seq = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -59,10 +59,14 @@ def event(event_type: str, payload: Mapping[str, Any] | None = None) -> dict[str
 # group_send: most of the thread's time under load (docs/performance.md,
 # finding 4). Instead the event is handed to the loop and the thread goes on.
 # On the loop, each group has a FIFO of its own, so events to one group leave
-# in commit order while different groups (chats) do not wait for each other's
-# Redis round trips. The channel layer is taken when the event is handed over,
-# not when it leaves: an event belongs to the settings it was committed under
-# (tests swap the layer's prefix between tests that share one event loop).
+# in the order they were handed over (commit order, when the commits ran in
+# the one database thread; on PostgreSQL message_send runs in a thread pool,
+# so two messages of one chat may swap places, which browsers repair by seq)
+# while different groups (chats) do not wait for each other's Redis round
+# trips. There is no order between groups either. The channel layer is taken
+# when the event is handed over, not when it leaves: an event belongs to the
+# settings it was committed under (tests swap the layer's prefix between tests
+# that share one event loop).
 _Batch = list[tuple[str, dict[str, Any]]]
 
 
@@ -116,6 +120,9 @@ def _caller_loop() -> asyncio.AbstractEventLoop | None:
     except RuntimeError:
         pass
     loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    # After a fork the copied thread-local names a loop nobody runs here.
+    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
     if loop is None or loop.is_closed() or not loop.is_running():
         return None
     return loop

@@ -46,10 +46,12 @@ def session_for(user: User, session_id: int) -> ChatSession:
 
 def follows_live(user: User, session: ChatSession) -> bool:
     """Whether ``user``'s sockets may hear ``session``'s events (its group),
-    given that it may read it (:func:`session_for`). An agent who left a live
-    chat, or was transferred away, may still read the transcript but no longer
-    hears it; supervisors hear any chat."""
-    if user.is_client or user.is_supervisor or session.status != SessionStatus.ACTIVE:
+    given that it may read it (:func:`session_for`): its client, supervisors,
+    and the agents in its room. Any agent may read a waiting request, and an
+    agent who left or was transferred away may still read the transcript, but
+    they do not hear the chat (the queue's changes reach them through the
+    staff group)."""
+    if user.is_client or user.is_supervisor:
         return True
     return Participant.objects.filter(session=session, user=user, left_at__isnull=True).exists()
 

@@ -281,6 +281,9 @@ def session_join(*, session_id: int, agent: User) -> ChatSession:
                 return session
             participant = _participant(session, agent)
             if session.status == SessionStatus.ACTIVE and participant is not None:
+                if participant.transferred_away:
+                    # Handed over: back only by an invitation or another transfer.
+                    raise AlreadyAnswered("This chat was handed to another agent.")
                 # Pressing Join again (another tab): back in the room, no new event.
                 if not participant.in_room:
                     _check_capacity(agent, exclude_session_id=session.pk)
@@ -443,7 +446,10 @@ def session_end(
             _require_agent(agent)
         if session.status != SessionStatus.ACTIVE:
             raise InvalidState(f"Only an active chat can be ended (this one is {session.status}).")
-        if _participant(session, agent) is None and not agent.is_supervisor:
+        participant = _participant(session, agent)
+        if not agent.is_supervisor and (participant is None or not participant.in_room):
+            # Only who is in the chat ends it (not an agent who left or was
+            # transferred away).
             raise ChatNotFound("That chat does not exist.")
         reason = reason.strip()
         if session.kind == ChatKind.PRE_TICKET:

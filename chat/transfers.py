@@ -254,9 +254,11 @@ def _hand_over(
     if queue is not None:
         session.queue = queue
     Participant.objects.filter(session=session, user_id__in=leaving, left_at__isnull=True).update(
-        left_at=now
+        left_at=now, transferred_away=True
     )
-    rejoined = Participant.objects.filter(session=session, user=target).update(left_at=None)
+    rejoined = Participant.objects.filter(session=session, user=target).update(
+        left_at=None, transferred_away=False
+    )
     if not rejoined:
         Participant.objects.create(
             session=session, user=target, role=ParticipantRole.AGENT, joined_at=now

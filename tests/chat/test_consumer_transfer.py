@@ -13,6 +13,7 @@ from asgiref.sync import sync_to_async
 from chat.models import ChatTransfer, Participant
 from presence.models import AgentPresence, PresenceStatus
 from tests.chat.test_consumer_chat import expect_error, make_people, start_chat
+from tests.chat.test_consumer_chat import request as receive_state_of_request
 from tests.realtime.conftest import receive_type, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -147,3 +148,31 @@ async def test_agent_transferred_away_reads_but_no_longer_hears(connect) -> None
     # The new agent hears it (so the event went out); the old agent's tab does not.
     assert (await receive_type(new_agent_ws, "chat.message"))["message"]["body"] == "x"
     assert not [f for f in await drain(fresh) if f["type"] == "chat.message"]
+
+
+async def test_an_agent_reading_a_waiting_request_does_not_hear_the_chat(connect) -> None:
+    """Any agent may open a waiting request, but only the agents in the room
+    hear the chat once it is answered."""
+    people = await make_people()
+    client_ws = await connect(people["alice"])
+    state = await receive_state_of_request(client_ws, people["ticket"])
+    session_id = state["session"]["id"]
+    onlooker = await connect(people["agent2"])
+    await send(onlooker, {"type": "chat.open", "session_id": session_id})
+    assert (await receive_type(onlooker, "chat.state"))["session"]["status"] == "waiting"
+    agent_ws = await connect(people["agent1"])
+    await send(agent_ws, {"type": "chat.join", "session_id": session_id})
+    await receive_type(agent_ws, "chat.state")
+    await send(
+        client_ws,
+        {
+            "type": "chat.send",
+            "session_id": session_id,
+            "client_id": str(uuid.uuid4()),
+            "body": "x",
+        },
+    )
+    message = await receive_type(agent_ws, "chat.message")
+    while message["message"]["body"] != "x":
+        message = await receive_type(agent_ws, "chat.message")
+    assert not [f for f in await drain(onlooker) if f["type"] == "chat.message"]

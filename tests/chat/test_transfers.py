@@ -248,3 +248,36 @@ class TestTargets:
         with django_assert_max_num_queries(8):
             targets = transfers.transfer_targets(session_id=session.pk, user=agent1)
         assert len(targets["agents"]) == 21
+
+
+class TestAfterTheHandover:
+    """The agent who handed a chat over is out of it: no Join back, no End,
+    no Block (review finding: any former participant could)."""
+
+    def test_join_does_not_bring_the_old_agent_back(self, alice, alice_ticket, agent1, agent2):
+        from chat.errors import AlreadyAnswered
+
+        session = live_chat(alice, alice_ticket, agent1)
+        session_transfer(session_id=session.pk, by=agent1, to_agent_id=agent2.pk, reason="x")
+        with pytest.raises(AlreadyAnswered):
+            services.session_join(session_id=session.pk, agent=agent1)
+        assert in_room(session) == {agent2.pk}
+
+    def test_the_old_agent_cannot_end_or_block(self, alice, alice_ticket, agent1, agent2):
+        from chat.blocks import client_block
+
+        session = live_chat(alice, alice_ticket, agent1)
+        session_transfer(session_id=session.pk, by=agent1, to_agent_id=agent2.pk, reason="x")
+        with pytest.raises(ChatNotFound):
+            services.session_end(session_id=session.pk, agent=agent1)
+        with pytest.raises(ChatNotFound):
+            client_block(session_id=session.pk, agent=agent1, reason="rude", block_ip=False)
+        session.refresh_from_db()
+        assert session.status == SessionStatus.ACTIVE
+
+    def test_handed_back_the_agent_is_in_again(self, alice, alice_ticket, agent1, agent2):
+        session = live_chat(alice, alice_ticket, agent1)
+        session_transfer(session_id=session.pk, by=agent1, to_agent_id=agent2.pk, reason="a")
+        session_transfer(session_id=session.pk, by=agent2, to_agent_id=agent1.pk, reason="b")
+        assert not Participant.objects.get(session=session, user=agent1).transferred_away
+        services.session_end(session_id=session.pk, agent=agent1)
