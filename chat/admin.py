@@ -14,7 +14,10 @@ from django.utils.html import format_html
 
 from chat.blocks import block_lift
 from chat.models import (
+    ChatAttachment,
     ChatBlock,
+    ChatComment,
+    ChatInvitation,
     ChatQueue,
     ChatSession,
     ChatSettings,
@@ -23,8 +26,10 @@ from chat.models import (
     CompanyChatPermission,
     ContactChatPermission,
     Message,
+    PageView,
     Participant,
     SessionEvent,
+    VisitorInfo,
 )
 from chat.transcripts import transcript_text
 
@@ -125,6 +130,46 @@ class TransferInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class InvitationInline(ReadOnlyInline):
+    model = ChatInvitation
+    fk_name = "session"
+    fields = ["created_at", "invited_by", "invitee", "accepted_at"]
+    readonly_fields = fields
+
+
+class CommentInline(ReadOnlyInline):
+    """Supervisors' internal comments (staff only, never shown to the client)."""
+
+    model = ChatComment
+    fields = ["created_at", "author", "body"]
+    readonly_fields = fields
+
+
+class AttachmentInline(ReadOnlyInline):
+    model = ChatAttachment
+    fields = ["created_at", "uploaded_by", "original_name", "content_type", "size", "is_image"]
+    readonly_fields = fields
+
+
+class VisitorInfoInline(ReadOnlyInline):
+    model = VisitorInfo
+    fields = [
+        "user_agent",
+        "landing_page",
+        "landing_at",
+        "first_visit_page",
+        "first_visit_at",
+        "recorded_at",
+    ]
+    readonly_fields = fields
+
+
+class PageViewInline(ReadOnlyInline):
+    model = PageView
+    fields = ["viewed_at", "path", "title"]
+    readonly_fields = fields
+
+
 @admin.register(ChatSession)
 class ChatSessionAdmin(admin.ModelAdmin):
     list_display = [
@@ -149,7 +194,16 @@ class ChatSessionAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["client", "contact__company", "queue", "ticket"]
     date_hierarchy = "requested_at"
-    inlines = [ParticipantInline, EventInline, TransferInline]
+    inlines = [
+        ParticipantInline,
+        EventInline,
+        TransferInline,
+        InvitationInline,
+        CommentInline,
+        AttachmentInline,
+        VisitorInfoInline,
+        PageViewInline,
+    ]
     readonly_fields = [
         "kind",
         "status",

@@ -59,3 +59,29 @@ def test_session_admin_shows_transfers(admin_client, alice, alice_ticket, agent1
     html = html.content.decode()
     assert "&lt;b&gt;night shift&lt;/b&gt;" in html
     assert "Ben Agent" in html
+
+
+def test_session_admin_shows_comments_pages_and_files_inert(
+    admin_client, alice, alice_ticket, agent1
+):
+    from django.utils import timezone
+
+    from chat.models import ChatAttachment, ChatComment, PageView, VisitorInfo
+
+    session = services.session_request(
+        client=alice, kind=ChatKind.POST_TICKET, ticket_id=alice_ticket.pk
+    )
+    services.session_join(session_id=session.pk, agent=agent1)
+    now = timezone.now()
+    payload = "<img src=x onerror=alert(1)>"
+    ChatComment.objects.create(session=session, author=agent1, body=payload, created_at=now)
+    PageView.objects.create(session=session, path="/portal/", title=payload, viewed_at=now)
+    VisitorInfo.objects.create(session=session, user_agent=payload, recorded_at=now)
+    ChatAttachment.objects.create(
+        session=session, original_name=f"{payload}.png", size=1, created_at=now
+    )
+    html = admin_client.get(reverse("admin:chat_chatsession_change", args=[session.pk]))
+    assert html.status_code == 200
+    body = html.content.decode()
+    assert body.count("&lt;img src=x onerror=alert(1)&gt;") >= 4
+    assert payload not in body
