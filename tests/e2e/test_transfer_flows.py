@@ -31,6 +31,8 @@ def people() -> dict:
 
 def test_transfer_to_agent2(new_context, people) -> None:
     agent1 = open_as(new_context, "agent1@example.com")
+    # A quiet console shows its empty lists, not "Connecting…".
+    expect(agent1.locator("#session-manager")).to_contain_text("Nobody is waiting.")
     go_available(agent1)
     agent2 = open_as(new_context, "agent2@example.com")
     client = open_as(new_context, "alice@acme.example")

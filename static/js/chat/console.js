@@ -388,8 +388,10 @@ async function restore() {
     const reopened = [...windows.values()];
     sessions.clear();
     for (const name of ["queue", "mine", "others", "abandoned", "callbacks"]) {
-      for (const session of snapshot[name] || []) upsert(session);
+      for (const session of snapshot[name] || []) upsert(session, { render: false });
     }
+    // Once, and also when every list is empty ("Connecting…" until now).
+    renderManager();
     for (const session of snapshot.mine) {
       if (session.status !== "invited" || windows.has(session.id)) openWindow(session);
     }
