@@ -63,8 +63,9 @@ PAYLOADS = [
     "<scr<script>ipt>alert(1)</script>",
 ]
 
-# The markup of a transcript line itself (templates/chat/_history.html).
-TRANSCRIPT_TAGS = {"li", "time", "strong", "em", "div"}
+# The markup of a transcript line itself (templates/chat/_history.html; span:
+# the "Internal comment" tag of the supervisor transcript).
+TRANSCRIPT_TAGS = {"li", "time", "strong", "em", "div", "span"}
 BAD_SCHEMES = ("javascript:", "vbscript:", "data:")
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "srcdoc"}
 
@@ -119,8 +120,9 @@ def assert_inert(html: str) -> None:
                 cleaned = "".join(value.split()).lower()
                 assert not cleaned.startswith(BAD_SCHEMES), (tag, name, value)
         if tag == "script":
-            # The pages' own module scripts, from our static files, and nothing else.
-            assert attrs.get("src", "").startswith("/static/"), (tag, attrs)
+            # The pages' own module scripts, from our static files (and the
+            # admin's translation catalogue), and nothing else.
+            assert attrs.get("src", "").startswith(("/static/", "/admin/jsi18n/")), (tag, attrs)
     assert not any("alert" in script for script in parsed.scripts)
     # What a transcript shows: its own markup and the formatting tags, nothing else.
     assert set(parsed.in_transcripts) <= ALLOWED_TAGS | TRANSCRIPT_TAGS, parsed.in_transcripts
