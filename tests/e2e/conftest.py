@@ -140,8 +140,19 @@ def base_url(live_server_url: str) -> str:
 
 
 @pytest.fixture
-def e2e_db(transactional_db: None, live_server_url: str) -> None:
-    """Committed rows (daphne reads them from its own connection), flushed after the test."""
+def e2e_db(transactional_db: None, live_server_url: str) -> Iterator[None]:
+    """Committed rows (daphne reads them from its own connection), flushed after the test.
+
+    The browsers are closed before this tears down, but daphne may still be
+    handling their sockets' goodbyes (connection_close locks rows): flushing
+    meanwhile deadlocked on PostgreSQL (TRUNCATE against a row lock). So wait
+    until daphne has let go of every socket first."""
+    yield
+    from presence.models import AgentConnection
+
+    deadline = time.monotonic() + 10
+    while AgentConnection.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.fixture
