@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
-from chat import events
+from chat import events, selectors
 from chat import services as chat_services
 from chat.errors import ChatError, ChatNotFound, InvalidState, MessageInvalid
 from chat.models import ChatInvitation, ChatSession, Participant, ParticipantRole, SessionStatus
@@ -58,7 +59,14 @@ def invite_candidates(*, session_id: int, user: User) -> list[dict[str, Any]]:
             "invitee_id", flat=True
         )
     )
-    return [{"id": a.pk, "name": a.display_name, "invited": a.pk in invited} for a in agents]
+    agents = list(agents)
+    # Whoever is at the per-agent maximum could not join: not offered.
+    counts = selectors.live_chat_counts([a.pk for a in agents])
+    return [
+        {"id": a.pk, "name": a.display_name, "invited": a.pk in invited}
+        for a in agents
+        if counts.get(a.pk, 0) < settings.MAX_CHATS_PER_AGENT
+    ]
 
 
 def invitation_create(*, session_id: int, inviter: User, invitee_id: int) -> ChatInvitation:

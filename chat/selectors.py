@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -91,6 +91,23 @@ def available_agent_ids(*, queue_id: int | None) -> list[int]:
     if queue_id is not None:
         agents = agents.filter(chat_queues__id=queue_id)
     return list(agents.values_list("pk", flat=True).distinct())
+
+
+def live_chat_counts(agent_ids: list[int]) -> dict[int, int]:
+    """How many live chats each agent is in (active, or pushed and waiting for
+    the client), counted as chat.services._check_capacity counts them; one
+    query. Agents in none are missing from the result."""
+    rows = (
+        Participant.objects.filter(
+            user_id__in=agent_ids,
+            left_at__isnull=True,
+            role="agent",
+            session__status__in=(SessionStatus.ACTIVE, SessionStatus.INVITED),
+        )
+        .values("user_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["user_id"]: row["n"] for row in rows}
 
 
 def available_supervisor_ids() -> list[int]:

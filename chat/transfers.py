@@ -20,10 +20,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
 
 from accounts.models import User
-from chat import events
+from chat import events, selectors
 from chat import services as chat_services
 from chat.errors import (
     AtCapacity,
@@ -59,23 +58,6 @@ class Handover:
     session: ChatSession
     to_agent: User
     left: list[int]
-
-
-def _open_chat_counts(agent_ids: list[int]) -> dict[int, int]:
-    """Live chats each agent is in the room of, or pushed and waiting for the
-    client (one query)."""
-    rows = (
-        Participant.objects.filter(
-            user_id__in=agent_ids,
-            left_at__isnull=True,
-            role=ParticipantRole.AGENT,
-            # Counted as chat.services._check_capacity counts them.
-            session__status__in=(SessionStatus.ACTIVE, SessionStatus.INVITED),
-        )
-        .values("user_id")
-        .annotate(n=Count("id"))
-    )
-    return {row["user_id"]: row["n"] for row in rows}
 
 
 def _in_room_agent_ids(session: ChatSession) -> list[int]:
@@ -115,7 +97,7 @@ def transfer_targets(*, session_id: int, user: User) -> dict[str, Any]:
         .order_by("full_name", "email")
         .prefetch_related("chat_queues")
     )
-    counts = _open_chat_counts([a.pk for a in candidates])
+    counts = selectors.live_chat_counts([a.pk for a in candidates])
     limit = settings.MAX_CHATS_PER_AGENT
     agents = [
         {"id": a.pk, "name": a.display_name, "open_chats": counts.get(a.pk, 0)}
@@ -140,7 +122,7 @@ def _pick_from_queue(queue: ChatQueue, *, exclude: set[int]) -> User:
         .exclude(pk__in=exclude)
         .order_by("presence__status_changed_at", "pk")
     )
-    counts = _open_chat_counts([m.pk for m in members])
+    counts = selectors.live_chat_counts([m.pk for m in members])
     free = [m for m in members if counts.get(m.pk, 0) < settings.MAX_CHATS_PER_AGENT]
     if not free:
         raise TargetUnavailable(f"Nobody in {queue.name} is available right now.")

@@ -36,7 +36,7 @@ from chat.models import (
     TemplateKind,
 )
 from presence.models import AgentPresence, PresenceStatus
-from tests.factories import AgentFactory, SupervisorFactory
+from tests.factories import AgentFactory, SupervisorFactory, TicketFactory
 from tickets.errors import TicketError
 from tickets.models import TimeEntry
 
@@ -90,6 +90,16 @@ class TestInvite:
         services.session_join(session_id=session.pk, agent=agent2)
         names = [a["name"] for a in invites.invite_candidates(session_id=session.pk, user=agent1)]
         assert names == ["Sue Pervisor"]
+
+    def test_agents_at_their_chat_limit_are_not_offered(
+        self, alice, alice_ticket, agent1, agent2, settings
+    ):
+        settings.MAX_CHATS_PER_AGENT = 1
+        other = TicketFactory(contact=alice.contact, subject="Other")
+        active_chat(alice, other, agent2)
+        session = active_chat(alice, alice_ticket, agent1)
+        names = [a["name"] for a in invites.invite_candidates(session_id=session.pk, user=agent1)]
+        assert "Ben Agent" not in names
 
     def test_invite_records_notifies_and_lets_the_invitee_join(
         self, alice, alice_ticket, agent1, agent2, sent, django_capture_on_commit_callbacks
