@@ -33,6 +33,7 @@ from chat.errors import (
     MessageInvalid,
 )
 from chat.models import (
+    ChatInvitation,
     ChatQueue,
     ChatSession,
     ChatTransfer,
@@ -238,6 +239,11 @@ def _hand_over(
     Participant.objects.filter(session=session, user_id__in=leaving, left_at__isnull=True).update(
         left_at=now, transferred_away=True
     )
+    # Invitations the leavers sent lapse with their place in the chat: the
+    # agent who has it now decides whom to ask in.
+    ChatInvitation.objects.filter(
+        session=session, invited_by_id__in=leaving, accepted_at__isnull=True
+    ).delete()
     rejoined = Participant.objects.filter(session=session, user=target).update(
         left_at=None, transferred_away=False
     )

@@ -281,3 +281,14 @@ class TestAfterTheHandover:
         session_transfer(session_id=session.pk, by=agent2, to_agent_id=agent1.pk, reason="b")
         assert not Participant.objects.get(session=session, user=agent1).transferred_away
         services.session_end(session_id=session.pk, agent=agent1)
+
+    def test_invitations_of_the_old_agent_lapse(self, alice, alice_ticket, agent1, agent2, tom):
+        from chat import invites
+        from chat.errors import AlreadyAnswered
+
+        session = live_chat(alice, alice_ticket, agent1)
+        invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=tom.pk)
+        session_transfer(session_id=session.pk, by=agent1, to_agent_id=agent2.pk, reason="x")
+        with pytest.raises(AlreadyAnswered):
+            services.session_join(session_id=session.pk, agent=tom)
+        assert in_room(session) == {agent2.pk}
