@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
@@ -61,11 +60,11 @@ def invite_candidates(*, session_id: int, user: User) -> list[dict[str, Any]]:
     )
     agents = list(agents)
     # Whoever is at the per-agent maximum could not join: not offered.
-    counts = selectors.live_chat_counts([a.pk for a in agents])
+    free = selectors.chats_below_limit([a.pk for a in agents])
     return [
         {"id": a.pk, "name": a.display_name, "invited": a.pk in invited}
         for a in agents
-        if counts.get(a.pk, 0) < settings.MAX_CHATS_PER_AGENT
+        if a.pk in free
     ]
 
 

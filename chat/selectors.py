@@ -10,7 +10,15 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from chat.errors import ChatNotFound
-from chat.models import ChatBlock, ChatQueue, ChatSession, Message, Participant, SessionStatus
+from chat.models import (
+    ChatBlock,
+    ChatQueue,
+    ChatSession,
+    Message,
+    Participant,
+    ParticipantRole,
+    SessionStatus,
+)
 from presence.selectors import available_agents
 
 # Requests every agent may open: the queue and the follow-up cards.
@@ -93,21 +101,25 @@ def available_agent_ids(*, queue_id: int | None) -> list[int]:
     return list(agents.values_list("pk", flat=True).distinct())
 
 
-def live_chat_counts(agent_ids: list[int]) -> dict[int, int]:
-    """How many live chats each agent is in (active, or pushed and waiting for
-    the client), counted as chat.services._check_capacity counts them; one
-    query. Agents in none are missing from the result."""
-    rows = (
-        Participant.objects.filter(
-            user_id__in=agent_ids,
-            left_at__isnull=True,
-            role="agent",
-            session__status__in=(SessionStatus.ACTIVE, SessionStatus.INVITED),
-        )
-        .values("user_id")
-        .annotate(n=Count("id"))
+def live_places() -> QuerySet[Participant]:
+    """Agents' places in live chats (active, or pushed and waiting for the
+    client): what the per-agent maximum of chats counts."""
+    return Participant.objects.filter(
+        role=ParticipantRole.AGENT,
+        left_at__isnull=True,
+        session__status__in=(SessionStatus.ACTIVE, SessionStatus.INVITED),
     )
-    return {row["user_id"]: row["n"] for row in rows}
+
+
+def chats_below_limit(agent_ids: list[int]) -> dict[int, int]:
+    """The live chats of each of these agents who may take one more (below
+    MAX_CHATS_PER_AGENT), by agent id; agents at the limit are left out. One
+    query. Pick lists (invite, transfer) offer only these; the move itself
+    checks again under a lock (chat.services._check_capacity)."""
+    rows = live_places().filter(user_id__in=agent_ids).values("user_id").annotate(n=Count("id"))
+    counts = {row["user_id"]: row["n"] for row in rows}
+    limit = settings.MAX_CHATS_PER_AGENT
+    return {pk: counts.get(pk, 0) for pk in agent_ids if counts.get(pk, 0) < limit}
 
 
 def available_supervisor_ids() -> list[int]:

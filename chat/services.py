@@ -323,12 +323,7 @@ def _check_capacity(agent: User, *, exclude_session_id: int | None = None) -> No
     transaction already serializes writers). FOR NO KEY UPDATE does not hold
     up inserts that merely reference the user (messages, connections)."""
     list(User.objects.select_for_update(no_key=True).filter(pk=agent.pk).values_list("pk"))
-    live = Participant.objects.filter(
-        user=agent,
-        role=ParticipantRole.AGENT,
-        left_at__isnull=True,
-        session__status__in=(SessionStatus.ACTIVE, SessionStatus.INVITED),
-    )
+    live = selectors.live_places().filter(user=agent)
     if exclude_session_id is not None:
         live = live.exclude(session_id=exclude_session_id)
     limit = settings.MAX_CHATS_PER_AGENT

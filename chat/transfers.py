@@ -92,26 +92,24 @@ def transfer_targets(*, session_id: int, user: User) -> dict[str, Any]:
     with at least one of them. A fixed number of queries."""
     session = _session_for_move(session_id, user)
     in_room = set(_in_room_agent_ids(session))
-    candidates = list(
-        available_agents()
-        .exclude(pk__in=in_room)
-        .order_by("full_name", "email")
-        .prefetch_related("chat_queues")
-    )
-    counts = selectors.live_chat_counts([a.pk for a in candidates])
-    limit = settings.MAX_CHATS_PER_AGENT
+    candidates = list(available_agents().exclude(pk__in=in_room).order_by("full_name", "email"))
+    free = selectors.chats_below_limit([a.pk for a in candidates])
     agents = [
-        {"id": a.pk, "name": a.display_name, "open_chats": counts.get(a.pk, 0)}
+        {"id": a.pk, "name": a.display_name, "open_chats": free[a.pk]}
         for a in candidates
-        if counts.get(a.pk, 0) < limit
+        if a.pk in free
     ]
-    free = {a["id"] for a in agents}
     queues = []
     for queue in ChatQueue.objects.prefetch_related("members").order_by("name"):
         available = sum(1 for m in queue.members.all() if m.pk in free)
         if available:
             queues.append({"id": queue.pk, "name": queue.name, "available": available})
-    return {"session_id": session.pk, "agents": agents, "queues": queues, "limit": limit}
+    return {
+        "session_id": session.pk,
+        "agents": agents,
+        "queues": queues,
+        "limit": settings.MAX_CHATS_PER_AGENT,
+    }
 
 
 def _pick_from_queue(queue: ChatQueue, *, exclude: set[int]) -> User:
@@ -123,11 +121,10 @@ def _pick_from_queue(queue: ChatQueue, *, exclude: set[int]) -> User:
         .exclude(pk__in=exclude)
         .order_by("presence__status_changed_at", "pk")
     )
-    counts = selectors.live_chat_counts([m.pk for m in members])
-    free = [m for m in members if counts.get(m.pk, 0) < settings.MAX_CHATS_PER_AGENT]
+    free = selectors.chats_below_limit([m.pk for m in members])
     if not free:
         raise TargetUnavailable(f"Nobody in {queue.name} is available right now.")
-    return min(free, key=lambda m: counts.get(m.pk, 0))
+    return min((m for m in members if m.pk in free), key=lambda m: free[m.pk])
 
 
 def _clean_reason(reason: str) -> str:
