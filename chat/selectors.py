@@ -88,10 +88,6 @@ def messages_after(session_id: int, *, after_seq: int, limit: int) -> list[Messa
     )
 
 
-def participants_of(session_id: int) -> list[Participant]:
-    return list(Participant.objects.filter(session_id=session_id).select_related("user"))
-
-
 def available_agent_ids(*, queue_id: int | None) -> list[int]:
     """Agents to page for a request: available now and, when the request has
     a queue, members of it."""
