@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat import events, routing, selectors, visitors
+from chat import events, message_sql, routing, selectors, visitors
 from chat.errors import (
     AlreadyAnswered,
     AtCapacity,
@@ -362,54 +362,76 @@ def message_send(
             f"A message may be at most {limit:,} characters.", code="message_too_long"
         )
     with transaction.atomic():
-        # The hot path of chat (docs/performance.md, issue-3 benchmark): the
-        # author's participation and the session in one query, the session row
-        # locked (PostgreSQL; SQLite's IMMEDIATE transaction serializes writers).
-        # get(), not first(): the pair is unique, and first() would add an
-        # ORDER BY (Participant.Meta.ordering) to a query run per message.
-        try:
-            participant = (
-                Participant.objects.select_related("session")
-                .select_for_update(of=("session",))
-                .get(session_id=session_id, user=author)
-            )
-        except Participant.DoesNotExist as exc:
-            raise ChatNotFound("That chat does not exist.") from exc
-        session = participant.session
-        if session.status != SessionStatus.ACTIVE or not participant.in_room:
+        # The hot path of chat: its SQL is written out in chat.message_sql
+        # (docs/performance.md, chat benchmark, findings 5 and 14). The
+        # author's participation and the session's state in one query, the
+        # session row locked (PostgreSQL; SQLite's IMMEDIATE transaction
+        # serializes writers).
+        place = message_sql.lock_participation(session_id, author.pk)
+        if place is None:
+            raise ChatNotFound("That chat does not exist.")
+        if place.status != SessionStatus.ACTIVE or not place.in_room:
             # A resend of a message stored before the chat ended (or before
             # the author left) is still answered with the stored message.
-            stored = _stored_message(session, client_uuid)
+            stored = _stored_message(session_id, client_uuid)
             if stored is not None:
                 return SendResult(stored, False)
-            if session.status != SessionStatus.ACTIVE:
+            if place.status != SessionStatus.ACTIVE:
                 raise InvalidState(
                     "This chat has ended; messages can no longer be sent."
-                    if session.status in (SessionStatus.ENDED, SessionStatus.CLOSED)
+                    if place.status in (SessionStatus.ENDED, SessionStatus.CLOSED)
                     else "Messages can be sent once an agent has joined."
                 )
             raise InvalidState("You have left this chat.", code="not_in_room")
-        try:
-            # A resend is rare: rather than look for its client_id on every
-            # send, let the unique constraint refuse it (the savepoint undoes
-            # the seq this insert took).
-            with transaction.atomic():
-                message = _append(session, author=author, body=body, client_id=client_uuid)
-        except IntegrityError:
-            stored = _stored_message(session, client_uuid)
-            if stored is None:  # pragma: no cover - another constraint failed
-                raise
-            return SendResult(stored, False)
-        Participant.objects.filter(pk=participant.pk, last_read_seq__lt=message.seq).update(
-            last_read_seq=message.seq
+        now = _now()
+        seq = place.last_seq + 1
+        # A resend is rare: rather than look for its client_id on every send,
+        # the insert skips a client_id the chat already has, and the seq it
+        # would have taken stays free (nothing else was written yet).
+        message_id = message_sql.insert_text_message(
+            session_id=session_id,
+            seq=seq,
+            client_id=client_uuid,
+            author_id=author.pk,
+            body=body,
+            created_at=now,
         )
+        if message_id is None:
+            stored = _stored_message(session_id, client_uuid)
+            if stored is None:  # pragma: no cover - the row went between two statements
+                raise InvalidState("The message could not be stored; send it again.")
+            return SendResult(stored, False)
+        # As _append does for every other line: any message restarts the
+        # inactivity clock in the same locked row, so the inactivity sweep
+        # cannot act on a chat that just had one.
+        message_sql.advance_session(
+            session_id=session_id,
+            seq=seq,
+            activity_at=now,
+            inactivity_due_at=_after(now, settings.INACTIVITY_SECONDS),
+        )
+        # What one sends one has read.
+        message_sql.mark_read_up_to(participant_id=place.participant_id, seq=seq)
+        message = Message(
+            id=message_id,
+            session_id=session_id,
+            seq=seq,
+            client_id=client_uuid,
+            author=author,
+            kind=MessageKind.TEXT,
+            body=body,
+            created_at=now,
+        )
+        message._state.adding = False
+        message._state.db = transaction.get_connection().alias
+        events.message_created(message)
         return SendResult(message, True)
 
 
-def _stored_message(session: ChatSession, client_id: uuid.UUID) -> Message | None:
+def _stored_message(session_id: int, client_id: uuid.UUID) -> Message | None:
     return (
         Message.objects.select_related("author")
-        .filter(session=session, client_id=client_id)
+        .filter(session_id=session_id, client_id=client_id)
         .first()
     )
 
