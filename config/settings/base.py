@@ -101,6 +101,7 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
+SQLITE_ENGINE = "config.db.sqlite3"
 # An empty DATABASE_URL counts as unset (production.py refuses that).
 _database_url = (
     env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'switchboard.sqlite3'}"
@@ -121,6 +122,9 @@ if DATABASES["default"].get("ENGINE") not in {
 if not DATABASES["default"].get("NAME"):
     raise ImproperlyConfigured("DATABASE_URL names no database (e.g. postgres://user@host/name)")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend with writers that queue on a lock file instead of
+    # sleeping in SQLite's busy handler (config/db/sqlite3/base.py).
+    DATABASES["default"]["ENGINE"] = SQLITE_ENGINE
     # WAL + a busy timeout let daphne, the worker and beat share one file.
     # synchronous=NORMAL: in WAL mode a commit then skips its fsync (still safe
     # when a process crashes; the last commits can be lost on power loss).

@@ -1,7 +1,7 @@
 import os
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import CHANNEL_LAYERS, DATABASES, VAR_DIR
+from config.settings.base import CHANNEL_LAYERS, DATABASES, SQLITE_ENGINE, VAR_DIR
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -15,7 +15,7 @@ STORAGES = {
 # celery) find the same database as the test process.
 # SWITCHBOARD_TEST_DB_TAG keeps two suites running side by side apart.
 _tag = os.environ.get("SWITCHBOARD_TEST_DB_TAG", "")
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == SQLITE_ENGINE:
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db{_tag}.sqlite3")}
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_switchboard{_tag}"}

@@ -121,7 +121,7 @@ class Stack:
             self.database = "postgresql" if database_url.startswith("postgres") else "custom"
         else:
             self.sqlite_path = BENCH_DIR / "bench.sqlite3"
-            for suffix in ("", "-wal", "-shm", "-journal"):
+            for suffix in ("", "-wal", "-shm", "-journal", ".write-lock"):
                 Path(f"{self.sqlite_path}{suffix}").unlink(missing_ok=True)
             database_url = f"sqlite:///{self.sqlite_path}"
             self.database = "sqlite"
