@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db import connection
 
-from chat.models import ChatSession, Message, MessageKind, Participant
+from chat.models import ChatSession, Message, MessageKind, Participant, SessionStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +81,93 @@ def _statements(vendor: str) -> dict[str, str]:
             f" WHERE {_column(p, 'id')} = %s AND {_column(p, 'last_read_seq')} < %s"
         ),
     }
+
+
+@cache
+def _one_statement() -> str:
+    """PostgreSQL: the whole send as one statement (data-modifying CTEs), so
+    a message costs one round trip instead of six (BEGIN, the four, COMMIT).
+    Every round trip woke daphne's database thread, which then took the GIL
+    from the event loop: with six of them per message the loop of a busy
+    process starved (docs/performance.md, chat benchmark, finding 16).
+
+    ``place`` locks the session row (a concurrent send of the same chat waits,
+    then reads the seq that send took); ``new`` inserts only into an active
+    chat whose author is in the room, and nothing for a client_id the chat
+    has; the two updates follow only an insert. The result says which."""
+    p, s, m = Participant, ChatSession, Message
+    message_columns = ", ".join(
+        _column(m, name)
+        for name in ("session", "seq", "client_id", "author", "kind", "body", "created_at")
+    )
+    return (
+        f"WITH place AS ("
+        f" SELECT p.{_column(p, 'id')} AS participant_id, p.{_column(p, 'left_at')} AS left_at,"
+        f" s.{_column(s, 'status')} AS status, s.{_column(s, 'last_seq')} AS last_seq"
+        f" FROM {_table(p)} p INNER JOIN {_table(s)} s"
+        f" ON s.{_column(s, 'id')} = p.{_column(p, 'session')}"
+        f" WHERE p.{_column(p, 'session')} = %(session)s AND p.{_column(p, 'user')} = %(author)s"
+        f" FOR UPDATE OF s"
+        f"), new AS ("
+        f" INSERT INTO {_table(m)} ({message_columns})"
+        f" SELECT %(session)s, place.last_seq + 1, %(client_id)s, %(author)s, %(kind)s,"
+        f" %(body)s, %(now)s FROM place"
+        f" WHERE place.status = %(active)s AND place.left_at IS NULL"
+        f" ON CONFLICT ({_column(m, 'session')}, {_column(m, 'client_id')}) DO NOTHING"
+        f" RETURNING {_column(m, 'id')} AS id, {_column(m, 'seq')} AS seq"
+        f"), advanced AS ("
+        f" UPDATE {_table(s)} SET {_column(s, 'last_seq')} = new.seq,"
+        f" {_column(s, 'last_activity_at')} = %(now)s,"
+        f" {_column(s, 'inactivity_due_at')} = %(inactivity_due_at)s,"
+        f" {_column(s, 'inactive_at')} = NULL"
+        f" FROM new WHERE {_table(s)}.{_column(s, 'id')} = %(session)s"
+        f"), marked_read AS ("
+        f" UPDATE {_table(p)} SET {_column(p, 'last_read_seq')} = new.seq"
+        f" FROM new, place WHERE {_table(p)}.{_column(p, 'id')} = place.participant_id"
+        f" AND {_table(p)}.{_column(p, 'last_read_seq')} < new.seq"
+        f")"
+        f" SELECT place.participant_id, place.left_at, place.status, place.last_seq, new.id"
+        f" FROM place LEFT JOIN new ON TRUE"
+    )
+
+
+def sends_in_one_statement() -> bool:
+    """Whether this database takes a send as one statement (PostgreSQL)."""
+    return connection.vendor == "postgresql"
+
+
+def send_text_message(
+    *,
+    session_id: int,
+    author_id: int,
+    client_id: uuid.UUID,
+    body: str,
+    created_at: datetime,
+    inactivity_due_at: datetime,
+) -> tuple[Participation, int | None] | None:
+    """PostgreSQL only (see _one_statement): the author's participation as it
+    was before the send, and the new message's id (None: nothing stored, as
+    the chat is not open to this author or already has this client_id); None
+    if the user never took part in the chat. Its seq is last_seq + 1."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _one_statement(),
+            {
+                "session": session_id,
+                "author": author_id,
+                "client_id": _db_value(Message, "client_id", client_id),
+                "kind": MessageKind.TEXT.value,
+                "body": body,
+                "now": _db_value(Message, "created_at", created_at),
+                "inactivity_due_at": _db_value(ChatSession, "inactivity_due_at", inactivity_due_at),
+                "active": SessionStatus.ACTIVE.value,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    participant_id, left_at, status, last_seq, message_id = row
+    return Participation(participant_id, left_at is None, status, last_seq), message_id
 
 
 def _db_value(model: type[Any], field: str, value: Any) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -361,71 +361,107 @@ def message_send(
         raise MessageInvalid(
             f"A message may be at most {limit:,} characters.", code="message_too_long"
         )
+    now = _now()
+    # The hot path of chat: its SQL is written out in chat.message_sql
+    # (docs/performance.md, chat benchmark, findings 5, 14 and 16).
+    if message_sql.sends_in_one_statement():
+        # PostgreSQL: one statement, its own transaction (or part of the
+        # caller's), the session row locked while it runs.
+        sent = message_sql.send_text_message(
+            session_id=session_id,
+            author_id=author.pk,
+            client_id=client_uuid,
+            body=body,
+            created_at=now,
+            inactivity_due_at=_after(now, settings.INACTIVITY_SECONDS),
+        )
+        if sent is None:
+            raise ChatNotFound("That chat does not exist.")
+        place, message_id = sent
+        if message_id is None:
+            return _not_sent(session_id, client_uuid, place)
+        return _sent(session_id, place, message_id, author, client_uuid, body, now)
     with transaction.atomic():
-        # The hot path of chat: its SQL is written out in chat.message_sql
-        # (docs/performance.md, chat benchmark, findings 5 and 14). The
-        # author's participation and the session's state in one query, the
-        # session row locked (PostgreSQL; SQLite's IMMEDIATE transaction
-        # serializes writers).
+        # SQLite: the four statements in one IMMEDIATE transaction, which
+        # serializes writers. The author's participation and the chat's state
+        # first.
         place = message_sql.lock_participation(session_id, author.pk)
         if place is None:
             raise ChatNotFound("That chat does not exist.")
         if place.status != SessionStatus.ACTIVE or not place.in_room:
-            # A resend of a message stored before the chat ended (or before
-            # the author left) is still answered with the stored message.
-            stored = _stored_message(session_id, client_uuid)
-            if stored is not None:
-                return SendResult(stored, False)
-            if place.status != SessionStatus.ACTIVE:
-                raise InvalidState(
-                    "This chat has ended; messages can no longer be sent."
-                    if place.status in (SessionStatus.ENDED, SessionStatus.CLOSED)
-                    else "Messages can be sent once an agent has joined."
-                )
-            raise InvalidState("You have left this chat.", code="not_in_room")
-        now = _now()
-        seq = place.last_seq + 1
+            return _not_sent(session_id, client_uuid, place)
         # A resend is rare: rather than look for its client_id on every send,
         # the insert skips a client_id the chat already has, and the seq it
         # would have taken stays free (nothing else was written yet).
         message_id = message_sql.insert_text_message(
             session_id=session_id,
-            seq=seq,
+            seq=place.last_seq + 1,
             client_id=client_uuid,
             author_id=author.pk,
             body=body,
             created_at=now,
         )
         if message_id is None:
-            stored = _stored_message(session_id, client_uuid)
-            if stored is None:  # pragma: no cover - the row went between two statements
-                raise InvalidState("The message could not be stored; send it again.")
-            return SendResult(stored, False)
+            return _not_sent(session_id, client_uuid, place)
         # As _append does for every other line: any message restarts the
         # inactivity clock in the same locked row, so the inactivity sweep
         # cannot act on a chat that just had one.
         message_sql.advance_session(
             session_id=session_id,
-            seq=seq,
+            seq=place.last_seq + 1,
             activity_at=now,
             inactivity_due_at=_after(now, settings.INACTIVITY_SECONDS),
         )
         # What one sends one has read.
-        message_sql.mark_read_up_to(participant_id=place.participant_id, seq=seq)
-        message = Message(
-            id=message_id,
-            session_id=session_id,
-            seq=seq,
-            client_id=client_uuid,
-            author=author,
-            kind=MessageKind.TEXT,
-            body=body,
-            created_at=now,
+        message_sql.mark_read_up_to(participant_id=place.participant_id, seq=place.last_seq + 1)
+        return _sent(session_id, place, message_id, author, client_uuid, body, now)
+
+
+def _sent(
+    session_id: int,
+    place: message_sql.Participation,
+    message_id: int,
+    author: User,
+    client_id: uuid.UUID,
+    body: str,
+    now: datetime,
+) -> SendResult:
+    """The message just stored (as the row reads), broadcast after commit."""
+    message = Message(
+        id=message_id,
+        session_id=session_id,
+        seq=place.last_seq + 1,
+        client_id=client_id,
+        author=author,
+        kind=MessageKind.TEXT,
+        body=body,
+        created_at=now,
+    )
+    message._state.adding = False
+    message._state.db = transaction.get_connection().alias
+    events.message_created(message)
+    return SendResult(message, True)
+
+
+def _not_sent(
+    session_id: int, client_id: uuid.UUID, place: message_sql.Participation
+) -> SendResult:
+    """Nothing was stored. A resend of a message stored earlier (even before
+    the chat ended or the author left) is answered with the stored message;
+    otherwise the chat is not open to this author."""
+    stored = _stored_message(session_id, client_id)
+    if stored is not None:
+        return SendResult(stored, False)
+    if place.status != SessionStatus.ACTIVE:
+        raise InvalidState(
+            "This chat has ended; messages can no longer be sent."
+            if place.status in (SessionStatus.ENDED, SessionStatus.CLOSED)
+            else "Messages can be sent once an agent has joined."
         )
-        message._state.adding = False
-        message._state.db = transaction.get_connection().alias
-        events.message_created(message)
-        return SendResult(message, True)
+    if not place.in_room:
+        raise InvalidState("You have left this chat.", code="not_in_room")
+    # pragma: no cover - the insert skipped a client_id whose row is gone
+    raise InvalidState("The message could not be stored; send it again.")
 
 
 def _stored_message(session_id: int, client_id: uuid.UUID) -> Message | None:

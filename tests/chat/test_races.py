@@ -8,13 +8,22 @@ PostgreSQL.
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 from django.db import connection, connections
 
 from chat import services
 from chat.errors import AlreadyAnswered
-from chat.models import ChatKind, Participant, SessionEvent, SessionStatus
+from chat.models import (
+    ChatKind,
+    ChatSession,
+    Message,
+    MessageKind,
+    Participant,
+    SessionEvent,
+    SessionStatus,
+)
 from presence.models import AgentPresence, PresenceStatus
 from tests.factories import AgentFactory, TicketFactory, client_user
 
@@ -75,3 +84,64 @@ def test_ten_agents_press_join_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
         SessionEvent.objects.filter(session=session, new_status=SessionStatus.ACTIVE).count() == 1
     )
     assert len(taken_frames) == 1
+
+
+def test_both_sides_send_at_once_and_seqs_stay_gap_free(monkeypatch: pytest.MonkeyPatch) -> None:
+    """chat.message_sql sends in one statement on PostgreSQL: concurrent sends
+    of one chat (and resends among them) each wait for the session lock and
+    take the next seq; nothing is stored twice, every stored message is
+    broadcast once."""
+    alice = client_user(full_name="Alice Client")
+    ticket = TicketFactory(contact=alice.contact)
+    agent = AgentFactory()
+    AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
+    session = services.session_request(client=alice, kind=ChatKind.POST_TICKET, ticket_id=ticket.pk)
+    services.session_join(session_id=session.pk, agent=agent)
+    before = ChatSession.objects.get(pk=session.pk).last_seq
+    broadcast: list[int] = []
+    lock = threading.Lock()
+
+    def record(frames: list[tuple[str, dict]]) -> None:
+        with lock:
+            broadcast.extend(f["message"]["seq"] for _, f in frames if f["type"] == "chat.message")
+
+    monkeypatch.setattr("chat.events._deliver", record)
+    client_ids = [uuid.uuid4() for _ in range(10)]
+    # Each client_id is sent twice, by two threads at once (a resend racing
+    # its first send).
+    work = [(alice if i % 2 else agent, client_id) for i, client_id in enumerate(client_ids)] * 2
+    barrier = threading.Barrier(len(work))
+    created: list[bool] = []
+    errors: list[BaseException] = []
+
+    def send(author, client_id) -> None:  # type: ignore[no-untyped-def]
+        try:
+            barrier.wait(timeout=10)
+            result = services.message_send(
+                session_id=session.pk, author=author, client_id=client_id, body=f"hi {client_id}"
+            )
+            with lock:
+                created.append(result.created)
+        except BaseException as exc:  # noqa: BLE001 - surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=item) for item in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert sorted(created) == [False] * 10 + [True] * 10
+    messages = Message.objects.filter(session=session, kind=MessageKind.TEXT)
+    assert sorted(messages.values_list("client_id", flat=True)) == sorted(client_ids)
+    seqs = sorted(Message.objects.filter(session=session).values_list("seq", flat=True))
+    assert seqs == list(range(1, before + 11))
+    fresh = ChatSession.objects.get(pk=session.pk)
+    assert fresh.last_seq == before + 10
+    assert sorted(broadcast) == list(range(before + 1, before + 11))
+    for participant in Participant.objects.filter(session=session):
+        own = messages.filter(author=participant.user).order_by("-seq").first()
+        assert own is not None and participant.last_read_seq >= own.seq
