@@ -185,10 +185,10 @@ def _own_layer(shared: BaseChannelLayer) -> BaseChannelLayer | None:
     from channels import DEFAULT_CHANNEL_LAYER
     from channels_redis.core import RedisChannelLayer
 
-    if type(shared) is not RedisChannelLayer:
+    if not isinstance(shared, RedisChannelLayer):
         return None
     own = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
-    if type(own) is not RedisChannelLayer or own.prefix != shared.prefix:
+    if type(own) is not type(shared) or own.prefix != shared.prefix:
         return None  # not what get_channel_layer() gives: a test swapped it
     return own if own.hosts == shared.hosts else None
 

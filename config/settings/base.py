@@ -156,7 +156,8 @@ except RedisUrlError as exc:
 
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # channels_redis' core layer, read by one task per process (see there).
+        "BACKEND": "config.channel_layer.SwitchboardChannelLayer",
         "CONFIG": {"hosts": channels_hosts(REDIS_URL), "capacity": 1500, "expiry": 30},
     }
 }

@@ -166,14 +166,20 @@ def test_redis_restart_mid_chat_loses_and_doubles_nothing(stack_factory) -> None
         own = [peer.seq_of(client_id) for client_id in peer.sent]
         assert own == sorted(own), (peer.name, own)
 
-    # The message acked right before the kill: its event died with Redis
-    # (daphne B was paused), so the agent got it from the replay on reconnect.
+    # The message acked right before the kill, while daphne B was paused: its
+    # event either died with Redis (then the agent got it from the replay on
+    # reconnect) or was already on its way to B's reader (config/channel_layer.py
+    # keeps a read pending, and Redis had written the answer into B's socket
+    # before it was killed). Either way the agent has it once, and the resend
+    # of it added no event.
     seq = agent.seq_of(outcome.before_kill)
     assert seq == client.acked[outcome.before_kill]
-    assert agent.via[seq] in ("state", "history"), agent.via[seq]
-    assert not [f for f in agent.frames_of("chat.message") if f["message"]["seq"] == seq], (
-        "the event of the message sent before the kill died with Redis; the resend sent none"
-    )
+    events = [f for f in agent.frames_of("chat.message") if f["message"]["seq"] == seq]
+    if agent.via[seq] == "event":
+        assert len(events) == 1, events
+    else:
+        assert agent.via[seq] in ("state", "history"), agent.via[seq]
+        assert not events, "the event died with Redis; the resend sent none"
 
     # The worker is connected to the new Redis: beat's ticks are consumed again.
     def sweep_after_restart() -> bool:
