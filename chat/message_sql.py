@@ -3,11 +3,13 @@
 ``services.message_send`` runs once per message, and on the benchmark's VM the
 ORM spent about 1.4 of its 1.8 ms of CPU building and compiling its queries
 (select_related, savepoint, save()), against 0.15 ms in the database itself
-(docs/performance.md, chat benchmark, finding 14). These are the same
-statements, written once, for SQLite and PostgreSQL alike. Table and column
-names come from the models, values go through the fields' own conversions, so
-a renamed field or a changed column type cannot drift from this file unseen
-(tests/chat/test_message_sql.py compares the rows with what the ORM reads).
+(docs/performance.md, chat benchmark, finding 14). These are the statements,
+written once: four for SQLite, run in one IMMEDIATE transaction, and on
+PostgreSQL the same work as one statement (finding 16). Table and column names
+come from the models, values go through the fields' own conversions, so a
+renamed field or a changed column type cannot drift from this file unseen
+(tests/chat/test_message_sql.py compares the rows with what the ORM reads, on
+both databases; tests/chat/test_races.py races sends on PostgreSQL).
 
 The rules stay in ``services.message_send``; this module only reads and writes.
 """
@@ -46,7 +48,8 @@ def _column(model: type[Any], field: str) -> str:
 
 @cache
 def _statements(vendor: str) -> dict[str, str]:
-    """The four statements, built once per database vendor."""
+    """The four statements of a send in a transaction (SQLite), built once
+    per database vendor."""
     p, s, m = Participant, ChatSession, Message
     # PostgreSQL: lock the session row (the order of one chat's sends).
     # SQLite: the IMMEDIATE transaction has taken the write lock already.

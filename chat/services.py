@@ -460,7 +460,8 @@ def _not_sent(
         )
     if not place.in_room:
         raise InvalidState("You have left this chat.", code="not_in_room")
-    # pragma: no cover - the insert skipped a client_id whose row is gone
+    # Not reached: the insert skips only a client_id the chat has, and
+    # messages are never deleted on their own.
     raise InvalidState("The message could not be stored; send it again.")
 
 

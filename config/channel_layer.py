@@ -57,6 +57,9 @@ class SwitchboardChannelLayer(RedisChannelLayer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._readers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+        # The process's sockets that have received and not gone away: all of
+        # them must hear of a lost Redis, also those busy at that moment.
+        self._local_channels: set[str] = set()
 
     async def receive(self, channel: str) -> dict[str, Any]:
         if "!" not in channel:
@@ -64,15 +67,20 @@ class SwitchboardChannelLayer(RedisChannelLayer):
             return await super().receive(channel)
         assert self.require_valid_channel_name(channel)
         self._ensure_reader(self.non_local_name(channel))
+        self._local_channels.add(channel)
         buffer = self.receive_buffer[channel]
         try:
             message = await buffer.get()
+        except asyncio.CancelledError:
+            self._local_channels.discard(channel)  # the socket went away
+            raise
         finally:
             # An empty buffer of a socket that is not waiting is dropped, as
             # in the stock layer (a late message creates it again).
             if buffer.empty() and self.receive_buffer.get(channel) is buffer:
                 del self.receive_buffer[channel]
         if isinstance(message, _ReadFailed):
+            self._local_channels.discard(channel)
             raise message.error
         return message
 
@@ -107,8 +115,8 @@ class SwitchboardChannelLayer(RedisChannelLayer):
                 raise
             except Exception as error:
                 logger.warning("channel layer reader lost Redis: %r", error)
-                for buffer in list(self.receive_buffer.values()):
-                    buffer.put_nowait(_ReadFailed(error))
+                for channel in self._local_channels | set(self.receive_buffer):
+                    self.receive_buffer[channel].put_nowait(_ReadFailed(error))
                 return
             for content in contents:
                 try:

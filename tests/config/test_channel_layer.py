@@ -93,3 +93,25 @@ async def test_losing_redis_fails_every_waiting_socket() -> None:
     for task in done:
         with pytest.raises(Exception, match="onnect"):
             task.result()
+
+
+async def test_a_socket_busy_when_redis_is_lost_hears_of_it_next(layer, monkeypatch) -> None:
+    waiting, busy = await layer.new_channel(), await layer.new_channel()
+    await layer.send(busy, {"type": "before"})
+    assert await asyncio.wait_for(layer.receive(busy), 5) == {"type": "before"}
+    # ``busy`` is not waiting now. The reader's next read fails.
+    first_receive = asyncio.ensure_future(layer.receive(waiting))
+    await asyncio.sleep(0.1)
+
+    async def lost(*args: Any) -> list[bytes]:
+        raise ConnectionError("Redis went away")
+
+    monkeypatch.setattr(layer, "_read_batch", lost)
+    await layer.send(waiting, {"type": "last"})  # the pending read gets it, the next fails
+    assert await asyncio.wait_for(first_receive, 5) == {"type": "last"}
+    reader = layer._readers[asyncio.get_running_loop()]
+    await asyncio.wait_for(reader, 5)  # it stopped at the failure
+    monkeypatch.undo()  # Redis is back: a new reader would read again
+    for channel in (waiting, busy):
+        with pytest.raises(ConnectionError):
+            await asyncio.wait_for(layer.receive(channel), 5)
