@@ -46,6 +46,35 @@ def _column(model: type[Any], field: str) -> str:
     return connection.ops.quote_name(model._meta.get_field(field).column)
 
 
+def _participation_select(lock: str) -> str:
+    """The author's participation and the chat's state; ``lock`` ends it."""
+    p, s = Participant, ChatSession
+    return (
+        f"SELECT p.{_column(p, 'id')} AS participant_id, p.{_column(p, 'left_at')} AS left_at,"
+        f" s.{_column(s, 'status')} AS status, s.{_column(s, 'last_seq')} AS last_seq"
+        f" FROM {_table(p)} p INNER JOIN {_table(s)} s"
+        f" ON s.{_column(s, 'id')} = p.{_column(p, 'session')}"
+        f" WHERE p.{_column(p, 'session')} = %(session)s AND p.{_column(p, 'user')} = %(author)s"
+        f"{lock}"
+    )
+
+
+def _message_insert(values: str, returning: str) -> str:
+    """INSERT of a text message. A resend (same client_id) inserts nothing and
+    returns no row: no savepoint, no IntegrityError to catch. Any other
+    conflict still raises."""
+    m = Message
+    columns = ", ".join(
+        _column(m, name)
+        for name in ("session", "seq", "client_id", "author", "kind", "body", "created_at")
+    )
+    return (
+        f"INSERT INTO {_table(m)} ({columns}) {values}"
+        f" ON CONFLICT ({_column(m, 'session')}, {_column(m, 'client_id')}) DO NOTHING"
+        f" RETURNING {returning}"
+    )
+
+
 @cache
 def _statements(vendor: str) -> dict[str, str]:
     """The four statements of a send in a transaction (SQLite), built once
@@ -53,26 +82,11 @@ def _statements(vendor: str) -> dict[str, str]:
     p, s, m = Participant, ChatSession, Message
     # PostgreSQL: lock the session row (the order of one chat's sends).
     # SQLite: the IMMEDIATE transaction has taken the write lock already.
-    lock = f" FOR UPDATE OF {_table(s)}" if vendor == "postgresql" else ""
-    message_columns = ", ".join(
-        _column(m, name)
-        for name in ("session", "seq", "client_id", "author", "kind", "body", "created_at")
-    )
     return {
-        "lock": (
-            f"SELECT {_table(p)}.{_column(p, 'id')}, {_table(p)}.{_column(p, 'left_at')},"
-            f" {_table(s)}.{_column(s, 'status')}, {_table(s)}.{_column(s, 'last_seq')}"
-            f" FROM {_table(p)} INNER JOIN {_table(s)}"
-            f" ON {_table(s)}.{_column(s, 'id')} = {_table(p)}.{_column(p, 'session')}"
-            f" WHERE {_table(p)}.{_column(p, 'session')} = %s"
-            f" AND {_table(p)}.{_column(p, 'user')} = %s{lock}"
-        ),
-        # A resend (same client_id) inserts nothing and returns no row: no
-        # savepoint, no IntegrityError to catch. Any other conflict still raises.
-        "insert": (
-            f"INSERT INTO {_table(m)} ({message_columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-            f" ON CONFLICT ({_column(m, 'session')}, {_column(m, 'client_id')}) DO NOTHING"
-            f" RETURNING {_column(m, 'id')}"
+        "lock": _participation_select(" FOR UPDATE OF s" if vendor == "postgresql" else ""),
+        "insert": _message_insert(
+            "VALUES (%(session)s, %(seq)s, %(client_id)s, %(author)s, %(kind)s, %(body)s, %(now)s)",
+            _column(m, "id"),
         ),
         "advance": (
             f"UPDATE {_table(s)} SET {_column(s, 'last_seq')} = %s,"
@@ -99,26 +113,16 @@ def _one_statement() -> str:
     chat whose author is in the room, and nothing for a client_id the chat
     has; the two updates follow only an insert. The result says which."""
     p, s, m = Participant, ChatSession, Message
-    message_columns = ", ".join(
-        _column(m, name)
-        for name in ("session", "seq", "client_id", "author", "kind", "body", "created_at")
-    )
     return (
-        f"WITH place AS ("
-        f" SELECT p.{_column(p, 'id')} AS participant_id, p.{_column(p, 'left_at')} AS left_at,"
-        f" s.{_column(s, 'status')} AS status, s.{_column(s, 'last_seq')} AS last_seq"
-        f" FROM {_table(p)} p INNER JOIN {_table(s)} s"
-        f" ON s.{_column(s, 'id')} = p.{_column(p, 'session')}"
-        f" WHERE p.{_column(p, 'session')} = %(session)s AND p.{_column(p, 'user')} = %(author)s"
-        f" FOR UPDATE OF s"
+        f"WITH place AS ({_participation_select(' FOR UPDATE OF s')}"
         f"), new AS ("
-        f" INSERT INTO {_table(m)} ({message_columns})"
-        f" SELECT %(session)s, place.last_seq + 1, %(client_id)s, %(author)s, %(kind)s,"
-        f" %(body)s, %(now)s FROM place"
-        f" WHERE place.status = %(active)s AND place.left_at IS NULL"
-        f" ON CONFLICT ({_column(m, 'session')}, {_column(m, 'client_id')}) DO NOTHING"
-        f" RETURNING {_column(m, 'id')} AS id, {_column(m, 'seq')} AS seq"
-        f"), advanced AS ("
+        + _message_insert(
+            "SELECT %(session)s, place.last_seq + 1, %(client_id)s, %(author)s, %(kind)s,"
+            " %(body)s, %(now)s FROM place"
+            " WHERE place.status = %(active)s AND place.left_at IS NULL",
+            f"{_column(m, 'id')} AS id, {_column(m, 'seq')} AS seq",
+        )
+        + f"), advanced AS ("
         f" UPDATE {_table(s)} SET {_column(s, 'last_seq')} = new.seq,"
         f" {_column(s, 'last_activity_at')} = %(now)s,"
         f" {_column(s, 'inactivity_due_at')} = %(inactivity_due_at)s,"
@@ -181,7 +185,9 @@ def lock_participation(session_id: int, user_id: int) -> Participation | None:
     """The author's participation in the chat, the session locked; None if
     the user never took part in it."""
     with connection.cursor() as cursor:
-        cursor.execute(_statements(connection.vendor)["lock"], [session_id, user_id])
+        cursor.execute(
+            _statements(connection.vendor)["lock"], {"session": session_id, "author": user_id}
+        )
         row = cursor.fetchone()
     if row is None:
         return None
@@ -202,15 +208,15 @@ def insert_text_message(
     with connection.cursor() as cursor:
         cursor.execute(
             _statements(connection.vendor)["insert"],
-            [
-                session_id,
-                seq,
-                _db_value(Message, "client_id", client_id),
-                author_id,
-                MessageKind.TEXT.value,
-                body,
-                _db_value(Message, "created_at", created_at),
-            ],
+            {
+                "session": session_id,
+                "seq": seq,
+                "client_id": _db_value(Message, "client_id", client_id),
+                "author": author_id,
+                "kind": MessageKind.TEXT.value,
+                "body": body,
+                "now": _db_value(Message, "created_at", created_at),
+            },
         )
         row = cursor.fetchone()
     return None if row is None else int(row[0])

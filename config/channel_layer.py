@@ -45,7 +45,8 @@ RECEIVE_BATCH = 100
 
 
 class _ReadFailed:
-    """Put in every waiting socket's buffer when the reader lost Redis."""
+    """Put in the buffer of every socket of the process when the reader lost
+    Redis: each raises it at its next (or current) receive."""
 
     __slots__ = ("error",)
 
