@@ -11,7 +11,7 @@ administrator gets the 403 page.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -29,9 +29,9 @@ from chat.formatting import render_markdown, render_plain
 from chat.models import MessageKind
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
-from tickets.errors import TicketError
 from tickets.forms import AssignForm
 from tickets.models import Ticket, TicketStatus
+from tickets.view_actions import apply_ticket_change
 
 View = Callable[..., HttpResponse]
 PAGE_SIZE = 50
@@ -142,12 +142,12 @@ def ticket_assign(request: HttpRequest, ticket_id: int) -> HttpResponse:
         messages.error(request, "Choose who to assign the ticket to.")
         return _back(request)
     assignee = form.cleaned_data["assignee"]
-    try:
-        ticket_services.ticket_assign(ticket=ticket, assignee=assignee, actor=request.user)
-    except TicketError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Ticket #{ticket.number} assigned to {assignee.display_name}.")
+    apply_ticket_change(
+        request,
+        partial(ticket_services.ticket_assign, assignee=assignee),
+        ticket,
+        f"assigned to {assignee.display_name}",
+    )
     return _back(request)
 
 
@@ -155,12 +155,7 @@ def ticket_assign(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @supervisor_required
 def ticket_close(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = get_object_or_404(Ticket, pk=ticket_id)
-    try:
-        ticket_services.ticket_close(ticket=ticket, actor=request.user)
-    except TicketError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Ticket #{ticket.number} closed.")
+    apply_ticket_change(request, ticket_services.ticket_close, ticket, "closed")
     return _back(request)
 
 
@@ -168,10 +163,5 @@ def ticket_close(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @supervisor_required
 def ticket_reopen(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = get_object_or_404(Ticket, pk=ticket_id)
-    try:
-        ticket_services.ticket_reopen(ticket=ticket, actor=request.user)
-    except TicketError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Ticket #{ticket.number} reopened.")
+    apply_ticket_change(request, ticket_services.ticket_reopen, ticket, "reopened")
     return _back(request)

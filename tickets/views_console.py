@@ -21,6 +21,7 @@ from tickets.errors import TicketError
 from tickets.forms import AssignForm, StaffNoteForm, TimeEntryForm
 from tickets.models import Ticket, TicketStatus
 from tickets.permissions import staff_required
+from tickets.view_actions import apply_ticket_change
 
 PAGE_SIZE = 50
 
@@ -134,12 +135,7 @@ def ticket_assign(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @staff_required
 def ticket_close(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = _ticket(request, ticket_id)
-    try:
-        services.ticket_close(ticket=ticket, actor=request.user)
-    except TicketError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Ticket #{ticket.number} closed.")
+    apply_ticket_change(request, services.ticket_close, ticket, "closed")
     return _back(ticket)
 
 
@@ -147,12 +143,7 @@ def ticket_close(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @staff_required
 def ticket_reopen(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = _ticket(request, ticket_id)
-    try:
-        services.ticket_reopen(ticket=ticket, actor=request.user)
-    except TicketError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Ticket #{ticket.number} reopened.")
+    apply_ticket_change(request, services.ticket_reopen, ticket, "reopened")
     return _back(ticket)
 
 
