@@ -22,16 +22,15 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
-from chat import frames
+from chat import frames, socket_refresh
 from chat.client_ip import client_ip_from_scope
-from chat.realtime import STAFF_GROUP, user_group
-from presence.services import connection_close, connection_heartbeat, connection_open
+from chat.realtime import EXCEPT_CHANNEL_KEY, STAFF_GROUP, user_group
+from presence.services import connection_close, connection_open
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +51,10 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
     user: Any = None
     # Where the socket came from (chat.client_ip), recorded on chat requests.
     client_ip: str | None = None
+    # The login the socket was opened with, re-checked by chat.socket_refresh.
+    session_key: str | None = None
+    refresh_at = 0.0
+    refresh_every = 0.0
     _registered = False
     _closing = False
     _accepted = False
@@ -77,13 +80,10 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
         self._tokens = float(settings.WS_RATE_LIMIT_FRAMES)
         self._tokens_at = now
         self._max_bytes = settings.WS_MAX_FRAME_BYTES
-        # Revalidate the session and refresh last_seen at most this often: a
-        # write per ping would cost the database more than the sockets.
-        # Two periods plus a heartbeat still stay under the stale limit.
-        self._refresh_every = max(
-            1.0, (settings.PRESENCE_STALE_SECONDS - settings.PRESENCE_HEARTBEAT_SECONDS) / 2
-        )
-        self._refresh_at = now + self._refresh_every
+        session = self.scope.get("session")
+        self.session_key = session.session_key if session is not None else None
+        self.refresh_every = socket_refresh.refresh_period()
+        self.refresh_at = now + self.refresh_every
         try:
             await self.join_group(user_group(user.pk))
             if user.is_agent:
@@ -97,6 +97,7 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
             return
         await self.accept()
         self._accepted = True
+        socket_refresh.watch(self)
         await self.send_frame(
             {
                 "type": "hello",
@@ -113,6 +114,7 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self._closing = True
+        socket_refresh.unwatch(self)
         for group in list(getattr(self, "_groups", ())):
             await self.leave_group(group)
         if self._registered:
@@ -160,6 +162,10 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
         """A channel-layer event: it is the frame, unless a hook says otherwise."""
         if not self._accepted or self._closing:
             return
+        if EXCEPT_CHANNEL_KEY in event:  # only with a layer that cannot leave us out
+            if event[EXCEPT_CHANNEL_KEY] == self.channel_name:
+                return
+            event = {key: value for key, value in event.items() if key != EXCEPT_CHANNEL_KEY}
         try:
             hook = frames.event_hook(event["type"])
             frame = await hook(self, event) if hook is not None else event
@@ -189,8 +195,6 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
             len(text) * 4 > self._max_bytes and len(text.encode()) > self._max_bytes
         ):
             await self._close(CLOSE_TOO_LARGE)
-            return
-        if time.monotonic() >= self._refresh_at and not await self._refresh():
             return
         await self._handle(text)
 
@@ -230,44 +234,15 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
         self._tokens -= 1.0
         return True
 
-    async def _refresh(self) -> bool:
-        """Recheck the login (logout, password change, deactivation end the
-        socket) and keep this connection's row fresh. False if we closed."""
-        self._refresh_at = time.monotonic() + self._refresh_every
-        try:
-            user = await _current_user(self.scope)
-            if user is None or user.pk != self.user.pk:
-                await self._close(CLOSE_UNAUTHENTICATED)
-                return False
-            if user.role != self.user.role:
-                # Groups were chosen for the old role; the browser reconnects.
-                await self._close(CLOSE_FORBIDDEN)
-                return False
+    async def login_rechecked(self, user: Any) -> None:
+        """chat.socket_refresh re-checked the login: ``user`` as it is now, or
+        None (logged out, password changed, deactivated): the socket ends."""
+        if self._closing:
+            return
+        if user is None:
+            await self._close(CLOSE_UNAUTHENTICATED)
+        elif user.role != self.user.role:
+            # Groups were chosen for the old role; the browser reconnects.
+            await self._close(CLOSE_FORBIDDEN)
+        else:
             self.user = user
-            if not await database_sync_to_async(connection_heartbeat)(
-                channel_name=self.channel_name
-            ):
-                # Swept as stale (e.g. a long pause): register again.
-                await database_sync_to_async(connection_open)(
-                    user=user, channel_name=self.channel_name
-                )
-        except Exception:
-            # A database hiccup must not drop a working socket; retry later.
-            logger.exception("refreshing socket of user %s failed", self.user.pk)
-        return True
-
-
-async def _current_user(scope: Mapping[str, Any]) -> Any:
-    """The user the session cookie stands for *now*, or None.
-
-    The scope's session object caches what was read at connect time, so read a
-    fresh copy of the same session.
-    """
-    session = scope.get("session")
-    if session is None or not session.session_key:
-        return None
-    fresh = session.__class__(session.session_key)
-    user = await get_user({"session": fresh})
-    if not user.is_authenticated or not user.is_active:
-        return None
-    return user

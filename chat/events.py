@@ -25,7 +25,14 @@ from chat.payloads import (
     session_payload_from_row,
     user_payload,
 )
-from chat.realtime import STAFF_GROUP, event, send_many, send_now, user_group
+from chat.realtime import (
+    EXCEPT_CHANNEL_KEY,
+    STAFF_GROUP,
+    event,
+    send_many,
+    send_now,
+    user_group,
+)
 
 
 def chat_group(session_id: int) -> str:
@@ -75,8 +82,11 @@ def _broadcast_session(session_id: int) -> dict[str, Any]:
     return payload
 
 
-def message_created(message: Message) -> None:
-    frame = {"type": "chat.message", "message": message_payload(message)}
+def message_created(message: Message, *, except_channel: str | None = None) -> None:
+    """``except_channel``: the socket that sent it, which has it in its ack."""
+    frame: dict[str, Any] = {"type": "chat.message", "message": message_payload(message)}
+    if except_channel is not None:
+        frame[EXCEPT_CHANNEL_KEY] = except_channel
     transaction.on_commit(lambda: _send(chat_group(message.session_id), frame))
 
 

@@ -35,6 +35,12 @@ logger = logging.getLogger(__name__)
 # Every staff socket (agents, supervisors, administrators) is in this group.
 STAFF_GROUP = "staff"
 
+# An event may name one socket of its group that is not to get it (the one that
+# sent a chat message has it in its ack). The Redis layer leaves that socket
+# out of the send; with any other layer the key travels along and the consumer
+# drops its copy (chat.consumers).
+EXCEPT_CHANNEL_KEY = "__except_channel__"
+
 
 def user_group(user_id: int) -> str:
     """Every socket of one user (all tabs, all daphne processes)."""
@@ -143,9 +149,20 @@ async def _group_send(
     if layer is None:  # pragma: no cover - settings always configure a layer
         return
     try:
-        await layer.group_send(group, message)
+        await _layer_group_send(layer, group, message)
     except Exception:
         logger.exception("broadcast of %s to %s failed", message.get("type"), group)
+
+
+async def _layer_group_send(layer: BaseChannelLayer, group: str, message: dict[str, Any]) -> None:
+    from config.channel_layer import SwitchboardChannelLayer
+
+    except_channel = message.get(EXCEPT_CHANNEL_KEY)
+    if except_channel is not None and isinstance(layer, SwitchboardChannelLayer):
+        message = {key: value for key, value in message.items() if key != EXCEPT_CHANNEL_KEY}
+        await layer.group_send(group, message, except_channel=except_channel)
+    else:
+        await layer.group_send(group, message)
 
 
 def _hand_off(batch: _Batch) -> bool:
@@ -275,7 +292,7 @@ async def _send_batch(messages: _Batch, layer: BaseChannelLayer | None = None) -
 
     async def send(group: str, message: dict[str, Any]) -> None:
         async with gate:
-            await layer.group_send(group, message)
+            await _layer_group_send(layer, group, message)
 
     results = await asyncio.gather(
         *(send(group, message) for group, message in messages),

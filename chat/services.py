@@ -344,11 +344,18 @@ class SendResult:
 
 
 def message_send(
-    *, session_id: int, author: User, client_id: str | uuid.UUID, body: str
+    *,
+    session_id: int,
+    author: User,
+    client_id: str | uuid.UUID,
+    body: str,
+    origin_channel: str | None = None,
 ) -> SendResult:
     """Store a message, then broadcast it. A resend with a ``client_id`` already
     stored returns the stored message and creates nothing, whatever the state
-    of the chat now (the first send was acknowledged or is about to be)."""
+    of the chat now (the first send was acknowledged or is about to be).
+    ``origin_channel``: the socket it came from, which is answered with the
+    message and so is left out of the broadcast."""
     try:
         client_uuid = client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
     except ValueError as exc:
@@ -380,29 +387,41 @@ def message_send(
         place, message_id = sent
         if message_id is None:
             return _not_sent(session_id, client_uuid, place)
-        return _sent(session_id, place, message_id, author, client_uuid, body, now)
+        return _sent(session_id, place, message_id, author, client_uuid, body, now, origin_channel)
+    place, message_id = _store_on_sqlite(session_id, author, client_uuid, body, now)
+    if message_id is None:
+        return _not_sent(session_id, client_uuid, place)
+    # The payload is built once the write lock is free again: the other
+    # writers (every daphne process's sends) wait for it.
+    return _sent(session_id, place, message_id, author, client_uuid, body, now, origin_channel)
+
+
+def _store_on_sqlite(
+    session_id: int, author: User, client_id: uuid.UUID, body: str, now: datetime
+) -> tuple[message_sql.Participation, int | None]:
+    """SQLite: the four statements in one IMMEDIATE transaction, which
+    serializes writers. The new message's id, or None when nothing was stored
+    (the chat is not open to the author, or has ``client_id`` already)."""
     with transaction.atomic():
-        # SQLite: the four statements in one IMMEDIATE transaction, which
-        # serializes writers. The author's participation and the chat's state
-        # first.
+        # The author's participation and the chat's state first.
         place = message_sql.lock_participation(session_id, author.pk)
         if place is None:
             raise ChatNotFound("That chat does not exist.")
         if place.status != SessionStatus.ACTIVE or not place.in_room:
-            return _not_sent(session_id, client_uuid, place)
+            return place, None
         # A resend is rare: rather than look for its client_id on every send,
         # the insert skips a client_id the chat already has, and the seq it
         # would have taken stays free (nothing else was written yet).
         message_id = message_sql.insert_text_message(
             session_id=session_id,
             seq=place.last_seq + 1,
-            client_id=client_uuid,
+            client_id=client_id,
             author_id=author.pk,
             body=body,
             created_at=now,
         )
         if message_id is None:
-            return _not_sent(session_id, client_uuid, place)
+            return place, None
         # As _append does for every other line: any message restarts the
         # inactivity clock in the same locked row, so the inactivity sweep
         # cannot act on a chat that just had one.
@@ -414,7 +433,7 @@ def message_send(
         )
         # What one sends one has read.
         message_sql.mark_read_up_to(participant_id=place.participant_id, seq=place.last_seq + 1)
-        return _sent(session_id, place, message_id, author, client_uuid, body, now)
+        return place, message_id
 
 
 def _sent(
@@ -425,6 +444,7 @@ def _sent(
     client_id: uuid.UUID,
     body: str,
     now: datetime,
+    origin_channel: str | None,
 ) -> SendResult:
     """The message just stored (as the row reads), broadcast after commit."""
     message = Message(
@@ -439,7 +459,7 @@ def _sent(
     )
     message._state.adding = False
     message._state.db = transaction.get_connection().alias
-    events.message_created(message)
+    events.message_created(message, except_channel=origin_channel)
     return SendResult(message, True)
 
 

@@ -214,6 +214,7 @@ async def chat_send(ctx: FrameContext, data: dict[str, Any]) -> Reply:
         author=ctx.user,
         client_id=data["client_id"],
         body=data["body"],
+        origin_channel=ctx.channel_name,
     )
     return {
         "type": "chat.ack",

@@ -24,24 +24,80 @@ as with the stock layer: the consumer ends, daphne closes the socket, the
 browser reconnects and replays what it missed by ``seq`` (tests/integration,
 Redis restart). The reader stops; the next ``receive`` starts a new one.
 
-Everything else (sends, groups, capacity, expiry, flush) is the stock layer.
+A group send is one round trip (a Lua script) instead of four: the stock
+layer expires the group's old members, reads the members, expires old
+messages of their processes' keys and adds the message, each a round trip of
+the sending event loop, for every broadcast (finding 17). It can also leave
+out one socket: the one that sent a chat message has it in its ack already.
+
+Everything else (sends, group membership, flush) is the stock layer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import time
 from typing import Any
 
 from channels_redis.core import RedisChannelLayer
 from channels_redis.utils import create_pool
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 logger = logging.getLogger(__name__)
 
 # Messages read per round trip at most. A burst (a sweep's events to every
 # staff socket) is read in a few round trips instead of one per message.
 RECEIVE_BATCH = 100
+
+
+# A group message is stored once per process key, as by the stock layer, but
+# the list of the process's sockets it is for travels in front of the
+# serialized message instead of inside it, so that the script need not know
+# msgpack: MARK, the channel names joined by commas, a newline, the message.
+# (Channel names hold no comma or newline; the serializer's random prefix
+# keeps two sends of one message apart in the process's sorted set.)
+GROUP_MARK = b"\x00sb-group\x00"
+
+# KEYS[1] the group; ARGV: the serialized message, now, the oldest member
+# score kept, the message expiry in seconds, the capacity of a key, the key
+# prefix, GROUP_MARK, the channel left out ("" for none). The process keys are
+# computed here, not passed in KEYS: fine on one Redis server, which is the
+# only case this script is used for (a cluster takes the stock path).
+_GROUP_SEND_LUA = r"""
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[3])
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local keys, channels_of = {}, {}
+for _, channel in ipairs(members) do
+  if channel ~= ARGV[8] then
+    local bang = string.find(channel, '!', 1, true)
+    local key = ARGV[6] .. (bang and string.sub(channel, 1, bang) or channel)
+    local channels = channels_of[key]
+    if channels == nil then
+      channels = {}
+      channels_of[key] = channels
+      keys[#keys + 1] = key
+    end
+    channels[#channels + 1] = channel
+  end
+end
+local over_capacity = 0
+local expired_before = tonumber(ARGV[2]) - tonumber(ARGV[4])
+for _, key in ipairs(keys) do
+  redis.call('ZREMRANGEBYSCORE', key, 0, expired_before)
+  if redis.call('ZCARD', key) < tonumber(ARGV[5]) then
+    local header = ARGV[7] .. table.concat(channels_of[key], ',') .. '\n'
+    redis.call('ZADD', key, ARGV[2], header .. ARGV[1])
+    redis.call('EXPIRE', key, ARGV[4])
+  else
+    over_capacity = over_capacity + 1
+  end
+end
+return over_capacity
+"""
+_GROUP_SEND_SHA = hashlib.sha1(_GROUP_SEND_LUA.encode()).hexdigest()
 
 
 class _ReadFailed:
@@ -137,6 +193,46 @@ class SwitchboardChannelLayer(RedisChannelLayer):
             first = await client.bzpopmin(key, timeout=self.brpop_timeout)
             if first is not None:
                 return [first[1]]
+
+    # --- Group sends -------------------------------------------------------------
+    async def group_send(
+        self, group: str, message: dict[str, Any], *, except_channel: str | None = None
+    ) -> None:
+        """Send ``message`` to every socket of ``group`` but ``except_channel``,
+        in one round trip. With several Redis servers or capacities per
+        channel pattern, the stock layer's way (which cannot leave a socket
+        out: the consumer drops its copy, chat.realtime.EXCEPT_CHANNEL_KEY)."""
+        if self.ring_size != 1 or self.channel_capacity:
+            await super().group_send(group, message)
+            return
+        assert self.require_valid_group_name(group), "Group name not valid"
+        now = time.time()
+        args = (
+            self.serialize(message),
+            now,
+            int(now) - self.group_expiry,
+            int(self.expiry),
+            self.capacity,
+            self.prefix,
+            GROUP_MARK,
+            except_channel or "",
+        )
+        connection = self.connection(0)
+        key = self._group_key(group)
+        try:
+            over_capacity = await connection.evalsha(_GROUP_SEND_SHA, 1, key, *args)
+        except NoScriptError:  # a new (or restarted) Redis: EVAL caches it there
+            over_capacity = await connection.eval(_GROUP_SEND_LUA, 1, key, *args)
+        if over_capacity:
+            logger.info("%s process channels over capacity in group %s", over_capacity, group)
+
+    def deserialize(self, message: bytes) -> dict[str, Any]:
+        if not message.startswith(GROUP_MARK):
+            return super().deserialize(message)
+        channels, _, content = message[len(GROUP_MARK) :].partition(b"\n")
+        body: dict[str, Any] = super().deserialize(content)
+        body["__asgi_channel__"] = channels.decode().split(",")
+        return body
 
     def _deliver(self, content: bytes, process_channel: str) -> None:
         message = self.deserialize(content)

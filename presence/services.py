@@ -11,6 +11,7 @@ sweeps (or two beats) never flip anyone twice.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -155,14 +156,17 @@ def connection_close(*, channel_name: str) -> None:
             presence.save(update_fields=["offline_deadline"])
 
 
-def connection_heartbeat(*, channel_name: str) -> bool:
-    """Refresh ``last_seen``; False when the row is gone (swept as stale), in
-    which case the caller registers the connection again."""
+def connections_heartbeat(*, channel_names: Collection[str]) -> set[str]:
+    """Refresh ``last_seen`` of many sockets in one statement. Returns the
+    names whose row is gone (swept as stale), which the caller registers again."""
+    names = set(channel_names)
+    if not names:
+        return set()
     with transaction.atomic():
-        updated = AgentConnection.objects.filter(channel_name=channel_name).update(
-            last_seen=timezone.now()
-        )
-    return updated > 0
+        found = AgentConnection.objects.filter(channel_name__in=names)
+        found.update(last_seen=timezone.now())
+        present = set(found.values_list("channel_name", flat=True))
+    return names - present
 
 
 def presence_sweep(*, now: datetime | None = None) -> int:

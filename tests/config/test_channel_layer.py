@@ -20,9 +20,9 @@ from config.redis_urls import channels_hosts
 
 def new_layer(**config: Any) -> SwitchboardChannelLayer:
     hosts = config.pop("hosts", settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"])
-    return SwitchboardChannelLayer(
-        hosts=hosts, prefix=f"test-layer-{uuid.uuid4().hex[:12]}:", capacity=1000, **config
-    )
+    config.setdefault("capacity", 1000)
+    config.setdefault("prefix", f"test-layer-{uuid.uuid4().hex[:12]}:")
+    return SwitchboardChannelLayer(hosts=hosts, **config)
 
 
 @pytest.fixture
@@ -115,3 +115,75 @@ async def test_a_socket_busy_when_redis_is_lost_hears_of_it_next(layer, monkeypa
     for channel in (waiting, busy):
         with pytest.raises(ConnectionError):
             await asyncio.wait_for(layer.receive(channel), 5)
+
+
+# --- Group sends in one round trip --------------------------------------------------
+async def test_a_group_send_is_one_round_trip(layer, monkeypatch) -> None:
+    members = [await layer.new_channel() for _ in range(3)]
+    for channel in members:
+        await layer.group_add("room", channel)
+    connection = layer.connection(0)
+    commands: list[str] = []
+    real = connection.execute_command
+
+    async def counted(*args: Any, **options: Any) -> Any:
+        commands.append(str(args[0]))
+        return await real(*args, **options)
+
+    monkeypatch.setattr(connection, "execute_command", counted)
+    await layer.group_send("room", {"type": "hello"})
+    assert commands in (["EVALSHA"], ["EVALSHA", "EVAL"])  # EVAL once per Redis start
+    for channel in members:
+        assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "hello"}
+
+
+async def test_a_group_send_can_leave_one_socket_out(layer) -> None:
+    sender, other, elsewhere = [await layer.new_channel() for _ in range(3)]
+    other_process = new_layer(prefix=layer.prefix)
+    remote = await other_process.new_channel()
+    for channel in (sender, other, remote):
+        await layer.group_add("chat", channel)
+    await layer.group_send("chat", {"type": "said", "n": 1}, except_channel=sender)
+    assert await asyncio.wait_for(layer.receive(other), 5) == {"type": "said", "n": 1}
+    assert await asyncio.wait_for(other_process.receive(remote), 5) == {"type": "said", "n": 1}
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(layer.receive(sender), 0.3)
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(layer.receive(elsewhere), 0.1)  # not a member at all
+    await other_process.close_pools()
+
+
+async def test_a_group_send_works_after_redis_forgot_the_script(layer) -> None:
+    channel = await layer.new_channel()
+    await layer.group_add("room", channel)
+    await layer.connection(0).script_flush()
+    await layer.group_send("room", {"type": "again"})
+    assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "again"}
+
+
+async def test_a_group_send_skips_a_full_process_channel(layer, caplog) -> None:
+    small = new_layer(capacity=2, prefix=layer.prefix)
+    channel = await small.new_channel()
+    await small.group_add("room", channel)
+    for number in range(4):
+        await small.group_send("room", {"type": "n", "n": number})
+    received = [(await asyncio.wait_for(small.receive(channel), 5))["n"] for _ in range(2)]
+    assert received == [0, 1]
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(small.receive(channel), 0.3)
+    assert "over capacity" in caplog.text
+    await small.close_pools()
+
+
+async def test_a_group_send_forgets_members_past_the_group_expiry(layer) -> None:
+    stale, fresh = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("room", stale)
+    await layer.group_add("room", fresh)
+    # As if ``stale`` had joined longer ago than the group expiry.
+    await layer.connection(0).zadd(layer._group_key("room"), {stale: 1})
+    await layer.group_send("room", {"type": "hi"})
+    assert await asyncio.wait_for(layer.receive(fresh), 5) == {"type": "hi"}
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(layer.receive(stale), 0.3)
+    members = await layer.connection(0).zrange(layer._group_key("room"), 0, -1)
+    assert members == [fresh.encode()]

@@ -14,8 +14,8 @@ from presence.models import AgentConnection, AgentPresence, PresenceStatus
 from presence.services import (
     PresenceError,
     connection_close,
-    connection_heartbeat,
     connection_open,
+    connections_heartbeat,
     presence_set,
     presence_sweep,
 )
@@ -209,13 +209,20 @@ def test_reopening_a_channel_name_does_not_duplicate(clock) -> None:
     assert row.last_seen == T0 + timedelta(seconds=30)
 
 
-def test_heartbeat(clock) -> None:
+def test_heartbeat_refreshes_many_and_names_the_swept(clock) -> None:
     agent = AgentFactory()
     connection_open(user=agent, channel_name="c1")
+    connection_open(user=agent, channel_name="c2")
+    connection_open(user=agent, channel_name="not-in-this-batch")
     clock.shift(20)
-    assert connection_heartbeat(channel_name="c1") is True
-    assert AgentConnection.objects.get().last_seen == T0 + timedelta(seconds=20)
-    assert connection_heartbeat(channel_name="gone") is False
+    assert connections_heartbeat(channel_names=["c1", "c2", "gone"]) == {"gone"}
+    seen = dict(AgentConnection.objects.values_list("channel_name", "last_seen"))
+    assert seen == {
+        "c1": T0 + timedelta(seconds=20),
+        "c2": T0 + timedelta(seconds=20),
+        "not-in-this-batch": T0,
+    }
+    assert connections_heartbeat(channel_names=[]) == set()
 
 
 # --- the sweep ------------------------------------------------------------------------------
@@ -291,7 +298,7 @@ def test_sweep_drops_stale_connections_then_expires(clock) -> None:
     presence_set(user=fresh, status=PresenceStatus.AVAILABLE)
 
     clock.shift(STALE)
-    connection_heartbeat(channel_name="alive")
+    connections_heartbeat(channel_names=["alive"])
     assert presence_sweep() == 0  # exactly STALE old: not yet stale
     assert AgentConnection.objects.count() == 2
 

@@ -205,42 +205,70 @@ async def test_ping_pong(connect) -> None:
 
 @pytest.fixture
 def fast_refresh(settings):  # type: ignore[no-untyped-def]
-    # The consumer revalidates at most every max(1 s, (stale - heartbeat) / 2).
+    # Sockets are re-checked every max(1 s, (stale - heartbeat) / 2), on the
+    # first tick of chat.socket_refresh after that.
     settings.PRESENCE_HEARTBEAT_SECONDS = 1
     settings.PRESENCE_STALE_SECONDS = 2
 
 
-async def test_frames_refresh_last_seen_and_reregister_a_swept_connection(
+async def eventually(check, seconds: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await sync_to_async(check)():
+        assert asyncio.get_running_loop().time() < deadline, "never happened"
+        await asyncio.sleep(0.1)
+
+
+async def test_an_idle_socket_keeps_its_row_fresh_and_registers_again_once_swept(
     connect, fast_refresh
 ) -> None:
     agent = await make(AgentFactory)
     communicator = await connect(agent)
+    first_seen = await sync_to_async(lambda: AgentConnection.objects.get().last_seen)()
+    await eventually(lambda: AgentConnection.objects.get().last_seen > first_seen)
     await sync_to_async(AgentConnection.objects.all().delete)()  # as a sweep would
-    await asyncio.sleep(1.05)
+    await eventually(AgentConnection.objects.filter(user=agent).exists)
     await assert_open(communicator)
-    assert await sync_to_async(AgentConnection.objects.filter(user=agent).count)() == 1
 
 
-async def test_logout_elsewhere_ends_the_socket(connect, fast_refresh) -> None:
+async def test_logout_elsewhere_ends_the_socket_without_a_frame(connect, fast_refresh) -> None:
     from django.contrib.sessions.models import Session
 
     agent = await make(AgentFactory)
     communicator = await connect(agent)
     await assert_open(communicator)
     await sync_to_async(Session.objects.all().delete)()
-    await asyncio.sleep(1.05)
-    await send(communicator, {"type": "ping"})
     await assert_closed(communicator, 4401)
 
 
-async def test_deactivated_user_is_closed_on_next_frame(connect, fast_refresh) -> None:
+async def test_deactivated_user_is_closed(connect, fast_refresh) -> None:
     agent = await make(AgentFactory)
     communicator = await connect(agent)
     agent.is_active = False
     await sync_to_async(agent.save)()
-    await asyncio.sleep(1.05)
-    await send(communicator, {"type": "ping"})
     await assert_closed(communicator, 4401)
+
+
+async def test_password_change_elsewhere_ends_the_socket(connect, fast_refresh) -> None:
+    agent = await make(AgentFactory)
+    communicator = await connect(agent)
+    agent.set_password("a new one, chosen elsewhere")
+    await sync_to_async(agent.save)()
+    await assert_closed(communicator, 4401)
+
+
+async def test_role_change_ends_the_socket_4403(connect, fast_refresh) -> None:
+    agent = await make(AgentFactory)
+    communicator = await connect(agent)
+    agent.role = "supervisor"
+    await sync_to_async(agent.save)()
+    await assert_closed(communicator, 4403)
+
+
+async def test_a_socket_still_logged_in_stays_open(connect, fast_refresh) -> None:
+    agent = await make(AgentFactory)
+    communicator = await connect(agent)
+    await asyncio.sleep(2.5)  # re-checked at least once
+    await assert_open(communicator)
 
 
 # --- Presence frames ------------------------------------------------------------------
@@ -423,3 +451,25 @@ async def test_registered_frame_and_event_hook(connect) -> None:
             frames._frames.pop(name, None)
         for name in ("test.hidden", "test.rewritten"):
             frames._event_hooks.pop(name, None)
+
+
+async def test_an_event_naming_a_socket_to_leave_out_skips_it_on_any_layer(connect) -> None:
+    """A layer that cannot leave a socket out of a group send (the stock one)
+    delivers the event with the socket's name: that socket drops it, the
+    others relay it without the name."""
+    from channels.layers import get_channel_layer
+    from channels_redis.core import RedisChannelLayer
+
+    from chat.realtime import EXCEPT_CHANNEL_KEY, user_group
+
+    agent = await make(AgentFactory)
+    first, second = await connect(agent), await connect(agent)
+    names = await sync_to_async(
+        lambda: list(AgentConnection.objects.order_by("pk").values_list("channel_name", flat=True))
+    )()
+    layer = get_channel_layer()
+    await RedisChannelLayer.group_send(  # the stock send: every member gets it
+        layer, user_group(agent.pk), {"type": "test.note", EXCEPT_CHANNEL_KEY: names[0]}
+    )
+    assert await receive_type(second, "test.note") == {"type": "test.note"}
+    assert await first.receive_nothing(timeout=0.3)

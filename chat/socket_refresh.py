@@ -1,0 +1,162 @@
+"""Every socket's login is re-checked, and its connection row kept fresh,
+by one task per event loop instead of by each socket.
+
+A socket must end when its user logs out elsewhere, changes password or is
+deactivated, and its ``AgentConnection`` row must stay younger than the
+presence sweep's stale limit. Done by each socket on its next frame, that was
+three queries and a write transaction per socket per period: with a thousand
+sockets, 28 writes a second, each waiting for SQLite's one write lock with the
+chat messages (docs/performance.md, chat benchmark, finding 18). Here one task
+per event loop wakes every ``TICK_SECONDS``, takes the sockets whose turn has
+come (at most ``BATCH_LIMIT``, so that a thousand sockets that connected
+together spread out over the next ticks) and checks them in one call of the
+database thread: one query for their sessions, one per user, one write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Collection, Iterable
+from importlib import import_module
+from types import SimpleNamespace
+from typing import Any, Protocol
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib import auth
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.utils import timezone
+
+from accounts.models import User
+from presence.services import connection_open, connections_heartbeat
+
+logger = logging.getLogger(__name__)
+
+TICK_SECONDS = 1.0
+BATCH_LIMIT = 100
+
+
+class RefreshedSocket(Protocol):
+    """What the refresher needs of a consumer."""
+
+    channel_name: str
+    session_key: str | None
+    user: Any
+    refresh_at: float
+    refresh_every: float
+
+    async def login_rechecked(self, user: User | None) -> None: ...
+
+
+def refresh_period() -> float:
+    """How often each socket is re-checked. Two periods plus a heartbeat still
+    stay under the stale limit, so a live socket's row is never swept."""
+    return max(1.0, (settings.PRESENCE_STALE_SECONDS - settings.PRESENCE_HEARTBEAT_SECONDS) / 2)
+
+
+class _Refresher:
+    """The sockets of one event loop, and the task that re-checks them."""
+
+    def __init__(self) -> None:
+        self.sockets: dict[str, RefreshedSocket] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, socket: RefreshedSocket) -> None:
+        self.sockets[socket.channel_name] = socket
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run(), name="socket-refresher")
+
+    def discard(self, socket: RefreshedSocket) -> None:
+        if self.sockets.get(socket.channel_name) is socket:
+            del self.sockets[socket.channel_name]
+
+    async def _run(self) -> None:
+        while self.sockets:
+            await asyncio.sleep(TICK_SECONDS)
+            now = time.monotonic()
+            due = [socket for socket in self.sockets.values() if socket.refresh_at <= now]
+            due = sorted(due, key=lambda socket: socket.refresh_at)[:BATCH_LIMIT]
+            if not due:
+                continue
+            for socket in due:
+                socket.refresh_at = now + socket.refresh_every
+            try:
+                users = await database_sync_to_async(recheck_sockets)(
+                    [(socket.channel_name, socket.session_key, socket.user) for socket in due]
+                )
+            except Exception:
+                # A database hiccup must not drop working sockets: next period.
+                logger.exception("re-checking %s sockets failed", len(due))
+                continue
+            for socket in due:
+                if self.sockets.get(socket.channel_name) is socket:
+                    await socket.login_rechecked(users.get(socket.channel_name))
+
+
+_refreshers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Refresher] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def watch(socket: RefreshedSocket) -> None:
+    """Re-check ``socket`` from now on (call on the socket's event loop)."""
+    loop = asyncio.get_running_loop()
+    refresher = _refreshers.get(loop)
+    if refresher is None:
+        refresher = _refreshers[loop] = _Refresher()
+    refresher.add(socket)
+
+
+def unwatch(socket: RefreshedSocket) -> None:
+    refresher = _refreshers.get(asyncio.get_running_loop())
+    if refresher is not None:
+        refresher.discard(socket)
+
+
+# --- In the database thread ----------------------------------------------------------
+def recheck_sockets(sockets: Iterable[tuple[str, str | None, User]]) -> dict[str, User]:
+    """For ``(channel name, session key, user at connect)`` triples: the user
+    each socket's session stands for now, by channel name (missing: nobody,
+    the socket must end), with every connection row of a still-logged-in
+    socket refreshed (and registered again if the sweep had removed it)."""
+    sockets = list(sockets)
+    current = current_users({key for _, key, _ in sockets if key})
+    users: dict[str, User] = {}
+    for channel, key, user in sockets:
+        now = current.get(key) if key else None
+        if now is not None and now.pk == user.pk:
+            users[channel] = now
+    for channel in connections_heartbeat(channel_names=users):
+        connection_open(user=users[channel], channel_name=channel)
+    return users
+
+
+def current_users(session_keys: Collection[str]) -> dict[str, User]:
+    """The active user each session key is logged in as now, by key.
+
+    Django's own check (``auth.get_user``: the user exists, may log in, and the
+    session's password hash still matches) on each session; the sessions of
+    the database backend are read in one query first."""
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    stores: dict[str, Any]
+    if issubclass(store_class, DatabaseSessionStore):
+        rows = store_class.get_model_class().objects.filter(
+            session_key__in=session_keys, expire_date__gt=timezone.now()
+        )
+        stores = {}
+        for key, data in rows.values_list("session_key", "session_data"):
+            store = store_class(key)
+            # What load() would read, read for all sessions at once.
+            store._session_cache = store.decode(data)
+            stores[key] = store
+    else:
+        stores = {key: store_class(key) for key in session_keys}
+    users: dict[str, User] = {}
+    for key, store in stores.items():
+        user = auth.get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
+        if user.is_authenticated and user.is_active:
+            users[key] = user
+    return users
