@@ -20,6 +20,7 @@ through :func:`render_markdown`; ``body`` stays the plain text as typed.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import nh3
@@ -52,11 +53,32 @@ _cleaner = nh3.Cleaner(
 )
 
 
+# Most chat lines are one plain sentence: letters, digits, spaces and
+# punctuation that means nothing to CommonMark inside a line. Such a line
+# renders as itself in one paragraph, without parsing and sanitizing (which
+# cost a quarter of a millisecond per message on a busy server). A line that
+# starts with anything else (a list marker, a quote, an indent) or holds any
+# other character takes the full path; tests/chat/test_formatting.py checks
+# the two agree.
+_PLAIN_LINE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ,.?!'#:;()/@%$=+-]*")
+_LIST_ITEM = re.compile(r"[0-9]{1,9}[.)](?: |$)")
+
+
+def _is_plain_line(text: str) -> bool:
+    return bool(_PLAIN_LINE.fullmatch(text)) and not _LIST_ITEM.match(text)
+
+
 # Replays and history pages render the same bodies again and again; a bounded
 # cache keeps that to a dictionary lookup (a body is at most
 # CHAT_MESSAGE_MAX_CHARS, so the cache stays a few MB at worst).
 @lru_cache(maxsize=4096)
 def _render(text: str) -> str:
+    if _is_plain_line(text) and not text.endswith(" "):
+        return f"<p>{text}</p>"
+    return _render_in_full(text)
+
+
+def _render_in_full(text: str) -> str:
     return _cleaner.clean(_markdown.render(text)).strip()
 
 

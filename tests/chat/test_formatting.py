@@ -88,3 +88,51 @@ def test_results_are_safe_strings() -> None:
     assert render_markdown("") == ""
     # System lines are not markdown: escaped, never formatted.
     assert render_plain("**Bob** <i>joined</i>") == "**Bob** &lt;i&gt;joined&lt;/i&gt;"
+
+
+PLAIN_ALPHABET = "abcXYZ019 ,.?!'#:;()/@%$=+-"
+# Characters that mean something to CommonMark (or to HTML): a line holding
+# one must take the full path, or render the same anyway.
+MARKUP = '*_`[]<>&\\~|"\n'
+
+
+def plain_looking_lines() -> list[str]:
+    """Lines a person types, and random ones from the plain path's alphabet
+    (with list markers, hr dashes and odd spacing among them)."""
+    import random
+
+    picked = random.Random(20261202)
+    typed = [
+        "Hello there",
+        "it's fine, isn't it?",
+        "ticket #123: done (mostly)",
+        "1. one",
+        "1) one",
+        "12.5% of 3 = 0.375",
+        "a  b",
+        "a-b - c",
+        "Hi! Ok; yes",
+        "x.y@example.com",
+        "C:/path/x",
+        "2024-01-01",
+        "3)",
+        "9.",
+    ]
+    alphabet = PLAIN_ALPHABET * 3 + MARKUP
+    randoms = [
+        "".join(picked.choice(alphabet) for _ in range(picked.randint(1, 12))) for _ in range(5000)
+    ]
+    return typed + randoms
+
+
+def test_the_plain_line_shortcut_renders_what_markdown_would() -> None:
+    from chat.formatting import _is_plain_line, _render, _render_in_full
+
+    shortcut = 0
+    for line in plain_looking_lines():
+        text = line.strip()
+        if not text:
+            continue
+        shortcut += _is_plain_line(text)
+        assert _render(text) == _render_in_full(text), text
+    assert shortcut > 500  # the shortcut was taken, not only the full path
