@@ -12,8 +12,8 @@ chat benchmark most of a message's p99 latency was spent there
 (docs/performance.md, chat benchmark, finding 15).
 
 Here one task per event loop reads the key for all of the process's sockets,
-up to ``RECEIVE_BATCH`` messages per round trip (``ZPOPMIN`` with a count; a
-blocking ``BZPOPMIN`` when nothing is waiting), and puts each message in its
+up to ``RECEIVE_BATCH`` messages per round trip (a blocking ``BZPOPMIN`` with
+a ``ZPOPMIN`` of the rest pipelined behind it), and puts each message in its
 socket's buffer, in order.
 A consumer only waits on its buffer, so a consumer that goes away (its task
 is cancelled) never takes a message of another socket with it, which the
@@ -182,17 +182,20 @@ class SwitchboardChannelLayer(RedisChannelLayer):
                     logger.exception("undeliverable channel layer message dropped")
 
     async def _read_batch(self, client: Redis, key: str) -> list[bytes]:
-        """What is waiting (up to RECEIVE_BATCH messages), or the next message
-        to arrive. After a message that came alone, the next call's ZPOPMIN
-        usually finds nothing: that round trip comes after the delivery, not
-        before it, so it costs no latency."""
-        waiting = await client.zpopmin(key, count=RECEIVE_BATCH)
-        if waiting:
-            return [member for member, _score in waiting]
+        """The next message to arrive and what waits behind it (up to
+        RECEIVE_BATCH messages), in one round trip: a blocking ``BZPOPMIN``
+        and, pipelined behind it, a ``ZPOPMIN`` with a count, which the server
+        runs the moment the first one returns. (``BZMPOP`` would be one
+        command, but needs Redis 7; the embedded Redis is 6.2.)"""
         while True:
-            first = await client.bzpopmin(key, timeout=self.brpop_timeout)
-            if first is not None:
-                return [first[1]]
+            pipe = client.pipeline(transaction=False)
+            pipe.bzpopmin(key, timeout=self.brpop_timeout)
+            pipe.zpopmin(key, count=RECEIVE_BATCH - 1)
+            first, rest = await pipe.execute()
+            contents = [first[1]] if first is not None else []
+            contents.extend(member for member, _score in rest)
+            if contents:
+                return contents
 
     # --- Group sends -------------------------------------------------------------
     async def group_send(

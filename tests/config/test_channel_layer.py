@@ -187,3 +187,21 @@ async def test_a_group_send_forgets_members_past_the_group_expiry(layer) -> None
         await asyncio.wait_for(layer.receive(stale), 0.3)
     members = await layer.connection(0).zrange(layer._group_key("room"), 0, -1)
     assert members == [fresh.encode()]
+
+
+async def test_what_waits_is_read_in_one_round_trip(layer, monkeypatch) -> None:
+    channel = await layer.new_channel()
+    for number in range(5):
+        await layer.send(channel, {"type": "n", "n": number})
+    batches: list[int] = []
+    read = layer._read_batch
+
+    async def counted(*args: Any) -> list[bytes]:
+        contents = await read(*args)
+        batches.append(len(contents))
+        return contents
+
+    monkeypatch.setattr(layer, "_read_batch", counted)
+    got = [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in range(5)]
+    assert got == [0, 1, 2, 3, 4]
+    assert batches == [5]
