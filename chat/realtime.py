@@ -154,15 +154,26 @@ async def _group_send(
         logger.exception("broadcast of %s to %s failed", message.get("type"), group)
 
 
+def _without_except(message: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The event as sent, and the socket it names to leave out (if any)."""
+    except_channel = message.get(EXCEPT_CHANNEL_KEY)
+    if except_channel is None:
+        return message, None
+    return {key: value for key, value in message.items() if key != EXCEPT_CHANNEL_KEY}, (
+        except_channel
+    )
+
+
 async def _layer_group_send(layer: BaseChannelLayer, group: str, message: dict[str, Any]) -> None:
     from config.channel_layer import SwitchboardChannelLayer
 
-    except_channel = message.get(EXCEPT_CHANNEL_KEY)
-    if except_channel is not None and isinstance(layer, SwitchboardChannelLayer):
-        message = {key: value for key, value in message.items() if key != EXCEPT_CHANNEL_KEY}
-        await layer.group_send(group, message, except_channel=except_channel)
-    else:
+    sent, except_channel = _without_except(message)
+    if except_channel is None:
         await layer.group_send(group, message)
+    elif isinstance(layer, SwitchboardChannelLayer):
+        await layer.group_send(group, sent, except_channel=except_channel)
+    else:
+        await layer.group_send(group, message)  # the consumer drops its copy
 
 
 def _hand_off(batch: _Batch) -> bool:
@@ -285,8 +296,16 @@ SEND_MANY_CONCURRENCY = 50
 
 
 async def _send_batch(messages: _Batch, layer: BaseChannelLayer | None = None) -> None:
+    from config.channel_layer import SwitchboardChannelLayer
+
     layer = layer or get_channel_layer()
     if layer is None:  # pragma: no cover - settings always configure a layer
+        return
+    if isinstance(layer, SwitchboardChannelLayer):
+        # Pipelined, in order: a few round trips for a sweep's hundreds.
+        await layer.group_send_many(
+            [(group, *_without_except(message)) for group, message in messages]
+        )
         return
     gate = asyncio.Semaphore(SEND_MANY_CONCURRENCY)
 
@@ -305,7 +324,7 @@ async def _send_batch(messages: _Batch, layer: BaseChannelLayer | None = None) -
 
 def send_many(messages: list[tuple[str, dict[str, Any]]]) -> None:
     """Send many ``(group, event)`` pairs at once (a sweep that changed a
-    thousand chats): concurrently on one event loop, not one round trip each.
+    thousand chats): pipelined on one event loop, not one round trip each.
     Through the caller's outbox when there is one (see :func:`send_now`), so
     they do not overtake single events queued before them."""
     if not messages:  # pragma: no cover

@@ -205,3 +205,18 @@ async def test_what_waits_is_read_in_one_round_trip(layer, monkeypatch) -> None:
     got = [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in range(5)]
     assert got == [0, 1, 2, 3, 4]
     assert batches == [5]
+
+
+async def test_many_group_sends_go_pipelined_in_order(layer, monkeypatch) -> None:
+    sender, other = await layer.new_channel(), await layer.new_channel()
+    for channel in (sender, other):
+        await layer.group_add("one", channel)
+    await layer.group_add("two", other)
+    await layer.connection(0).script_flush()  # the first pipeline finds no script
+    sends = [("one", {"type": "n", "n": number}, sender) for number in range(450)]
+    sends.append(("two", {"type": "last"}, None))
+    await layer.group_send_many(sends)
+    got = [await asyncio.wait_for(layer.receive(other), 5) for _ in range(451)]
+    assert got == [{"type": "n", "n": number} for number in range(450)] + [{"type": "last"}]
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(layer.receive(sender), 0.3)
