@@ -82,12 +82,15 @@ def _broadcast_session(session_id: int) -> dict[str, Any]:
     return payload
 
 
-def message_created(message: Message, *, except_channel: str | None = None) -> None:
-    """``except_channel``: the socket that sent it, which has it in its ack."""
-    frame: dict[str, Any] = {"type": "chat.message", "message": message_payload(message)}
+def message_created(message: Message, *, except_channel: str | None = None) -> dict[str, Any]:
+    """``except_channel``: the socket that sent it, which has it in its ack.
+    Returns the message's payload (the ack reuses it)."""
+    payload = message_payload(message)
+    frame: dict[str, Any] = {"type": "chat.message", "message": payload}
     if except_channel is not None:
         frame[EXCEPT_CHANNEL_KEY] = except_channel
     transaction.on_commit(lambda: _send(chat_group(message.session_id), frame))
+    return payload
 
 
 def session_changed(session_id: int) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -341,6 +342,9 @@ def _check_capacity(agent: User, *, exclude_session_id: int | None = None) -> No
 class SendResult:
     message: Message
     created: bool
+    # The message as broadcast (chat.payloads.message_payload), when this call
+    # built it: the sender's ack reuses it.
+    payload: dict[str, Any] | None = None
 
 
 def message_send(
@@ -459,8 +463,8 @@ def _sent(
     )
     message._state.adding = False
     message._state.db = transaction.get_connection().alias
-    events.message_created(message, except_channel=origin_channel)
-    return SendResult(message, True)
+    payload = events.message_created(message, except_channel=origin_channel)
+    return SendResult(message, True, payload)
 
 
 def _not_sent(

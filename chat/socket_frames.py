@@ -221,7 +221,7 @@ async def chat_send(ctx: FrameContext, data: dict[str, Any]) -> Reply:
         "session_id": data["session_id"],
         "client_id": data["client_id"],
         "created": result.created,
-        "message": message_payload(result.message),
+        "message": result.payload or message_payload(result.message),
     }
 
 

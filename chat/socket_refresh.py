@@ -61,7 +61,11 @@ class _Refresher:
     """The sockets of one event loop, and the task that re-checks them."""
 
     def __init__(self) -> None:
-        self.sockets: dict[str, RefreshedSocket] = {}
+        # Weak: a consumer that died without its disconnect (an error) must
+        # not be kept, nor re-checked, forever.
+        self.sockets: weakref.WeakValueDictionary[str, RefreshedSocket] = (
+            weakref.WeakValueDictionary()
+        )
         self.task: asyncio.Task[None] | None = None
 
     def add(self, socket: RefreshedSocket) -> None:
@@ -76,24 +80,27 @@ class _Refresher:
     async def _run(self) -> None:
         while self.sockets:
             await asyncio.sleep(TICK_SECONDS)
-            now = time.monotonic()
-            due = [socket for socket in self.sockets.values() if socket.refresh_at <= now]
-            due = sorted(due, key=lambda socket: socket.refresh_at)[:BATCH_LIMIT]
-            if not due:
-                continue
-            for socket in due:
-                socket.refresh_at = now + socket.refresh_every
             try:
-                users = await database_sync_to_async(recheck_sockets)(
-                    [(socket.channel_name, socket.session_key, socket.user) for socket in due]
-                )
+                await self._tick()
             except Exception:
-                # A database hiccup must not drop working sockets: next period.
-                logger.exception("re-checking %s sockets failed", len(due))
-                continue
-            for socket in due:
-                if self.sockets.get(socket.channel_name) is socket:
-                    await socket.login_rechecked(users.get(socket.channel_name))
+                # A database hiccup must not drop working sockets, nor stop
+                # the checks: the sockets are due again next period.
+                logger.exception("re-checking sockets failed")
+
+    async def _tick(self) -> None:
+        now = time.monotonic()
+        due = [socket for socket in self.sockets.values() if socket.refresh_at <= now]
+        due = sorted(due, key=lambda socket: socket.refresh_at)[:BATCH_LIMIT]
+        if not due:
+            return
+        for socket in due:
+            socket.refresh_at = now + socket.refresh_every
+        users = await database_sync_to_async(recheck_sockets)(
+            [(socket.channel_name, socket.session_key, socket.user) for socket in due]
+        )
+        for socket in due:
+            if self.sockets.get(socket.channel_name) is socket:
+                await socket.login_rechecked(users.get(socket.channel_name))
 
 
 _refreshers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Refresher] = (

@@ -191,6 +191,7 @@ async def test_send_both_ways_and_resend_is_idempotent(connect) -> None:
         received = await receive_type(receiver, "chat.message")
         assert received["message"]["seq"] == seq
         assert received["message"]["body"] == "<script>alert(1)</script>"  # text; the page escapes
+        assert received["message"] == ack["message"]  # the ack carries what the others get
     await send(client_ws, frame)  # the resend after a lost ack
     again = await receive_type(client_ws, "chat.ack")
     assert again["created"] is False and again["message"]["seq"] == seq
