@@ -168,12 +168,10 @@ async def _layer_group_send(layer: BaseChannelLayer, group: str, message: dict[s
     from config.channel_layer import SwitchboardChannelLayer
 
     sent, except_channel = _without_except(message)
-    if except_channel is None:
-        await layer.group_send(group, message)
-    elif isinstance(layer, SwitchboardChannelLayer):
+    if except_channel is not None and isinstance(layer, SwitchboardChannelLayer):
         await layer.group_send(group, sent, except_channel=except_channel)
     else:
-        await layer.group_send(group, message)  # the consumer drops its copy
+        await layer.group_send(group, message)  # with the key: the consumer drops its copy
 
 
 def _hand_off(batch: _Batch) -> bool:

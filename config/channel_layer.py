@@ -205,8 +205,9 @@ class SwitchboardChannelLayer(RedisChannelLayer):
     # --- Group sends -------------------------------------------------------------
     def _sends_by_script(self) -> bool:
         """One Redis server and one capacity: the script applies. Otherwise
-        the stock layer's way (which cannot leave a socket out: the consumer
-        drops its copy, chat.realtime.EXCEPT_CHANNEL_KEY)."""
+        the stock layer's way, which cannot leave a socket out: that socket
+        then gets its own message too (a browser drops it as a duplicate by
+        ``seq``)."""
         return self.ring_size == 1 and not self.channel_capacity
 
     def _score(self) -> float:
@@ -273,9 +274,14 @@ class SwitchboardChannelLayer(RedisChannelLayer):
                 for group, message, except_channel in sends[start : start + PIPELINE_SENDS]
             ]
             results = await self._pipelined(connection, chunk)
-            if any(isinstance(result, NoScriptError) for result in results):
+            missed = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
+            if missed:
+                # Only those: a send that found the script (loaded meanwhile by
+                # another process) must not go twice.
                 await connection.script_load(_GROUP_SEND_LUA)
-                results = await self._pipelined(connection, chunk)
+                retried = await self._pipelined(connection, [chunk[i] for i in missed])
+                for i, result in zip(missed, retried, strict=True):
+                    results[i] = result
             for args, result in zip(chunk, results, strict=True):
                 if isinstance(result, Exception):
                     logger.error("group send to %s failed: %r", args[2], result)

@@ -220,3 +220,31 @@ async def test_many_group_sends_go_pipelined_in_order(layer, monkeypatch) -> Non
     assert got == [{"type": "n", "n": number} for number in range(450)] + [{"type": "last"}]
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(layer.receive(sender), 0.3)
+
+
+async def test_only_the_sends_that_missed_the_script_are_sent_again(layer, monkeypatch) -> None:
+    """Another process may load the script while a pipeline runs: the sends
+    that found it went out and must not go twice."""
+    from redis.exceptions import NoScriptError
+
+    channel = await layer.new_channel()
+    await layer.group_add("room", channel)
+    pipelined = layer._pipelined
+    calls: list[int] = []
+
+    async def second_missed(connection: Any, chunk: list[tuple[Any, ...]]) -> list[Any]:
+        calls.append(len(chunk))
+        if len(calls) > 1:
+            return await pipelined(connection, chunk)
+        # As if the script was missing for the second send only.
+        sent = await pipelined(connection, [chunk[0], *chunk[2:]])
+        return [sent[0], NoScriptError("NOSCRIPT"), *sent[1:]]
+
+    monkeypatch.setattr(layer, "_pipelined", second_missed)
+    await layer.group_send_many([("room", {"type": "n", "n": number}, None) for number in range(3)])
+    got = [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in range(3)]
+    # Each send, once, in order: the retried one kept the score of its turn.
+    assert got == [0, 1, 2]
+    assert calls == [3, 1]
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(layer.receive(channel), 0.3)
