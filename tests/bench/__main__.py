@@ -92,6 +92,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-baseline", action="store_true", help="chat phase only")
     parser.add_argument(
+        "--trace",
+        metavar="FILE",
+        help="write the chat phase's per-message timings (send time, ack and delivery "
+        "latency, sockets) to FILE as CSV",
+    )
+    parser.add_argument(
         "--settings",
         default=os.environ.get("BENCH_SETTINGS") or "config.settings.dev",
         help="Django settings module of daphne and the seeding (default config.settings.dev, "
@@ -144,6 +150,9 @@ async def run(args: argparse.Namespace, stack: Stack, pairs: list[seed.Pair], wa
     )
     recorder: load.Recorder = chat["recorder"]
     log(_summary("chat", recorder))
+    if args.trace:
+        recorder.write_trace(args.trace)
+        log(f"chat: per-message timings in {args.trace}")
     rss_per_socket = (chat["rss_after_kb"] - rss_before) / max(1, chat["sockets"])
     log(
         f"chat: daphne RSS {rss_before / 1024:.1f} -> {chat['rss_after_kb'] / 1024:.1f} MiB "

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import heapq
 import json
 import math
+import os
 import random
 import time
 import uuid
@@ -44,7 +46,16 @@ class BenchError(RuntimeError):
 
 # --- Recording -----------------------------------------------------------------
 class Sent:
-    __slots__ = ("at", "sender", "receiver", "acked", "refused", "received")
+    __slots__ = (
+        "at",
+        "sender",
+        "receiver",
+        "acked",
+        "refused",
+        "received",
+        "acked_at",
+        "received_at",
+    )
 
     def __init__(self, at: float, sender: int, receiver: int) -> None:
         self.at = at
@@ -53,6 +64,9 @@ class Sent:
         self.acked = False
         self.refused = False
         self.received = 0  # copies read by the receiver socket
+        # For --trace: when the ack and the first copy were read (perf_counter).
+        self.acked_at: float | None = None
+        self.received_at: float | None = None
 
 
 @dataclass
@@ -82,6 +96,7 @@ class Recorder:
             return
         sent.received += 1
         if sent.received == 1:
+            sent.received_at = now
             self.latencies.append((now - sent.at) * 1000.0)
         else:
             self.duplicated += 1
@@ -90,6 +105,7 @@ class Recorder:
         sent = self.messages.get(client_id)
         if sent is not None:
             sent.acked = True
+            sent.acked_at = time.perf_counter()
 
     def on_error(self, frame: dict[str, Any]) -> None:
         self.errors[str(frame.get("code"))] += 1
@@ -118,12 +134,85 @@ class Recorder:
     def unacked(self) -> int:
         return sum(1 for m in self.messages.values() if not m.acked and not m.refused)
 
+    def write_trace(self, path: str) -> None:
+        """One line per message, in sending order: seconds since the first send,
+        sender and receiver socket, ms to the ack and to the other side's copy
+        (empty when none came). Shows whether a slow message waited for its own
+        send (ack late too) or for the relay, and whether slow ones cluster in time."""
+        if not self.messages:
+            return
+        start = min(sent.at for sent in self.messages.values())
+
+        def ms(at: float | None, sent: Sent) -> str:
+            return "" if at is None else f"{(at - sent.at) * 1000.0:.2f}"
+
+        with open(path, "w", encoding="utf-8") as out:
+            out.write("t_s,sender,receiver,ack_ms,delivery_ms\n")
+            for sent in sorted(self.messages.values(), key=lambda sent: sent.at):
+                out.write(
+                    f"{sent.at - start:.4f},{sent.sender},{sent.receiver},"
+                    f"{ms(sent.acked_at, sent)},{ms(sent.received_at, sent)}\n"
+                )
+
     def percentile(self, fraction: float) -> float:
         if not self.latencies:
             return float("nan")
         ordered = sorted(self.latencies)
         rank = max(1, math.ceil(fraction * len(ordered)))
         return ordered[rank - 1]
+
+
+class ClientPauses:
+    """The benchmark client's own garbage-collection pauses while measuring:
+    a pause delays reading what has arrived, which counts as latency.
+
+    The collector is off while measuring (a phase allocates a few MB that
+    reference counting does not free): with it on, the client paused for up
+    to 130 ms (a full collection walking a thousand sockets and their
+    buffers), and still for up to 16 ms with what existed before frozen, as
+    many milliseconds added to the messages that were arriving
+    (docs/performance.md, finding 23)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.longest_ms = 0.0
+        self.total_ms = 0.0
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        pause = (time.perf_counter() - self._started) * 1000.0
+        self.count += 1
+        self.total_ms += pause
+        self.longest_ms = max(self.longest_ms, pause)
+
+    def __enter__(self) -> ClientPauses:
+        gc.collect()
+        gc.disable()
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+        gc.enable()
+
+    def __str__(self) -> str:
+        return (
+            f"{self.count} collections, {self.total_ms:.0f} ms in all, "
+            f"longest {self.longest_ms:.1f} ms"
+        )
+
+
+def steal_seconds() -> float:
+    """CPU time the hypervisor gave to other guests (all vCPUs, /proc/stat)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
 
 
 # --- Sockets --------------------------------------------------------------------
@@ -522,8 +611,11 @@ async def chat_phase(
         cpu_before, redis_before = stack.daphne_cpu(), stack.redis_cpu()
         user_before, sys_before = stack.daphne_cpu_split()
         log(f"chat: sending {rate:g} msg/s for {duration:g} s")
-        timing = await send_at_rate(SendPlan(rate, duration, routes), recorder, "chat")
-        drained = await drain(recorder, drain_seconds)
+        steal_before = steal_seconds()
+        with ClientPauses() as pauses:
+            timing = await send_at_rate(SendPlan(rate, duration, routes), recorder, "chat")
+            drained = await drain(recorder, drain_seconds)
+        steal = steal_seconds() - steal_before
         cpu = stack.daphne_cpu() - cpu_before
         redis_cpu = stack.redis_cpu() - redis_before
         user_after, sys_after = stack.daphne_cpu_split()
@@ -536,6 +628,7 @@ async def chat_phase(
             f"redis {redis_cpu / window:.0%}; sender lag max {timing['max_lag_ms']:.1f} ms; "
             f"heartbeats sent {beats.sent if beats else 0}"
         )
+        log(f"chat: bench client GC {pauses}; VM steal time {steal:.2f} s")
         return {
             "recorder": recorder,
             "rss_after_kb": rss_after,
@@ -593,13 +686,15 @@ async def echo_phase(
                 routes.append((first, second, build) if turn == 0 else (second, first, build))
         cpu_before = stack.daphne_cpu()
         log(f"echo: sending {rate:g} msg/s for {duration:g} s")
-        timing = await send_at_rate(SendPlan(rate, duration, routes), recorder, "echo")
-        drained = await drain(recorder, drain_seconds)
+        with ClientPauses() as pauses:
+            timing = await send_at_rate(SendPlan(rate, duration, routes), recorder, "echo")
+            drained = await drain(recorder, drain_seconds)
         cpu = stack.daphne_cpu() - cpu_before
         log(
             f"echo: done; drained in {drained:.1f} s; daphne CPU "
             f"{cpu / (timing['send_seconds'] + drained):.0%} of one core "
-            f"({1000 * cpu / max(1, recorder.sent):.2f} ms per message)"
+            f"({1000 * cpu / max(1, recorder.sent):.2f} ms per message); bench client GC "
+            f"{pauses}"
         )
         return {
             "recorder": recorder,
