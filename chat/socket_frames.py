@@ -11,12 +11,10 @@ chat.decline, chat.block. Server -> browser events: see chat.events.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from chat import blocks, follow_up, receipts, selectors, services, visitors
@@ -37,6 +35,7 @@ from chat.frames import (
 )
 from chat.models import ChatKind, ChatSession, Outcome
 from chat.payloads import block_payload, message_payload, session_payload
+from chat.send_runner import message_send_runner
 from tickets.errors import TicketError
 
 expose_errors(ChatError, TicketError)
@@ -186,18 +185,6 @@ async def chat_history(ctx: FrameContext, data: dict[str, Any]) -> Reply:
     return await build()
 
 
-@functools.cache
-def _message_send_runner() -> Any:
-    """How ``message_send`` runs. Every ORM call of a daphne process shares one
-    worker thread by default; on PostgreSQL a send mostly waits for round trips,
-    so sends run in the thread pool instead (a connection per pool thread) and
-    overlap; the session lock keeps one chat's sends in order. SQLite has a
-    single writer anyway, and one thread keeps one connection."""
-    return database_sync_to_async(
-        services.message_send, thread_sensitive=connection.vendor != "postgresql"
-    )
-
-
 @frame(
     "chat.send",
     fields={
@@ -209,7 +196,7 @@ def _message_send_runner() -> Any:
     },
 )
 async def chat_send(ctx: FrameContext, data: dict[str, Any]) -> Reply:
-    result = await _message_send_runner()(
+    result = await message_send_runner()(
         session_id=data["session_id"],
         author=ctx.user,
         client_id=data["client_id"],
