@@ -236,21 +236,24 @@ class Stack:
 
     def stop(self) -> None:
         """Stop every process we started (daphne first, then Redis); bounded."""
-        order = sorted(self.processes, key=lambda name: name == "redis")
-        for name in order:
-            process = self.processes[name]
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    process.send_signal(signal.SIGTERM)
+        # Redis only once daphne has gone: a daphne closing its sockets still
+        # talks to it (the logs filled with refused connections otherwise).
+        daphnes = [name for name in self.processes if name != "redis"]
         deadline = time.monotonic() + 10
-        for name in order:
-            process = self.processes[name]
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                process.wait(timeout=5)
+        for group in (daphnes, [name for name in self.processes if name == "redis"]):
+            for name in group:
+                process = self.processes[name]
+                if process.poll() is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        process.send_signal(signal.SIGTERM)
+            for name in group:
+                process = self.processes[name]
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        process.kill()
+                    process.wait(timeout=5)
         # Keep the daphne logs of the last run for a look after a failure.
         for name in self.processes:
             source = self.workdir / f"{name}.log"

@@ -248,3 +248,24 @@ async def test_only_the_sends_that_missed_the_script_are_sent_again(layer, monke
     assert calls == [3, 1]
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(layer.receive(channel), 0.3)
+
+
+async def test_a_new_redis_connection_does_not_look_up_the_redis_version(
+    layer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # redis-py reads its version from the installed packages' metadata for
+    # every connection it makes unless told: a scan of site-packages on the
+    # event loop, per connection.
+    lookups: list[bool] = []
+    monkeypatch.setattr("redis.utils.get_lib_version", lambda: lookups.append(True) or "0")
+    pool = layer.create_pool(0)
+    try:
+        connection = pool.make_connection()
+        assert lookups == []
+        assert connection.driver_info.lib_version
+        channel = await layer.new_channel()
+        await layer.send(channel, {"type": "x"})  # through the layer's own pools
+        assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "x"}
+        assert lookups == []
+    finally:
+        await pool.disconnect()
