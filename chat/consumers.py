@@ -22,6 +22,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -171,6 +172,10 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
             frame = await hook(self, event) if hook is not None else event
             if frame is not None:
                 await self.send_frame(frame)
+        except Disconnected:
+            # The browser closed the socket and its disconnect is still on its
+            # way to this consumer: nobody is left to tell.
+            logger.debug("dropped %s for a closed socket", event.get("type"))
         except Exception:
             logger.exception("relaying %s failed", event.get("type"))
 

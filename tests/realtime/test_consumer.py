@@ -473,3 +473,26 @@ async def test_an_event_naming_a_socket_to_leave_out_skips_it_on_any_layer(conne
     )
     assert await receive_type(second, "test.note") == {"type": "test.note"}
     assert await first.receive_nothing(timeout=0.3)
+
+
+async def test_an_event_for_a_socket_the_browser_just_closed_is_dropped_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # daphne raises this when the browser has gone and the consumer has not
+    # yet processed its disconnect: not an error of ours, and not one to log
+    # with a traceback for every event still on its way.
+    from autobahn.exception import Disconnected
+
+    from chat.consumers import SwitchboardConsumer
+
+    consumer = SwitchboardConsumer()
+    consumer.channel_name = "specific.test!gone"
+    consumer._accepted = True
+
+    async def gone(*args: object, **kwargs: object) -> None:
+        raise Disconnected("Attempt to send on a closed protocol")
+
+    consumer.send = gone  # type: ignore[method-assign]
+    with caplog.at_level("DEBUG", logger="chat.consumers"):
+        await consumer._relay({"type": "test.event", "n": 1})
+    assert [r.levelname for r in caplog.records] == ["DEBUG"]
