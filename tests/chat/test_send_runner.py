@@ -24,11 +24,13 @@ def _postgres_only() -> None:
 
 
 @pytest.fixture
-def active_chat(settings):  # type: ignore[no-untyped-def]
+def active_chat(monkeypatch):  # type: ignore[no-untyped-def]
     # As in production (the test settings turn health checks off with
-    # CONN_MAX_AGE 0): a kept connection, checked before each request.
-    settings.DATABASES[DEFAULT_DB_ALIAS]["CONN_HEALTH_CHECKS"] = True
-    settings.DATABASES[DEFAULT_DB_ALIAS]["CONN_MAX_AGE"] = 60
+    # CONN_MAX_AGE 0): a kept connection, checked before each request. Set on
+    # the connection's own settings, and put back after the test.
+    settings_dict = connections[DEFAULT_DB_ALIAS].settings_dict
+    monkeypatch.setitem(settings_dict, "CONN_HEALTH_CHECKS", True)
+    monkeypatch.setitem(settings_dict, "CONN_MAX_AGE", 60)
     connections.close_all()
     alice = client_user(full_name="Alice Client")
     ticket = TicketFactory(contact=alice.contact)
