@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import factory
 
 from accounts.models import Company, Contact, Role, User
 from tickets.models import Ticket, TicketNote
+
+if TYPE_CHECKING:
+    from chat.models import ChatSession
 
 PASSWORD = "switchboard"
 
@@ -81,3 +86,20 @@ class NoteFactory(factory.django.DjangoModelFactory):
     author = factory.SubFactory(AgentFactory)
     body = "A note."
     is_internal = False
+
+
+def active_post_ticket_chat() -> tuple[ChatSession, User, User]:
+    """A client's chat on one of its tickets, answered by an available agent:
+    (session, client, agent), through the services as in the product."""
+    from chat import services
+    from chat.models import ChatKind
+    from presence.models import AgentPresence, PresenceStatus
+
+    client = client_user(full_name="Alice Client")
+    ticket = TicketFactory(contact=client.contact)
+    agent = AgentFactory()
+    AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
+    requested = services.session_request(
+        client=client, kind=ChatKind.POST_TICKET, ticket_id=ticket.pk
+    )
+    return services.session_join(session_id=requested.pk, agent=agent), client, agent

@@ -25,7 +25,7 @@ from chat.models import (
     SessionStatus,
 )
 from presence.models import AgentPresence, PresenceStatus
-from tests.factories import AgentFactory, TicketFactory, client_user
+from tests.factories import AgentFactory, TicketFactory, active_post_ticket_chat, client_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -91,12 +91,7 @@ def test_both_sides_send_at_once_and_seqs_stay_gap_free(monkeypatch: pytest.Monk
     of one chat (and resends among them) each wait for the session lock and
     take the next seq; nothing is stored twice, every stored message is
     broadcast once."""
-    alice = client_user(full_name="Alice Client")
-    ticket = TicketFactory(contact=alice.contact)
-    agent = AgentFactory()
-    AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
-    session = services.session_request(client=alice, kind=ChatKind.POST_TICKET, ticket_id=ticket.pk)
-    services.session_join(session_id=session.pk, agent=agent)
+    session, alice, agent = active_post_ticket_chat()
     before = ChatSession.objects.get(pk=session.pk).last_seq
     broadcast: list[int] = []
     lock = threading.Lock()

@@ -10,9 +10,8 @@ import pytest
 from django.db import DEFAULT_DB_ALIAS, OperationalError, close_old_connections, connections
 
 from chat import send_runner, services
-from chat.models import ChatKind, ChatSession, Message
-from presence.models import AgentPresence, PresenceStatus
-from tests.factories import AgentFactory, TicketFactory, client_user
+from chat.models import ChatSession, Message
+from tests.factories import active_post_ticket_chat
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -32,12 +31,7 @@ def active_chat(monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setitem(settings_dict, "CONN_HEALTH_CHECKS", True)
     monkeypatch.setitem(settings_dict, "CONN_MAX_AGE", 60)
     connections.close_all()
-    alice = client_user(full_name="Alice Client")
-    ticket = TicketFactory(contact=alice.contact)
-    agent = AgentFactory()
-    AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
-    session = services.session_request(client=alice, kind=ChatKind.POST_TICKET, ticket_id=ticket.pk)
-    services.session_join(session_id=session.pk, agent=agent)
+    session, alice, _ = active_post_ticket_chat()
     yield session, alice
     connections.close_all()
 
