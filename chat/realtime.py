@@ -76,11 +76,21 @@ def event(event_type: str, payload: Mapping[str, Any] | None = None) -> dict[str
 _Batch = list[tuple[str, dict[str, Any]]]
 
 
+# Events one event loop may hold while its sends cannot keep up (Redis hung or
+# gone: each send then waits for its timeout). Beyond this, new events are
+# dropped instead of piling up in memory: nothing is lost by it, every message
+# is in the database, and a browser re-reads what it missed when it reconnects
+# (its socket fails with the lost Redis) or sees a gap in the seqs.
+MAX_PENDING_EVENTS = 20_000
+
+
 class _Outbox:
     """The events one event loop still has to send, per group."""
 
     def __init__(self) -> None:
         self.pending: dict[tuple[BaseChannelLayer, str], collections.deque[dict[str, Any]]] = {}
+        self.count = 0  # events in all the queues
+        self.dropped = 0
         # Bounds the Redis connections the sends take at once.
         self.gate = asyncio.Semaphore(SEND_MANY_CONCURRENCY)
         # Kept referenced so running senders are not garbage-collected.
@@ -89,6 +99,10 @@ class _Outbox:
     def post(self, layer: BaseChannelLayer, batch: _Batch) -> None:
         """On the loop: queue each event behind the earlier ones of its group."""
         for group, message in batch:
+            if self.count >= MAX_PENDING_EVENTS:
+                self._drop(group, message)
+                continue
+            self.count += 1
             queue = self.pending.get((layer, group))
             if queue is not None:
                 queue.append(message)
@@ -105,10 +119,23 @@ class _Outbox:
         try:
             while queue:
                 message = queue.popleft()
+                self.count -= 1
                 async with self.gate:
                     await _group_send(group, message, layer=layer)
         finally:
+            self.count -= len(queue)  # left behind only when the loop shuts down
             del self.pending[layer, group]
+
+    def _drop(self, group: str, message: dict[str, Any]) -> None:
+        self.dropped += 1
+        if self.dropped % 1000 == 1:  # the first, then every thousandth
+            logger.warning(
+                "%d broadcasts waiting to be sent: dropped %s to %s (%d dropped so far)",
+                self.count,
+                message.get("type"),
+                group,
+                self.dropped,
+            )
 
 
 _outboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Outbox] = (

@@ -72,3 +72,45 @@ async def test_a_failing_send_is_logged_and_the_next_goes_on(
 def test_plain_sync_code_sends_before_returning() -> None:
     """No event loop behind the caller (a Celery task, a test): sent at once."""
     assert realtime._caller_loop() is None
+
+
+async def test_while_sends_hang_the_outbox_holds_a_bounded_number_of_events(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    layer = get_channel_layer()
+    sent: list[int] = []
+    redis_back = asyncio.Event()
+
+    async def hanging(group: str, message: dict, **kwargs: object) -> None:
+        await redis_back.wait()  # Redis hung: every send waits
+        sent.append(message["n"])
+
+    monkeypatch.setattr(layer, "group_send", hanging)
+    monkeypatch.setattr(realtime, "MAX_PENDING_EVENTS", 10)
+
+    def commit_side() -> None:
+        for n in range(15):
+            realtime.send_now(f"outbox.hang.{n % 3}", {"type": "t.n", "n": n})
+
+    await sync_to_async(commit_side)()
+    await asyncio.sleep(0.2)
+    outbox = realtime._outboxes[asyncio.get_running_loop()]
+    queued = sum(len(queue) for queue in outbox.pending.values())
+    in_flight = 3  # each group's first event, waiting for Redis
+    # Whether the senders took their first event before or after the rest
+    # arrived, at most 10 wait and the others were dropped.
+    assert outbox.count == queued <= 10
+    assert in_flight + queued + outbox.dropped == 15
+    assert outbox.dropped >= 2
+    assert "dropped t.n to outbox.hang." in caplog.text
+
+    redis_back.set()
+    for _ in range(100):
+        if len(sent) == 15 - outbox.dropped:
+            break
+        await asyncio.sleep(0.01)
+    assert len(sent) == 15 - outbox.dropped
+    for group in range(3):  # each group's survivors still in order
+        mine = [n for n in sent if n % 3 == group]
+        assert mine == sorted(mine)
+    assert outbox.count == 0
