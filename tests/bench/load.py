@@ -20,7 +20,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,47 +162,22 @@ class Recorder:
         return ordered[rank - 1]
 
 
-class ClientPauses:
-    """The benchmark client's own garbage-collection pauses while measuring:
-    a pause delays reading what has arrived, which counts as latency.
+@contextlib.contextmanager
+def collector_off() -> Iterator[None]:
+    """The benchmark client's garbage collector off while measuring: each of
+    its pauses delays reading what has arrived, which counts as latency.
 
-    The collector is off while measuring (a phase allocates a few MB that
-    reference counting does not free): with it on, the client paused for up
-    to 130 ms (a full collection walking a thousand sockets and their
-    buffers), and still for up to 16 ms with what existed before frozen, as
-    many milliseconds added to the messages that were arriving
-    (docs/performance.md, finding 23)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.longest_ms = 0.0
-        self.total_ms = 0.0
-        self._started = 0.0
-
-    def _callback(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._started = time.perf_counter()
-            return
-        pause = (time.perf_counter() - self._started) * 1000.0
-        self.count += 1
-        self.total_ms += pause
-        self.longest_ms = max(self.longest_ms, pause)
-
-    def __enter__(self) -> ClientPauses:
-        gc.collect()
-        gc.disable()
-        gc.callbacks.append(self._callback)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        gc.callbacks.remove(self._callback)
+    A phase allocates a few MB that reference counting does not free. With the
+    collector on, the client paused for up to 130 ms (a full collection walking
+    a thousand sockets and their buffers), and still for up to 16 ms with what
+    existed before frozen, as many milliseconds added to the messages that
+    were arriving (docs/performance.md, finding 23)."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
         gc.enable()
-
-    def __str__(self) -> str:
-        return (
-            f"{self.count} collections, {self.total_ms:.0f} ms in all, "
-            f"longest {self.longest_ms:.1f} ms"
-        )
 
 
 def steal_seconds() -> float:
@@ -612,7 +587,7 @@ async def chat_phase(
         user_before, sys_before = stack.daphne_cpu_split()
         log(f"chat: sending {rate:g} msg/s for {duration:g} s")
         steal_before = steal_seconds()
-        with ClientPauses() as pauses:
+        with collector_off():
             timing = await send_at_rate(SendPlan(rate, duration, routes), recorder, "chat")
             drained = await drain(recorder, drain_seconds)
         steal = steal_seconds() - steal_before
@@ -628,7 +603,7 @@ async def chat_phase(
             f"redis {redis_cpu / window:.0%}; sender lag max {timing['max_lag_ms']:.1f} ms; "
             f"heartbeats sent {beats.sent if beats else 0}"
         )
-        log(f"chat: bench client GC {pauses}; VM steal time {steal:.2f} s")
+        log(f"chat: VM steal time {steal:.2f} s")
         return {
             "recorder": recorder,
             "rss_after_kb": rss_after,
@@ -686,15 +661,14 @@ async def echo_phase(
                 routes.append((first, second, build) if turn == 0 else (second, first, build))
         cpu_before = stack.daphne_cpu()
         log(f"echo: sending {rate:g} msg/s for {duration:g} s")
-        with ClientPauses() as pauses:
+        with collector_off():
             timing = await send_at_rate(SendPlan(rate, duration, routes), recorder, "echo")
             drained = await drain(recorder, drain_seconds)
         cpu = stack.daphne_cpu() - cpu_before
         log(
             f"echo: done; drained in {drained:.1f} s; daphne CPU "
             f"{cpu / (timing['send_seconds'] + drained):.0%} of one core "
-            f"({1000 * cpu / max(1, recorder.sent):.2f} ms per message); bench client GC "
-            f"{pauses}"
+            f"({1000 * cpu / max(1, recorder.sent):.2f} ms per message)"
         )
         return {
             "recorder": recorder,
