@@ -59,8 +59,8 @@ _cleaner = nh3.Cleaner(
 # cost a quarter of a millisecond per message on a busy server). A line that
 # starts with anything else (a list marker, a quote, an indent) or holds any
 # other character takes the full path; tests/chat/test_formatting.py checks
-# the two agree.
-_PLAIN_LINE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ,.?!'#:;()/@%$=+-]*")
+# the two agree. Headings are off, so a leading "#" ("#42 is fixed") is text.
+_PLAIN_LINE = re.compile(r"[A-Za-z0-9#][A-Za-z0-9 ,.?!'#:;()/@%$=+-]*")
 _LIST_ITEM = re.compile(r"[0-9]{1,9}[.)](?: |$)")
 
 

@@ -117,6 +117,9 @@ def plain_looking_lines() -> list[str]:
         "2024-01-01",
         "3)",
         "9.",
+        "#42 is fixed",
+        "# not a heading",
+        "#",
     ]
     alphabet = PLAIN_ALPHABET * 3 + MARKUP
     randoms = [
