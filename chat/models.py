@@ -165,7 +165,12 @@ class ChatSession(models.Model):
     warned_at = models.DateTimeField(null=True, blank=True)
     no_answer_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     no_answer_at = models.DateTimeField(null=True, blank=True)
-    inactivity_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Not indexed, unlike the other deadlines: every message moves it, and an
+    # index on it stops PostgreSQL from updating the row in place (a HOT
+    # update), so each message would rewrite every index of this table. The
+    # inactivity sweep finds active chats through the (status, requested_at)
+    # index instead (docs/performance.md, finding 26).
+    inactivity_due_at = models.DateTimeField(null=True, blank=True)
     inactive_at = models.DateTimeField(null=True, blank=True)
     # Marks the rows one sweep run changed, so it broadcasts exactly those;
     # indexed because the sweep reads them back by token.
@@ -257,7 +262,12 @@ class MessageKind(models.TextChoices):
 
 
 class Message(models.Model):
-    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
+    # No index of its own: the unique (session, seq) and (session, client_id)
+    # indexes serve every lookup by session, and a third index would only cost
+    # each insert.
+    session = models.ForeignKey(
+        ChatSession, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     seq = models.PositiveIntegerField()
     # Chosen by the sender; a resend with the same id returns the stored row.
     client_id = models.UUIDField(default=uuid.uuid4)

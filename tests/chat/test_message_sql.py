@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from chat import message_sql, services
@@ -90,3 +90,40 @@ def test_insert_skips_a_client_id_the_chat_has(alice, alice_ticket, agent1):
         )
     assert skipped is None
     assert Message.objects.filter(session=session, client_id=first.message.client_id).count() == 1
+
+
+def _indexed_columns(model: type) -> set[str]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    return {
+        column
+        for info in constraints.values()
+        if info["index"] or info["unique"] or info["primary_key"]
+        for column in info["columns"] or []
+    }
+
+
+@pytest.mark.parametrize(
+    ("model", "updated_fields"),
+    [
+        (ChatSession, ["last_seq", "last_activity_at", "inactivity_due_at", "inactive_at"]),
+        (Participant, ["last_read_seq"]),
+    ],
+)
+def test_a_send_updates_no_indexed_column(model, updated_fields):
+    """Each message updates its chat's row and the sender's participant row.
+    While none of the columns it sets is indexed, PostgreSQL updates the rows
+    in place (HOT) instead of adding an entry to every index of the table
+    (docs/performance.md, finding 26)."""
+    updated_columns = {model._meta.get_field(name).column for name in updated_fields}
+    assert updated_columns.isdisjoint(_indexed_columns(model))
+
+
+@pytest.mark.postgres
+def test_session_pages_keep_room_for_in_place_updates():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = %s", [ChatSession._meta.db_table]
+        )
+        (options,) = cursor.fetchone()
+    assert "fillfactor=80" in (options or [])
