@@ -10,6 +10,11 @@ Two layers, so a gap in one is caught by the other:
    keep only an http/https/mailto ``href`` and always get
    ``rel="noopener noreferrer nofollow"`` and ``target="_blank"``.
 
+A web address typed with its scheme (``https://...``, ``mailto:...``) becomes a
+link by itself (linkify-it-py). Addresses without a scheme stay text: guessing
+them would turn file names such as ``setup.py`` or ``notes.md`` (both country
+domains) into links to strangers' sites.
+
 Headings and images are switched off: in a chat "# of users" or "text\\n---"
 should stay text, and an image would load a remote URL in every reader's
 browser (tracking) without anyone clicking it.
@@ -37,9 +42,14 @@ LINK_REL = "noopener noreferrer nofollow"
 
 # Chat messages are written with Enter / Shift+Enter: a single newline is a
 # line break (``breaks``), not a space as in CommonMark documents.
-_markdown = MarkdownIt("commonmark", {"html": False, "breaks": True}).disable(
-    ["heading", "lheading", "image"]
+_markdown = (
+    MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": True})
+    .enable("linkify")
+    .disable(["heading", "lheading", "image"])
 )
+_markdown.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
+# Schemes nh3 would strip the address of anyway (see URL_SCHEMES): not linked.
+_markdown.linkify.add("ftp:", None).add("//", None)
 
 _cleaner = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
@@ -60,12 +70,18 @@ _cleaner = nh3.Cleaner(
 # starts with anything else (a list marker, a quote, an indent) or holds any
 # other character takes the full path; tests/chat/test_formatting.py checks
 # the two agree. Headings are off, so a leading "#" ("#42 is fixed") is text.
+# A web address ("https://...", "mailto:...") becomes a link, so not plain.
 _PLAIN_LINE = re.compile(r"[A-Za-z0-9#][A-Za-z0-9 ,.?!'#:;()/@%$=+-]*")
 _LIST_ITEM = re.compile(r"[0-9]{1,9}[.)](?: |$)")
 
 
 def _is_plain_line(text: str) -> bool:
-    return bool(_PLAIN_LINE.fullmatch(text)) and not _LIST_ITEM.match(text)
+    return (
+        bool(_PLAIN_LINE.fullmatch(text))
+        and not _LIST_ITEM.match(text)
+        and "://" not in text
+        and "mailto:" not in text.lower()
+    )
 
 
 # Replays and history pages render the same bodies again and again; a bounded

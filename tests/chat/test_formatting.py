@@ -40,6 +40,45 @@ def test_formatting_renders(text: str, html: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        (
+            "see https://example.com/kb?id=42&x=1.",
+            '<p>see <a href="https://example.com/kb?id=42&amp;x=1" '
+            f"{LINK_ATTRS}>https://example.com/kb?id=42&amp;x=1</a>.</p>",
+        ),
+        (
+            "mail mailto:help@example.com",
+            f'<p>mail <a href="mailto:help@example.com" {LINK_ATTRS}>'
+            "mailto:help@example.com</a></p>",
+        ),
+        (
+            "**http://a.example**",
+            f'<p><strong><a href="http://a.example" {LINK_ATTRS}>http://a.example</a></strong></p>',
+        ),
+    ],
+)
+def test_typed_web_addresses_become_links(text: str, html: str) -> None:
+    assert render_markdown(text) == html
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "setup.py and notes.md",  # country domains: .py, .md
+        "www.example.com",
+        "alice@acme.example",
+        "ftp://files.example/x",
+        "//evil.example/x",
+        "javascript:alert(1)",
+        "`https://in.code.example`",
+    ],
+)
+def test_other_text_is_not_linked(text: str) -> None:
+    assert "<a" not in render_markdown(text)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "# not a heading",  # a chat line starting with "#"
@@ -76,10 +115,16 @@ def test_only_http_https_mailto_links_keep_their_href(href: str) -> None:
 
 
 def test_raw_html_is_text() -> None:
-    html = render_markdown('<b>hi</b> <a href="https://x.example">x</a> <!-- c -->')
+    html = render_markdown('<b>hi</b> <a href="/x">x</a> <!-- c -->')
+    assert html == '<p>&lt;b&gt;hi&lt;/b&gt; &lt;a href="/x"&gt;x&lt;/a&gt; &lt;!-- c --&gt;</p>'
+
+
+def test_a_typed_tag_stays_text_when_its_address_becomes_a_link() -> None:
+    html = render_markdown('<a href="https://x.example" onclick="steal()">x</a>')
+    # The tag is text; only the address inside it is a (sanitized) link.
     assert html == (
-        "<p>&lt;b&gt;hi&lt;/b&gt; "
-        '&lt;a href="https://x.example"&gt;x&lt;/a&gt; &lt;!-- c --&gt;</p>'
+        f'<p>&lt;a href="<a href="https://x.example" {LINK_ATTRS}>https://x.example</a>"'
+        ' onclick="steal()"&gt;x&lt;/a&gt;</p>'
     )
 
 
@@ -120,6 +165,13 @@ def plain_looking_lines() -> list[str]:
         "#42 is fixed",
         "# not a heading",
         "#",
+        "see https://example.com/kb/42 first",
+        "HTTP://EXAMPLE.COM",
+        "write to mailto:help@example.com",
+        "MailTo:help@example.com",
+        "setup.py and notes.md",
+        "www.example.com",
+        "time: 10:30",
     ]
     alphabet = PLAIN_ALPHABET * 3 + MARKUP
     randoms = [
