@@ -88,6 +88,10 @@ def test_post_ticket_chat_ends_with_transcript_on_ticket(new_context, people) ->
     expect(agent_window).to_contain_text("Hello, it prints <b>blank</b> pages")
     send(agent, "Have you tried new toner?")
     expect(client_window).to_contain_text("Have you tried new toner?")
+    send(agent, "Steps: https://kb.example/toner?model=4")
+    link = client_window.get_by_role("link", name="https://kb.example/toner?model=4")
+    expect(link).to_have_attribute("href", "https://kb.example/toner?model=4")
+    expect(link).to_have_attribute("target", "_blank")
     screenshot(client, "chat-2-client-chatting")
 
     agent_window.get_by_role("button", name="End chat").click()
