@@ -342,12 +342,18 @@ async def wait_idle(
 
 
 # --- Sending at a fixed rate -------------------------------------------------------------
+Route = tuple[Sock, Sock, Callable[[str, int], str]]
+
+
 @dataclass
 class SendPlan:
     rate: float
     duration: float
     # (sender socket, receiver socket, frame builder(client_id, k) -> text)
-    routes: list[tuple[Sock, Sock, Callable[[str, int], str]]]
+    routes: list[Route]
+    # The number of the first message: a slice of an interleaved run goes on
+    # where the previous slice of its kind stopped (routes and bodies).
+    first: int = 0
 
 
 async def send_at_rate(plan: SendPlan, recorder: Recorder, label: str) -> dict[str, float]:
@@ -360,8 +366,8 @@ async def send_at_rate(plan: SendPlan, recorder: Recorder, label: str) -> dict[s
     t0 = loop.time() + 0.2
     max_lag = 0.0
     next_report = t0 + 5
-    for k in range(total):
-        due = t0 + k * interval
+    for k in range(plan.first, plan.first + total):
+        due = t0 + (k - plan.first) * interval
         delay = due - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -378,7 +384,7 @@ async def send_at_rate(plan: SendPlan, recorder: Recorder, label: str) -> dict[s
         if loop.time() >= next_report:
             next_report += 5
             log(
-                f"{label}: {k + 1}/{total} sent, {recorder.received} received, "
+                f"{label}: {k + 1 - plan.first}/{total} sent, {recorder.received} received, "
                 f"p50 {recorder.percentile(0.5):.1f} ms, p99 {recorder.percentile(0.99):.1f} ms"
             )
     elapsed = loop.time() - t0
@@ -438,17 +444,99 @@ class Heartbeats:
             self._task.cancel()
 
 
-async def chat_phase(
+@dataclass
+class Load:
+    """One kind of traffic on its open sockets: what a measurement slice sends
+    (``routes``), where the replies are recorded, and its own running totals
+    over the slices."""
+
+    label: str
+    recorder: Recorder
+    sockets: list[Sock]
+    routes: list[Route]
+    sent: int = 0  # the next message's number (SendPlan.first)
+    send_seconds: float = 0.0
+    max_lag_ms: float = 0.0
+    daphne_cpu: float = 0.0
+    user_cpu: float = 0.0
+    system_cpu: float = 0.0
+    redis_cpu: float = 0.0
+    steal: float = 0.0
+    window: float = 0.0
+    heartbeats: Heartbeats | None = None
+
+    async def close(self) -> None:
+        if self.heartbeats is not None:
+            self.heartbeats.stop()
+        log(f"{self.label}: closing {len(self.sockets)} sockets")
+        await close_all(self.sockets)
+
+    def report(self) -> None:
+        per_message = 1000 * self.daphne_cpu / max(1, self.recorder.sent)
+        window = max(self.window, 1e-9)
+        beats = f"; heartbeats sent {self.heartbeats.sent}" if self.heartbeats else ""
+        log(
+            f"{self.label}: daphne CPU {self.daphne_cpu / window:.0%} of one core "
+            f"({per_message:.2f} ms per message; user {self.user_cpu:.1f} s, system "
+            f"{self.system_cpu:.1f} s), redis {self.redis_cpu / window:.0%}; sender lag max "
+            f"{self.max_lag_ms:.1f} ms; VM steal time {self.steal:.2f} s{beats}"
+        )
+
+
+async def measure(
     stack: Stack,
-    pairs: Sequence[Pair],
+    loads: Sequence[Load],
     *,
     rate: float,
     duration: float,
-    ramp: float,
+    rounds: int,
     drain_seconds: float,
+) -> None:
+    """Send ``duration`` seconds of each load at ``rate``, in ``rounds`` rounds
+    of one slice per load. The VM's speed drifts by 20 % or more within a
+    minute here (docs/performance.md), so a chat phase and a baseline phase
+    one after the other compare two different machines; slices taken in turn
+    share the drift. The order alternates (A B, B A, A B...) so neither load
+    always runs first. Between slices the last slice's messages are given a
+    moment to arrive, so a slice starts on a quiet server."""
+    slice_seconds = duration / rounds
+    with collector_off():
+        for round_number in range(rounds):
+            ordered = loads if round_number % 2 == 0 else list(reversed(loads))
+            for load in ordered:
+                cpu_before, redis_before = stack.daphne_cpu(), stack.redis_cpu()
+                user_before, system_before = stack.daphne_cpu_split()
+                steal_before = steal_seconds()
+                plan = SendPlan(rate, slice_seconds, load.routes, first=load.sent)
+                timing = await send_at_rate(plan, load.recorder, load.label)
+                last = round_number == rounds - 1
+                drained = await drain(load.recorder, drain_seconds if last else 1.0)
+                load.sent += int(rate * slice_seconds)
+                load.send_seconds += timing["send_seconds"]
+                load.window += timing["send_seconds"] + drained
+                load.max_lag_ms = max(load.max_lag_ms, timing["max_lag_ms"])
+                load.daphne_cpu += stack.daphne_cpu() - cpu_before
+                load.redis_cpu += stack.redis_cpu() - redis_before
+                user_after, system_after = stack.daphne_cpu_split()
+                load.user_cpu += user_after - user_before
+                load.system_cpu += system_after - system_before
+                load.steal += steal_seconds() - steal_before
+    for load in loads:
+        # Messages of an early slice that only arrived later are counted, not lost.
+        await drain(load.recorder, drain_seconds)
+        load.report()
+
+
+async def open_chats(
+    stack: Stack,
+    pairs: Sequence[Pair],
+    *,
+    ramp: float,
     setup_concurrency: int,
     heartbeat: bool,
-) -> dict[str, Any]:
+) -> tuple[Load, dict[str, float]]:
+    """The chats, created through frames, and their measured sockets open; the
+    load and the daphne memory readings (KB) after creating and after opening."""
     recorder = Recorder()
     chats = [Chat(pair) for pair in pairs]
     sockets: list[Sock] = []
@@ -536,6 +624,7 @@ async def chat_phase(
         f"sockets, {setup_concurrency} at a time)"
     )
     setup_started = time.monotonic()
+    load = Load("chat", recorder, sockets, [])
     try:
         await asyncio.wait_for(asyncio.gather(*(create(c) for c in chats)), timeout=900)
         create_seconds = time.monotonic() - setup_started
@@ -563,7 +652,6 @@ async def chat_phase(
                 f"{dict(recorder.unexpected_closes)} (see var/bench/daphne-*.log)"
             )
 
-        routes: list[tuple[Sock, Sock, Callable[[str, int], str]]] = []
         for turn in (0, 1):
             for chat in chats:
                 assert chat.client is not None and chat.agent is not None
@@ -581,51 +669,20 @@ async def chat_phase(
                     )
 
                 pair = (chat.client, chat.agent) if turn == 0 else (chat.agent, chat.client)
-                routes.append((*pair, build))
-
-        cpu_before, redis_before = stack.daphne_cpu(), stack.redis_cpu()
-        user_before, sys_before = stack.daphne_cpu_split()
-        log(f"chat: sending {rate:g} msg/s for {duration:g} s")
-        steal_before = steal_seconds()
-        with collector_off():
-            timing = await send_at_rate(SendPlan(rate, duration, routes), recorder, "chat")
-            drained = await drain(recorder, drain_seconds)
-        steal = steal_seconds() - steal_before
-        cpu = stack.daphne_cpu() - cpu_before
-        redis_cpu = stack.redis_cpu() - redis_before
-        user_after, sys_after = stack.daphne_cpu_split()
-        window = timing["send_seconds"] + drained
-        per_message = 1000 * cpu / max(1, recorder.sent)
-        log(
-            f"chat: done; drained in {drained:.1f} s; daphne CPU {cpu / window:.0%} "
-            f"of one core ({per_message:.2f} ms per message; user "
-            f"{user_after - user_before:.1f} s, system {sys_after - sys_before:.1f} s), "
-            f"redis {redis_cpu / window:.0%}; sender lag max {timing['max_lag_ms']:.1f} ms; "
-            f"heartbeats sent {beats.sent if beats else 0}"
-        )
-        log(f"chat: VM steal time {steal:.2f} s")
-        return {
-            "recorder": recorder,
-            "rss_after_kb": rss_after,
-            "rss_created_kb": rss_created,
-            "sockets": len(sockets),
-            "setup_seconds": setup_seconds,
-            "send_seconds": timing["send_seconds"],
-            "max_lag_ms": timing["max_lag_ms"],
-            "daphne_cpu_share": cpu / window,
-            "redis_cpu_share": redis_cpu / window,
-        }
-    finally:
-        if beats is not None:
-            beats.stop()
-        log(f"chat: closing {len(sockets)} sockets")
-        await close_all(sockets)
+                load.routes.append((*pair, build))
+        load.heartbeats = beats
+        log(f"chat: set up in {setup_seconds:.0f} s")
+        return load, {"rss_created_kb": rss_created, "rss_after_kb": rss_after}
+    except BaseException:
+        load.heartbeats = beats
+        await load.close()
+        raise
 
 
-# --- Echo phase (baseline) ----------------------------------------------------------------------
-async def echo_phase(
-    stack: Stack, chats: int, *, rate: float, duration: float, drain_seconds: float
-) -> dict[str, Any]:
+async def open_echo(stack: Stack, chats: int) -> tuple[Load, float]:
+    """Pairs of sockets on the bare echo consumer (chat/echo.py), the two of a
+    pair on different daphnes as a chat's are; the load and the daphne memory
+    they took per socket (KB)."""
     recorder = Recorder()
     sockets: list[Sock] = []
     gate = asyncio.Semaphore(100)
@@ -643,41 +700,25 @@ async def echo_phase(
     async def open_pair(i: int) -> tuple[Sock, Sock]:
         return await open_socket(2 * i, i, i), await open_socket(2 * i + 1, i + 1, i)
 
+    def build(client_id: str, k: int) -> str:
+        return json.dumps({"type": "bench.echo", "client_id": client_id, "body": _body(k)})
+
     rss_before = stack.daphne_rss_kb()
     log(f"echo: opening {2 * chats} sockets")
+    load = Load("echo", recorder, sockets, [])
     try:
         pairs = await asyncio.wait_for(
             asyncio.gather(*(open_pair(i) for i in range(chats))), timeout=600
         )
         await wait_idle(stack, what="after echo set-up")
         rss_after = stack.daphne_rss_kb()
-        routes: list[tuple[Sock, Sock, Callable[[str, int], str]]] = []
-
-        def build(client_id: str, k: int) -> str:
-            return json.dumps({"type": "bench.echo", "client_id": client_id, "body": _body(k)})
-
-        for turn in (0, 1):
-            for first, second in pairs:
-                routes.append((first, second, build) if turn == 0 else (second, first, build))
-        cpu_before = stack.daphne_cpu()
-        log(f"echo: sending {rate:g} msg/s for {duration:g} s")
-        with collector_off():
-            timing = await send_at_rate(SendPlan(rate, duration, routes), recorder, "echo")
-            drained = await drain(recorder, drain_seconds)
-        cpu = stack.daphne_cpu() - cpu_before
-        log(
-            f"echo: done; drained in {drained:.1f} s; daphne CPU "
-            f"{cpu / (timing['send_seconds'] + drained):.0%} of one core "
-            f"({1000 * cpu / max(1, recorder.sent):.2f} ms per message)"
-        )
-        return {
-            "recorder": recorder,
-            "rss_per_socket_kb": (rss_after - rss_before) / max(1, len(sockets)),
-            "max_lag_ms": timing["max_lag_ms"],
-        }
-    finally:
-        log(f"echo: closing {len(sockets)} sockets")
-        await close_all(sockets)
+    except BaseException:
+        await load.close()
+        raise
+    for turn in (0, 1):
+        for first, second in pairs:
+            load.routes.append((first, second, build) if turn == 0 else (second, first, build))
+    return load, (rss_after - rss_before) / max(1, len(sockets))
 
 
 async def warm_up(stack: Stack, agent_cookie: str) -> None:
