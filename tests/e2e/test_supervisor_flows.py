@@ -99,6 +99,16 @@ def test_supervisor_watches_and_comments(new_context, people, base_url) -> None:
     expect(watch).to_be_visible()
     expect(watch).to_contain_text("since this morning")  # the history
     expect(watch).to_contain_text("In the room: Alice Turner (client), Priya Shah (agent)")
+    # Where alice asked from, as the agent sees it (staff only), then live.
+    ticket_path = f"/portal/tickets/{people['ticket'].pk}/"
+    expect(watch.locator(".sv-line.page-view").first).to_contain_text(
+        f"Alice Turner viewed {ticket_path} — "
+    )
+    client.goto("/portal/")
+    client_window = client.locator(".chat-window").last
+    expect(client_window).to_contain_text("Priya Shah joined the chat.")
+    home_view = watch.locator(".sv-line.page-view", has_text=re.compile(r"viewed /portal/(?!t)"))
+    expect(home_view).to_have_count(1)
 
     # Live while watching, without taking part.
     send(agent, "Have you tried a new toner cartridge?")

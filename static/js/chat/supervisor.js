@@ -1,6 +1,7 @@
 // Supervisor console (/console/supervisor/): the live numbers on every tab,
 // and on the Chats tab the open chats grouped by agent, the waiting queue and
-// the watch panel (a live chat read-only, with staff-only comments).
+// the watch panel (a live chat read-only, with staff-only comments and the
+// client's page views, as the agents in the room see them).
 //
 // State comes from the server: a supervisor.snapshot on every (re)connect and
 // again (debounced) after any queue.*, presence.changed or chat.session event,
@@ -200,6 +201,7 @@ const watch = {
   messages: new Map(), // seq -> message
   lastSeq: 0,
   comments: new Map(), // id -> comment
+  pageViews: new Map(), // id -> page view (chat.visitor, then chat.page_viewed)
   fetching: false,
 };
 
@@ -209,6 +211,7 @@ function resetWatch(id) {
   watch.messages = new Map();
   watch.lastSeq = 0;
   watch.comments = new Map();
+  watch.pageViews = new Map();
 }
 
 async function startWatching(sessionId) {
@@ -227,7 +230,21 @@ async function startWatching(sessionId) {
   } catch (error) {
     watchError(error.message || error.code);
   }
+  loadPageViews(sessionId);
   if (snapshot) renderChats();
+}
+
+// Page views so far (those from before the watch, and any missed while
+// disconnected); later ones arrive as chat.page_viewed while watching.
+async function loadPageViews(sessionId) {
+  try {
+    const reply = await socket.request({ type: "chat.visitor", session_id: sessionId });
+    if (watch.id !== sessionId) return;
+    for (const view of reply.page_views || []) watch.pageViews.set(view.id, view);
+    renderWatch();
+  } catch (error) {
+    console.warn("loading the page views failed", error);
+  }
 }
 
 async function stopWatching({ quiet = false } = {}) {
@@ -336,6 +353,7 @@ function renderWatch() {
   const items = [
     ...[...watch.messages.values()].map((m) => ({ at: m.created_at, key: m.seq, node: messageRow(m) })),
     ...[...watch.comments.values()].map((c) => ({ at: c.created_at, key: 1e12 + c.id, node: commentRow(c) })),
+    ...[...watch.pageViews.values()].map((v) => ({ at: v.viewed_at, key: 2e12 + v.id, node: pageViewRow(v) })),
   ];
   items.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.key - b.key);
   log.replaceChildren(...items.map((item) => item.node));
@@ -361,6 +379,13 @@ function messageRow(message) {
       el("strong", { text: message.author ? message.author.name : "Unknown" }),
       el("time", { datetime: message.created_at, text: formatTime(message.created_at) })),
     body);
+}
+
+function pageViewRow(view) {
+  // view.text ("Alice viewed /portal/tickets/12/ — Printer") is the server's, as text.
+  return el("div", { class: "sv-line system page-view", "data-page-view-id": String(view.id) },
+    el("span", { text: view.text }),
+    el("time", { datetime: view.viewed_at, text: formatTime(view.viewed_at) }));
 }
 
 function commentRow(comment) {
@@ -425,6 +450,12 @@ socket.on("chat.message", (frame) => {
 socket.on("chat.session", (frame) => {
   if (watch.id && frame.session.id === watch.id) {
     watch.session = frame.session;
+    renderWatch();
+  }
+});
+socket.on("chat.page_viewed", (frame) => {
+  if (watch.id && frame.session_id === watch.id) {
+    watch.pageViews.set(frame.page_view.id, frame.page_view);
     renderWatch();
   }
 });
