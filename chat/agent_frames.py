@@ -9,7 +9,7 @@ Browser -> server (staff only; the services check the chat):
   chat.templates {session_id}                 -> chat.templates {templates}
   chat.transcript {session_id}                -> chat.transcript {text}
   chat.time_entry_draft {session_id}          -> chat.time_entry_draft {minutes, note}
-  chat.time_entry {session_id, minutes, note} -> chat.time_entry_added {entry}
+  chat.time_entry {session_id, minutes, note, client_id?} -> chat.time_entry_added {entry}
 Server -> browser: chat.invitation {session, invited_by} to the invitee
 (chat/events.py); the invitee answers with chat.join.
 """
@@ -21,7 +21,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from chat import agent_tools, invites, message_templates
-from chat.frames import Audience, FrameContext, Int, Reply, Str, frame
+from chat.frames import Audience, FrameContext, Int, Reply, Str, Uuid, frame
 from chat.payloads import session_payload, user_payload
 
 SESSION_ID = Int(min_value=1)
@@ -109,11 +109,21 @@ async def chat_time_entry_draft(ctx: FrameContext, data: dict[str, Any]) -> Repl
     audience=Audience.STAFF,
     # Minutes are any whole number here: the service answers minutes_invalid
     # with the rule (positive, at most a day) instead of a bare field error.
-    fields={"session_id": SESSION_ID, "minutes": Int(), "note": NOTE},
+    # client_id (optional): the same one again returns the entry logged with it.
+    fields={
+        "session_id": SESSION_ID,
+        "minutes": Int(),
+        "note": NOTE,
+        "client_id": Uuid(required=False),
+    },
 )
 async def chat_time_entry(ctx: FrameContext, data: dict[str, Any]) -> Reply:
     entry = await database_sync_to_async(agent_tools.chat_time_entry_add)(
-        session_id=data["session_id"], agent=ctx.user, minutes=data["minutes"], note=data["note"]
+        session_id=data["session_id"],
+        agent=ctx.user,
+        minutes=data["minutes"],
+        note=data["note"],
+        client_id=data["client_id"],
     )
     return {
         "type": "chat.time_entry_added",

@@ -93,9 +93,12 @@ def time_entry_draft(*, session_id: int, agent: User) -> TimeEntryDraft:
     )
 
 
-def chat_time_entry_add(*, session_id: int, agent: User, minutes: int, note: str) -> TimeEntry:
+def chat_time_entry_add(
+    *, session_id: int, agent: User, minutes: int, note: str, client_id: str | None = None
+) -> TimeEntry:
     """Log ``minutes`` on the chat's ticket with ``note``. Bad minutes are
-    refused by the ticket service (``minutes_invalid``) and nothing is written."""
+    refused by the ticket service (``minutes_invalid``) and nothing is written;
+    a ``client_id`` sent before returns that entry (see time_entry_add)."""
     if isinstance(minutes, bool) or not isinstance(minutes, int):
         from tickets.errors import TicketError
 
@@ -108,5 +111,5 @@ def chat_time_entry_add(*, session_id: int, agent: User, minutes: int, note: str
         _require_ticket(session)
         assert session.ticket is not None
         return ticket_services.time_entry_add(
-            ticket=session.ticket, agent=agent, minutes=minutes, note=note
+            ticket=session.ticket, agent=agent, minutes=minutes, note=note, client_id=client_id
         )

@@ -136,6 +136,11 @@ class TimeEntry(models.Model):
     minutes = models.PositiveIntegerField()
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Chosen by the browser for one "Add time entry" (chat window): sent again
+    # after a dropped connection, it returns the stored entry instead of
+    # logging the time twice. Unique per agent, so one agent's ids say
+    # nothing about another's entries.
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -143,7 +148,10 @@ class TimeEntry(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(minutes__gt=0), name="time_entry_minutes_positive"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["agent", "client_id"], name="time_entry_unique_client_id"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,11 +7,12 @@ One transaction per function; the current state is checked and a
 from __future__ import annotations
 
 import mimetypes
+import uuid
 from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Company, Contact, User
@@ -238,13 +239,40 @@ def system_attachment_add(
         return attachment, True
 
 
-def time_entry_add(*, ticket: Ticket, agent: User, minutes: int, note: str = "") -> TimeEntry:
+def time_entry_add(
+    *,
+    ticket: Ticket,
+    agent: User,
+    minutes: int,
+    note: str = "",
+    client_id: uuid.UUID | str | None = None,
+) -> TimeEntry:
+    """Log ``minutes`` on ``ticket``. With a ``client_id`` the agent already
+    used, the stored entry is returned and nothing new is written (a resend
+    after a dropped connection), whatever the minutes and note say now."""
     _require_staff(agent)
     if minutes <= 0:
         raise TicketError("Minutes must be a positive whole number.", code="minutes_invalid")
     if minutes > 24 * 60:
         raise TicketError("A time entry may be at most 24 hours.", code="minutes_invalid")
     with transaction.atomic():
-        return TimeEntry.objects.create(
-            ticket=ticket, agent=agent, minutes=minutes, note=note.strip()
-        )
+        if client_id is not None:
+            stored = TimeEntry.objects.filter(agent=agent, client_id=client_id).first()
+            if stored is not None:
+                return stored
+        try:
+            # A savepoint: a resend racing this one may commit the same
+            # client_id first; its row is then the answer.
+            with transaction.atomic():
+                return TimeEntry.objects.create(
+                    ticket=ticket,
+                    agent=agent,
+                    minutes=minutes,
+                    note=note.strip(),
+                    client_id=client_id,
+                )
+        except IntegrityError:
+            stored = TimeEntry.objects.filter(agent=agent, client_id=client_id).first()
+            if client_id is None or stored is None:
+                raise
+            return stored

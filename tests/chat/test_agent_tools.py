@@ -416,6 +416,39 @@ class TestChatLogAndTimeEntry:
         agent_tools.chat_time_entry_add(session_id=session.pk, agent=supervisor, minutes=1, note="")
         assert TimeEntry.objects.filter(ticket=alice_ticket).count() == 2
 
+    def test_a_resent_time_entry_is_logged_once(self, alice, alice_ticket, agent1):
+        session = active_chat(alice, alice_ticket, agent1)
+        key = str(uuid.uuid4())
+        first = agent_tools.chat_time_entry_add(
+            session_id=session.pk, agent=agent1, minutes=12, note="log", client_id=key
+        )
+        # The answer was lost; the browser sends the same try again.
+        again = agent_tools.chat_time_entry_add(
+            session_id=session.pk, agent=agent1, minutes=12, note="log", client_id=key
+        )
+        assert again.pk == first.pk
+        assert TimeEntry.objects.filter(ticket=alice_ticket).count() == 1
+        # A new try (new id) is a new entry; no id at all, as the ticket page sends, too.
+        agent_tools.chat_time_entry_add(
+            session_id=session.pk, agent=agent1, minutes=5, note="", client_id=str(uuid.uuid4())
+        )
+        agent_tools.chat_time_entry_add(session_id=session.pk, agent=agent1, minutes=5, note="")
+        agent_tools.chat_time_entry_add(session_id=session.pk, agent=agent1, minutes=5, note="")
+        assert TimeEntry.objects.filter(ticket=alice_ticket).count() == 4
+
+    def test_a_time_entry_id_is_per_agent(self, alice, alice_ticket, agent1, supervisor):
+        """Another agent sending the same id gets an entry of its own, never
+        the first agent's."""
+        session = active_chat(alice, alice_ticket, agent1)
+        key = uuid.uuid4()
+        mine = agent_tools.chat_time_entry_add(
+            session_id=session.pk, agent=agent1, minutes=12, note="", client_id=key
+        )
+        theirs = agent_tools.chat_time_entry_add(
+            session_id=session.pk, agent=supervisor, minutes=3, note="", client_id=key
+        )
+        assert theirs.pk != mine.pk and theirs.agent == supervisor and theirs.minutes == 3
+
     @pytest.mark.parametrize("minutes", [0, -5, 24 * 60 + 1, "7", 2.5, True, None])
     def test_bad_minutes_write_nothing(self, alice, alice_ticket, agent1, minutes):
         session = active_chat(alice, alice_ticket, agent1)

@@ -4,6 +4,7 @@ frame with a stable code, nothing stored."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -145,6 +146,24 @@ async def test_time_entry_frames(connect) -> None:
     added = await receive_type(agent_ws, "chat.time_entry_added")
     assert added["ticket_id"] == people["ticket"].pk and added["entry"]["minutes"] == 3
     assert await count(TimeEntry, ticket=people["ticket"], minutes=3) == 1
+
+    # With a client_id, a resend (its answer lost) returns the same entry.
+    frame = {
+        "type": "chat.time_entry",
+        "session_id": session_id,
+        "minutes": 7,
+        "note": "",
+        "client_id": str(uuid.uuid4()),
+    }
+    replies = []
+    for _ in range(2):
+        await send(agent_ws, frame)
+        replies.append(await receive_type(agent_ws, "chat.time_entry_added"))
+    assert replies[0]["entry"]["id"] == replies[1]["entry"]["id"]
+    assert await count(TimeEntry, ticket=people["ticket"], minutes=7) == 1
+    await send(agent_ws, {**frame, "client_id": "not-a-uuid"})
+    error = await expect_error(agent_ws, "invalid")
+    assert "client_id" in error["fields"]
 
 
 async def test_time_entry_refusals(connect) -> None:

@@ -139,6 +139,7 @@ def test_invite_template_copy_log_and_time_entry(new_context, people) -> None:
     entry = TimeEntry.objects.get(ticket=people["ticket"])
     assert (entry.agent, entry.minutes) == (people["agent1"], int(prefilled))
     assert greeting in entry.note
+    assert entry.client_id is not None  # a resend of this try would return this entry
 
     agent1.reload()
     time_card = agent1.locator(".time-entries")

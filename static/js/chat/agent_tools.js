@@ -4,6 +4,7 @@
 // text from people and templates goes in with textContent or as a value.
 
 import { el } from "./chat_window.js";
+import { newClientId } from "./conversation.js";
 
 let socket = null;
 let dialogs = null;
@@ -199,7 +200,9 @@ function buildTimeEntry() {
     el("div", { class: "field" }, el("label", { for: "time-entry-minutes", text: "Minutes" }), minutes),
     el("div", { class: "field" }, el("label", { for: "time-entry-note", text: "Note" }), note),
     el("div", { class: "dialog-actions" }, closeButton, submit));
-  const state = { dialog, intro, minutes, note, error, submit, win: null, ticketId: null };
+  // clientId: one per opening of the dialog, sent with every try, so a try
+  // whose answer was lost to a dropped connection does not log the time twice.
+  const state = { dialog, intro, minutes, note, error, submit, win: null, ticketId: null, clientId: null };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const raw = minutes.value.trim();
@@ -213,6 +216,7 @@ function buildTimeEntry() {
     try {
       const reply = await socket.request({
         type: "chat.time_entry", session_id: state.win.id, minutes: value, note: note.value,
+        client_id: state.clientId,
       });
       dialog.close();
       state.win.flash(`Logged ${reply.entry.minutes} min on ticket #${reply.ticket_id}`);
@@ -228,6 +232,7 @@ function buildTimeEntry() {
 async function openTimeEntry(win) {
   const state = build().time;
   state.win = win;
+  state.clientId = newClientId();
   showFormError(state.error, "");
   state.intro.textContent = "Loading…";
   state.minutes.value = "";
