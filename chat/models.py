@@ -547,10 +547,18 @@ class ChatComment(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="chat_comment_mentions"
     )
     created_at = models.DateTimeField()
+    # Chosen by the browser for one comment: sent again after a dropped
+    # connection, it returns the stored comment instead of posting it twice.
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["session", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "author", "client_id"], name="comment_unique_client_id"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Comment on chat {self.session_id} by {self.author}"

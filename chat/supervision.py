@@ -24,6 +24,7 @@ Rules (each checked here, never in the browser):
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -155,8 +156,12 @@ def resolve_mentions(body: str, *, author: User | None = None) -> list[User]:
     return list(found.values())
 
 
-def comment_add(*, session_id: int, author: User, body: str) -> ChatComment:
-    """Post a staff-only comment on a live chat and notify the mentioned."""
+def comment_add(
+    *, session_id: int, author: User, body: str, client_id: uuid.UUID | str | None = None
+) -> ChatComment:
+    """Post a staff-only comment on a live chat and notify the mentioned. A
+    ``client_id`` the author used before returns that comment: nothing new is
+    stored, nobody is notified again (a resend after a dropped connection)."""
     if not author.is_authenticated or not author.is_agent:
         raise ChatForbidden("Only staff may comment on a chat.")
     body = (body or "").strip()
@@ -178,10 +183,23 @@ def comment_add(*, session_id: int, author: User, body: str) -> ChatComment:
             # other chats) but has no say in it.
             selectors.session_for(author, session.pk)  # not_found for chats it cannot see
             raise ChatForbidden("Only the agents in this chat and supervisors may comment on it.")
+        if client_id is not None:
+            # Before the state check: the chat may have ended since the first try.
+            stored = ChatComment.objects.filter(
+                session=session, author=author, client_id=client_id
+            ).first()
+            if stored is not None:
+                return stored
         if session.status not in OPEN_STATUSES:
             raise InvalidState("Comments are for live chats.", code="chat_not_live")
+        # No race to catch here: a resend waits for the session lock above and
+        # then finds this row.
         comment = ChatComment.objects.create(
-            session=session, author=author, body=body, created_at=timezone.now()
+            session=session,
+            author=author,
+            body=body,
+            created_at=timezone.now(),
+            client_id=client_id,
         )
         mentioned = resolve_mentions(body, author=author)
         if mentioned:

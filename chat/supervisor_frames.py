@@ -22,7 +22,7 @@ from channels.db import database_sync_to_async
 
 from chat import supervision
 from chat.events import chat_group, chat_staff_group
-from chat.frames import Audience, FrameContext, Int, Reply, Str, frame, on_event
+from chat.frames import Audience, FrameContext, Int, Reply, Str, Uuid, frame, on_event
 
 SESSION_ID = Int(min_value=1)
 
@@ -78,13 +78,18 @@ async def chat_unwatch(ctx: FrameContext, data: dict[str, Any]) -> Reply:
         "session_id": SESSION_ID,
         # Length is the service's rule; the frame size limit bounds what reaches it.
         "body": Str(max_length=1_000_000, min_length=0),
+        # Optional: the same one again returns the comment posted with it.
+        "client_id": Uuid(required=False),
     },
 )
 async def chat_comment(ctx: FrameContext, data: dict[str, Any]) -> Reply:
     @database_sync_to_async
     def post() -> dict[str, Any]:
         comment = supervision.comment_add(
-            session_id=data["session_id"], author=ctx.user, body=data["body"]
+            session_id=data["session_id"],
+            author=ctx.user,
+            body=data["body"],
+            client_id=data["client_id"],
         )
         return {"type": "chat.commented", "comment": supervision.comment_payload(comment)}
 

@@ -247,6 +247,18 @@ async def test_agent_in_the_room_comments_to_the_supervisor(connect) -> None:
     frame = await receive_type(sup, "chat.comment")  # mentioned, though not watching
     assert frame["comment"]["author"]["name"] == "Ada Agent"
 
+    # Sent again with the same client_id (its answer lost): the same comment.
+    comment = {"type": "chat.comment", "session_id": session_id, "body": "@sam again"}
+    comment["client_id"] = str(uuid.uuid4())
+    ids = []
+    for _ in range(2):
+        await send(agent_ws, comment)
+        ids.append((await receive_type(agent_ws, "chat.commented"))["comment"]["id"])
+    assert ids[0] == ids[1]
+    assert await sync_to_async(ChatComment.objects.filter(body="@sam again").count)() == 1
+    await send(agent_ws, {**comment, "client_id": "nope"})
+    assert "client_id" in (await expect_error(agent_ws, "invalid"))["fields"]
+
 
 async def test_comment_refusals(connect) -> None:
     people = await make_people()

@@ -136,6 +136,35 @@ class TestCommentAdd:
             supervision.comment_add(session_id=live.pk, author=supervisor, body="hi")
         assert user_group(agent2.pk) not in sent.groups_of("chat.comment")
 
+    def test_a_resent_comment_is_posted_once(
+        self, live, supervisor, agent1, sent, django_capture_on_commit_callbacks
+    ):
+        key = str(uuid.uuid4())
+        with django_capture_on_commit_callbacks(execute=True):
+            first = supervision.comment_add(
+                session_id=live.pk, author=supervisor, body="@Ada look", client_id=key
+            )
+        told = len(sent.of_type("chat.comment"))
+        # The answer was lost; the browser sends the same comment again, after
+        # the chat ended even: the stored one comes back, nobody is told twice.
+        services.session_end(session_id=live.pk, agent=agent1)
+        with django_capture_on_commit_callbacks(execute=True):
+            again = supervision.comment_add(
+                session_id=live.pk, author=supervisor, body="@Ada look", client_id=key
+            )
+        assert again.pk == first.pk
+        assert ChatComment.objects.count() == 1
+        assert len(sent.of_type("chat.comment")) == told
+        # Another author's comment with the same id is its own, and a new
+        # comment on an ended chat is still refused.
+        with pytest.raises(InvalidState):
+            supervision.comment_add(session_id=live.pk, author=agent1, body="mine", client_id=key)
+
+    def test_comments_without_an_id_are_each_posted(self, live, supervisor):
+        for _ in range(2):
+            supervision.comment_add(session_id=live.pk, author=supervisor, body="same words")
+        assert ChatComment.objects.count() == 2
+
     def test_agent_in_the_room_may_comment(self, live, agent1, supervisor):
         comment = supervision.comment_add(
             session_id=live.pk, author=agent1, body="@supervisor need a hand"

@@ -8,6 +8,7 @@
 //   attachComments(win)                           // for each new ChatWindow
 
 import { el, formatTime } from "./chat_window.js";
+import { newClientId } from "./conversation.js";
 import { chime, showNotification } from "./notify.js";
 
 let socketRef = null;
@@ -70,6 +71,9 @@ function commentBox(win) {
     placeholder: "Only staff see this; @name notifies someone" });
   const error = el("p", { class: "chat-comment-error", role: "alert", hidden: true });
   const submit = el("button", { type: "submit", class: "btn btn-small", text: "Add comment" });
+  // One id per comment, kept until it is posted: a try whose answer was lost
+  // to a dropped connection and is sent again does not post it twice.
+  let clientId = newClientId();
   const form = el("form", { class: "chat-comment-form", onsubmit: async (event) => {
     event.preventDefault();
     const body = input.value.trim();
@@ -77,7 +81,8 @@ function commentBox(win) {
     submit.disabled = true;
     error.hidden = true;
     try {
-      const reply = await socketRef.request({ type: "chat.comment", session_id: win.id, body });
+      const reply = await socketRef.request({ type: "chat.comment", session_id: win.id, body, client_id: clientId });
+      clientId = newClientId();
       win.comments.set(reply.comment.id, reply.comment);
       input.value = "";
       box.open = false;

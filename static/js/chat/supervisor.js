@@ -12,6 +12,7 @@
 import { getSocket } from "../socket.js";
 import { attachmentView } from "./attachments.js";
 import { el, formatDuration, formatTime } from "./chat_window.js";
+import { newClientId } from "./conversation.js";
 import { openTransferDialog } from "./transfer.js";
 
 const socket = getSocket();
@@ -329,7 +330,9 @@ function buildWatchPanel() {
     people,
     el("p", { class: "sv-watch-note muted", text: "Read-only: you are not in the chat, the client does not see you, and nothing is marked read." }),
     log, error, form);
-  watchParts = { title, status, people, log, error, input, submit };
+  // clientId: one per comment, kept until it is posted (a resend after a
+  // dropped connection returns the stored comment instead of a second one).
+  watchParts = { title, status, people, log, error, input, submit, clientId: newClientId() };
 }
 
 function watchError(message) {
@@ -407,7 +410,8 @@ async function postComment() {
   watchParts.submit.disabled = true;
   watchError("");
   try {
-    const reply = await socket.request({ type: "chat.comment", session_id: watch.id, body });
+    const reply = await socket.request({ type: "chat.comment", session_id: watch.id, body, client_id: watchParts.clientId });
+    if (watchParts) watchParts.clientId = newClientId();
     watch.comments.set(reply.comment.id, reply.comment);
     watchParts.input.value = "";
     renderWatch();
