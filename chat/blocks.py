@@ -11,6 +11,7 @@ lists it as over.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -25,11 +26,20 @@ from chat.services import _lock, _require_agent
 REASON_MAX = 2000
 
 
-def client_block(*, session_id: int, agent: User, reason: str, block_ip: bool) -> ChatBlock:
+def client_block(
+    *,
+    session_id: int,
+    agent: User,
+    reason: str,
+    block_ip: bool,
+    client_id: uuid.UUID | str | None = None,
+) -> ChatBlock:
     """An agent in the chat (or a supervisor) blocks its client from
     requesting chats for CHAT_BLOCK_SECONDS; with ``block_ip`` the address the
     client requested this chat from is blocked too. The chat itself goes on;
-    the client is not told (nothing is written into the chat)."""
+    the client is not told (nothing is written into the chat). A
+    ``client_id`` this agent used on this chat before returns that block (a
+    resend after a dropped connection): nothing new is written."""
     _require_agent(agent)
     reason = (reason or "").strip()
     if not reason:
@@ -48,6 +58,13 @@ def client_block(*, session_id: int, agent: User, reason: str, block_ip: bool) -
             ).exists()
         ):
             raise ChatNotFound("That chat does not exist.")
+        if client_id is not None:
+            # Under the session lock: a racing resend waits, then finds the row.
+            stored = ChatBlock.objects.filter(
+                session=session, created_by=agent, request_key=client_id
+            ).first()
+            if stored is not None:
+                return stored
         ip_address = session.client_ip if block_ip else None
         if block_ip and not ip_address:
             raise InvalidState(
@@ -63,6 +80,7 @@ def client_block(*, session_id: int, agent: User, reason: str, block_ip: bool) -
             session=session,
             created_by=agent,
             expires_at=expires_at,
+            request_key=client_id,
         )
         # The audit trail of the chat (staff only): the status does not change.
         what = "client and IP address" if ip_address else "client"

@@ -381,6 +381,10 @@ class ChatBlock(models.Model):
         blank=True,
         related_name="+",
     )
+    # The frame's client_id, chosen by the browser for one Block (named
+    # otherwise here: client_id is the client foreign key's column). Sent again
+    # after a dropped connection, it returns this block instead of adding one.
+    request_key = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -394,6 +398,9 @@ class ChatBlock(models.Model):
             models.CheckConstraint(
                 condition=models.Q(lifted_at__isnull=True) | models.Q(active=False),
                 name="lifted_block_is_inactive",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "created_by", "request_key"], name="block_unique_request_key"
             ),
         ]
 

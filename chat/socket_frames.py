@@ -305,6 +305,8 @@ async def chat_push(ctx: FrameContext, data: dict[str, Any]) -> Reply:
         # reason_too_long); the frame size limit bounds what reaches it.
         "reason": Str(max_length=100_000, min_length=0),
         "block_ip": Bool(required=False, default=False),
+        # Optional: the same one again returns the block made with it.
+        "client_id": Uuid(required=False),
     },
 )
 async def chat_block(ctx: FrameContext, data: dict[str, Any]) -> Reply:
@@ -315,6 +317,7 @@ async def chat_block(ctx: FrameContext, data: dict[str, Any]) -> Reply:
             agent=ctx.user,
             reason=data["reason"],
             block_ip=data["block_ip"],
+            client_id=data["client_id"],
         )
         return {
             "type": "chat.blocked",

@@ -4,6 +4,7 @@ the chat.block frame, admin, and where the client's IP comes from."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -78,6 +79,26 @@ class TestBlock:
         # The chat goes on.
         live.refresh_from_db()
         assert live.status == SessionStatus.ACTIVE
+
+    def test_a_resent_block_is_made_once(self, live, agent1):
+        supervisor = SupervisorFactory()
+        key = str(uuid.uuid4())
+        first = blocks.client_block(
+            session_id=live.pk, agent=agent1, reason="spam", block_ip=False, client_id=key
+        )
+        events = SessionEvent.objects.filter(session=live).count()
+        # The answer was lost; the browser sends the same try again.
+        again = blocks.client_block(
+            session_id=live.pk, agent=agent1, reason="spam", block_ip=False, client_id=key
+        )
+        assert again.pk == first.pk
+        assert ChatBlock.objects.count() == 1
+        assert SessionEvent.objects.filter(session=live).count() == events
+        # Someone else's block with the same id is a block of its own.
+        other = blocks.client_block(
+            session_id=live.pk, agent=supervisor, reason="spam", block_ip=False, client_id=key
+        )
+        assert other.pk != first.pk and ChatBlock.objects.count() == 2
 
     def test_block_with_ip_takes_the_address_of_the_request(self, live, agent1):
         block = blocks.client_block(session_id=live.pk, agent=agent1, reason="spam", block_ip=True)
@@ -485,6 +506,22 @@ async def test_block_frame_and_the_refused_request(connect) -> None:
         assert reply["block"]["ip_address"] == ALICE_IP
         assert reply["block"]["reason"] == "Abusive"
         assert reply["block"]["expires_at"]
+
+        # With a client_id, a resend (its answer lost) returns the same block.
+        resend = {
+            "type": "chat.block",
+            "session_id": session_id,
+            "reason": "Abusive",
+            "client_id": str(uuid.uuid4()),
+        }
+        ids = []
+        for _ in range(2):
+            await send(agent_ws, resend)
+            ids.append((await receive_type(agent_ws, "chat.blocked"))["block"]["id"])
+        assert ids[0] == ids[1]
+        assert await sync_to_async(ChatBlock.objects.count)() == 2
+        await send(agent_ws, {**resend, "client_id": "again"})
+        assert "client_id" in (await expect_error(agent_ws, "invalid"))["fields"]
 
         # A new request from alice is refused, neutrally.
         await send(alice_ws, {"type": "chat.request", "kind": "pre_ticket", "subject": "Again"})

@@ -56,6 +56,7 @@ def test_block_then_refused_request(new_context, people) -> None:  # noqa: F811
     assert block.ip_address == "127.0.0.1"
     assert block.reason == "Abusive language towards the engineer"
     assert block.created_by == people["agent"]
+    assert block.request_key is not None  # a resend of this try would return this block
     screenshot(agent, "block-2-blocked-toast")
 
     # The chat goes on, and alice sees nothing of the block.

@@ -155,6 +155,8 @@ def test_supervisor_watches_and_comments(new_context, people, base_url) -> None:
     expect(client.locator("body")).not_to_contain_text("check the toner")
     screenshot(client, "supervisor-4-client-never-sees-comments")
     assert ChatComment.objects.count() == 2
+    # Both comment boxes (watch panel, chat window) sent an id a resend would reuse.
+    assert not ChatComment.objects.filter(client_id__isnull=True).exists()
 
     # Stop watching: the panel closes and new messages no longer arrive.
     watch.get_by_role("button", name="Stop watching").click()

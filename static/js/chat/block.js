@@ -4,6 +4,7 @@
 // refused with a neutral message. Names go in with textContent (inert).
 
 import { el } from "./chat_window.js";
+import { newClientId } from "./conversation.js";
 
 const DEFAULT_BLOCK_SECONDS = 24 * 3600;
 
@@ -67,7 +68,7 @@ function buildDialog(socket, note) {
     try {
       const reply = await socket.request({
         type: "chat.block", session_id: dialog.sessionId,
-        reason: reason.value, block_ip: blockIp.checked,
+        reason: reason.value, block_ip: blockIp.checked, client_id: dialog.clientId,
       });
       dialog.close();
       const block = reply.block;
@@ -99,6 +100,9 @@ export function blockAction({ socket, note, blockSeconds = DEFAULT_BLOCK_SECONDS
       parts = parts || buildDialog(socket, note);
       const { dialog, reason, blockIp, intro, error } = parts;
       dialog.sessionId = session.id;
+      // One per opening of the dialog, sent with every try: a try whose answer
+      // was lost to a dropped connection does not block twice.
+      dialog.clientId = newClientId();
       reason.value = "";
       blockIp.checked = false;
       error.hidden = true;
