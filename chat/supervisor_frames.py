@@ -6,7 +6,7 @@ Browser -> server:
   chat.watch {session_id, last_seq?}           -> chat.watching {session, messages,
                                                   has_more, comments} (supervisors)
   chat.unwatch {session_id}                    -> chat.unwatched (supervisors)
-  chat.comment {session_id, body}              -> chat.commented {comment} (staff;
+  chat.comment {session_id, body, client_id?}  -> chat.commented {comment} (staff;
                                                   the service checks who)
   chat.comments {session_id}                   -> chat.comments {comments} (staff)
 Server -> browser: chat.comment {session_id, title, comment} to staff only
