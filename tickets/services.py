@@ -259,7 +259,7 @@ def time_entry_add(
         if client_id is not None:
             stored = TimeEntry.objects.filter(agent=agent, client_id=client_id).first()
             if stored is not None:
-                return stored
+                return _same_ticket(stored, ticket)
         try:
             # A savepoint: a resend racing this one may commit the same
             # client_id first; its row is then the answer.
@@ -275,4 +275,14 @@ def time_entry_add(
             stored = TimeEntry.objects.filter(agent=agent, client_id=client_id).first()
             if client_id is None or stored is None:
                 raise
-            return stored
+            return _same_ticket(stored, ticket)
+
+
+def _same_ticket(stored: TimeEntry, ticket: Ticket) -> TimeEntry:
+    """A resend is for the ticket of the first try; the same id on another
+    ticket is a browser bug, refused rather than answered with that entry."""
+    if stored.ticket_id != ticket.pk:
+        raise TicketError(
+            "This time entry was already logged on another ticket.", code="client_id_reused"
+        )
+    return stored

@@ -354,13 +354,15 @@ class SendPlan:
     # The number of the first message: a slice of an interleaved run goes on
     # where the previous slice of its kind stopped (routes and bodies).
     first: int = 0
+    # Messages to send; None: rate x duration.
+    count: int | None = None
 
 
 async def send_at_rate(plan: SendPlan, recorder: Recorder, label: str) -> dict[str, float]:
     """Open-loop: message k is due at t0 + k / rate whatever happened before.
     Routes are used round-robin, so with N chats and routes [c0->a0, a0->c0,
     ...] ordered by turn, each socket sends every 2N / rate seconds."""
-    total = int(plan.rate * plan.duration)
+    total = plan.count if plan.count is not None else int(plan.rate * plan.duration)
     interval = 1.0 / plan.rate
     loop = asyncio.get_running_loop()
     t0 = loop.time() + 0.2
@@ -497,21 +499,25 @@ async def measure(
     minute here (docs/performance.md), so a chat phase and a baseline phase
     one after the other compare two different machines; slices taken in turn
     share the drift. The order alternates (A B, B A, A B...) so neither load
-    always runs first. Between slices the last slice's messages are given a
-    moment to arrive, so a slice starts on a quiet server."""
-    slice_seconds = duration / rounds
+    always runs first. After a slice its last messages are given up to a
+    second to arrive before the next slice starts (a slower tail runs into
+    the next slice, and its CPU is counted there). Each load sends
+    int(rate * duration) messages in all, spread over the slices."""
+    total = int(rate * duration)
     with collector_off():
         for round_number in range(rounds):
             ordered = loads if round_number % 2 == 0 else list(reversed(loads))
+            # This round's share of the messages, so no remainder is dropped.
+            count = total * (round_number + 1) // rounds - total * round_number // rounds
             for load in ordered:
                 cpu_before, redis_before = stack.daphne_cpu(), stack.redis_cpu()
                 user_before, system_before = stack.daphne_cpu_split()
                 steal_before = steal_seconds()
-                plan = SendPlan(rate, slice_seconds, load.routes, first=load.sent)
+                plan = SendPlan(rate, count / rate, load.routes, first=load.sent, count=count)
                 timing = await send_at_rate(plan, load.recorder, load.label)
                 last = round_number == rounds - 1
                 drained = await drain(load.recorder, drain_seconds if last else 1.0)
-                load.sent += int(rate * slice_seconds)
+                load.sent += count
                 load.send_seconds += timing["send_seconds"]
                 load.window += timing["send_seconds"] + drained
                 load.max_lag_ms = max(load.max_lag_ms, timing["max_lag_ms"])

@@ -37,6 +37,7 @@ from chat.models import (
 )
 from presence.models import AgentPresence, PresenceStatus
 from tests.factories import AgentFactory, SupervisorFactory, TicketFactory
+from tickets import services as ticket_services
 from tickets.errors import TicketError
 from tickets.models import TimeEntry
 
@@ -435,6 +436,15 @@ class TestChatLogAndTimeEntry:
         agent_tools.chat_time_entry_add(session_id=session.pk, agent=agent1, minutes=5, note="")
         agent_tools.chat_time_entry_add(session_id=session.pk, agent=agent1, minutes=5, note="")
         assert TimeEntry.objects.filter(ticket=alice_ticket).count() == 4
+
+    def test_a_time_entry_id_reused_on_another_ticket_is_refused(self, alice, alice_ticket, agent1):
+        key = uuid.uuid4()
+        ticket_services.time_entry_add(ticket=alice_ticket, agent=agent1, minutes=5, client_id=key)
+        other = TicketFactory(contact=alice.contact)
+        with pytest.raises(TicketError) as excinfo:
+            ticket_services.time_entry_add(ticket=other, agent=agent1, minutes=5, client_id=key)
+        assert excinfo.value.code == "client_id_reused"
+        assert TimeEntry.objects.count() == 1
 
     def test_a_time_entry_id_is_per_agent(self, alice, alice_ticket, agent1, supervisor):
         """Another agent sending the same id gets an entry of its own, never

@@ -405,20 +405,25 @@ function commentRow(comment) {
 
 async function postComment() {
   if (!watchParts || !watch.id) return;
-  const body = watchParts.input.value.trim();
+  // The panel and chat this comment belongs to: the supervisor may stop
+  // watching, or watch another chat, before the answer comes.
+  const parts = watchParts;
+  const id = watch.id;
+  const body = parts.input.value.trim();
   if (!body) return;
-  watchParts.submit.disabled = true;
+  parts.submit.disabled = true;
   watchError("");
   try {
-    const reply = await socket.request({ type: "chat.comment", session_id: watch.id, body, client_id: watchParts.clientId });
-    if (watchParts) watchParts.clientId = newClientId();
+    const reply = await socket.request({ type: "chat.comment", session_id: id, body, client_id: parts.clientId });
+    parts.clientId = newClientId();
+    parts.input.value = "";
+    if (watch.id !== id || watchParts !== parts) return;
     watch.comments.set(reply.comment.id, reply.comment);
-    watchParts.input.value = "";
     renderWatch();
   } catch (error) {
-    watchError(error.message || error.code);
+    if (watchParts === parts) watchError(error.message || error.code);
   } finally {
-    if (watchParts) watchParts.submit.disabled = false;
+    parts.submit.disabled = false;
   }
 }
 
