@@ -4,11 +4,10 @@ transactions truly side by side (SQLite serializes writers)."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from chat import services
 from chat.attachments import attachment_send
@@ -16,6 +15,7 @@ from chat.models import ChatAttachment, ChatKind, Message, MessageKind
 from presence.models import AgentPresence, PresenceStatus
 from tests.chat.files_helpers import png_bytes, stored_files, upload
 from tests.factories import AgentFactory, TicketFactory, client_user
+from tests.races import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -35,34 +35,18 @@ def test_two_identical_uploads_at_once_store_one(monkeypatch: pytest.MonkeyPatch
     session = services.session_request(client=alice, kind=ChatKind.POST_TICKET, ticket_id=ticket.pk)
     services.session_join(session_id=session.pk, agent=agent)
     client_id = uuid.uuid4()
-    barrier = threading.Barrier(4)
-    results: list[tuple[int, bool]] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
 
-    def send() -> None:
-        try:
-            barrier.wait(timeout=10)
-            result = attachment_send(
-                session_id=session.pk,
-                author=alice,
-                client_id=client_id,
-                upload=upload("shot.png", png_bytes()),
-            )
-            with lock:
-                results.append((result.message.pk, result.created))
-        except BaseException as exc:  # noqa: BLE001 - surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def send() -> tuple[int, bool]:
+        result = attachment_send(
+            session_id=session.pk,
+            author=alice,
+            client_id=client_id,
+            upload=upload("shot.png", png_bytes()),
+        )
+        return result.message.pk, result.created
 
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = at_once(*[send] * 4)  # fails the test on any error
 
-    assert errors == []
     assert len({pk for pk, _ in results}) == 1
     assert sorted(created for _, created in results) == [False, False, False, True]
     assert Message.objects.filter(session=session, kind=MessageKind.FILE).count() == 1

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from chat import services, timers
@@ -37,6 +37,7 @@ from chat.models import (
 from presence import tasks as presence_tasks
 from presence.models import AgentPresence, PresenceStatus
 from tests.factories import AgentFactory, SupervisorFactory, client_user
+from tests.races import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -82,32 +83,6 @@ def frames(monkeypatch: pytest.MonkeyPatch) -> Frames:
     recorder = Frames()
     monkeypatch.setattr("chat.events._deliver", recorder.record)
     return recorder
-
-
-def at_once(*calls: Callable[[], Any]) -> list[Any]:
-    """Run ``calls`` in threads released together; their results in order.
-    Any exception in a thread fails the test."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-    errors: list[BaseException] = []
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except BaseException as exc:  # noqa: BLE001 - surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    assert errors == [], errors
-    return results
 
 
 def two_beats(sweep: Callable[..., int], now: Any) -> list[int]:
