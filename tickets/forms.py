@@ -110,3 +110,6 @@ class TimeEntryForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 1}),
     )
     note = forms.CharField(label="Note", required=False, max_length=2000)
+    # One id per rendered form: a form posted twice (a double click, the
+    # browser resending after a dropped connection) logs the time once.
+    client_id = forms.UUIDField(label="Form id", widget=forms.HiddenInput, required=False)

@@ -9,6 +9,8 @@ same way.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -70,7 +72,7 @@ def _render_ticket(
         "time_total": sum(entry.minutes for entry in time_entries),
         "note_form": note_form or StaffNoteForm(),
         "assign_form": assign_form,
-        "time_form": time_form or TimeEntryForm(),
+        "time_form": time_form or TimeEntryForm(initial={"client_id": uuid.uuid4()}),
         "is_closed": ticket.status == TicketStatus.CLOSED,
         "assigned_to_me": ticket.assignee_id == request.user.pk,
         "max_upload_mb": settings.ATTACHMENT_MAX_BYTES / (1024 * 1024),
@@ -159,6 +161,7 @@ def time_entry_add(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 agent=request.user,
                 minutes=form.cleaned_data["minutes"],
                 note=form.cleaned_data["note"],
+                client_id=form.cleaned_data["client_id"],
             )
         except TicketError as exc:
             form.add_error(None, exc.message)

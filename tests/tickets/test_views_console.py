@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -222,6 +224,31 @@ class TestActions:
         assert "30 min logged." in response.content.decode()
         entry = TimeEntry.objects.get()
         assert (entry.minutes, entry.note, entry.agent) == (30, "Replaced toner", world.agent)
+
+    def test_time_entry_form_posted_twice_logs_once(self, agent, world):
+        # The page gives its form an id; a double click or a resend of the
+        # same page posts it again and finds the entry of the first post.
+        html = agent.get(_url("ticket_detail", world)).content.decode()
+        match = re.search(r'type="hidden" name="client_id" value="([0-9a-f-]{36})"', html)
+        assert match, "the time form carries a hidden client_id"
+        form = {"minutes": "15", "note": "Reset password", "client_id": match.group(1)}
+        for _ in range(2):
+            response = agent.post(_url("time_entry_add", world), form, follow=True)
+            assert "15 min logged." in response.content.decode()
+        assert TimeEntry.objects.count() == 1
+        # The page after the post has a new id: the next entry is a new one.
+        assert match.group(1) not in response.content.decode()
+        again = re.search(r'name="client_id" value="([0-9a-f-]{36})"', response.content.decode())
+        assert again and again.group(1) != match.group(1)
+
+    def test_time_entry_with_a_bad_form_id_is_refused(self, agent, world):
+        before = snapshot()
+        response = agent.post(
+            _url("time_entry_add", world), {"minutes": "5", "client_id": "not-a-uuid"}
+        )
+        assert response.status_code == 400
+        assert "Form id: Enter a valid UUID." in response.content.decode()
+        assert snapshot() == before
 
     @pytest.mark.parametrize(
         ("minutes", "message"),
