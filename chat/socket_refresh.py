@@ -10,7 +10,8 @@ chat messages (docs/performance.md, chat benchmark, finding 18). Here one task
 per event loop wakes every ``TICK_SECONDS``, takes the sockets whose turn has
 come (at most ``BATCH_LIMIT``, so that a thousand sockets that connected
 together spread out over the next ticks) and checks them in one call of the
-database thread: one query for their sessions, one per user, one write.
+database thread: one query for their sessions, one for their users, one
+write.
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ from typing import Any, Protocol
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib import auth
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
 from presence.services import connection_open, connections_heartbeat
@@ -146,7 +150,8 @@ def current_users(session_keys: Collection[str]) -> dict[str, User]:
 
     Django's own check (``auth.get_user``: the user exists, may log in, and the
     session's password hash still matches) on each session; the sessions of
-    the database backend are read in one query first."""
+    the database backend are read in one query first, and so are their users
+    (see _verified_users)."""
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
     stores: dict[str, Any]
     if issubclass(store_class, DatabaseSessionStore):
@@ -161,9 +166,55 @@ def current_users(session_keys: Collection[str]) -> dict[str, User]:
             stores[key] = store
     else:
         stores = {key: store_class(key) for key in session_keys}
-    users: dict[str, User] = {}
+    users = _verified_users(stores)
     for key, store in stores.items():
+        if key in users:
+            continue
+        # Anything the shortcut did not verify goes through Django itself
+        # (a session signed with a fallback secret is re-signed, a stale one
+        # flushed).
         user = auth.get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
         if user.is_authenticated and user.is_active:
+            users[key] = user
+    return users
+
+
+def _verified_users(stores: dict[str, Any]) -> dict[str, User]:
+    """The sessions that ``auth.get_user`` would accept without writing
+    anything, with their users read in one query instead of one each.
+
+    ``ModelBackend.get_user`` reads one user per call: a re-check tick of a
+    few dozen sockets spent most of its 8 ms there, holding the database
+    thread a chat message waits for (docs/performance.md, chat benchmark,
+    finding 28). The same rules, for the sessions of a backend whose
+    ``get_user`` is ModelBackend's: the backend is still configured, the user
+    exists and may log in, the session's hash matches the password hash under
+    the current secret. Every other session is left to the caller."""
+    wanted: dict[str, tuple[Any, ModelBackend, str]] = {}
+    for key, store in stores.items():
+        backend_path = store.get(auth.BACKEND_SESSION_KEY)
+        session_hash = store.get(auth.HASH_SESSION_KEY)
+        if backend_path not in settings.AUTHENTICATION_BACKENDS or not session_hash:
+            continue
+        backend = auth.load_backend(backend_path)
+        if not isinstance(backend, ModelBackend) or type(backend).get_user is not (
+            ModelBackend.get_user
+        ):
+            continue
+        try:
+            user_id = User._meta.pk.to_python(store[auth.SESSION_KEY])
+        except (KeyError, ValidationError):
+            continue
+        wanted[key] = (user_id, backend, session_hash)
+    found = User._default_manager.in_bulk({user_id for user_id, _, _ in wanted.values()})
+    users: dict[str, User] = {}
+    for key, (user_id, backend, session_hash) in wanted.items():
+        user = found.get(user_id)
+        if (
+            user is not None
+            and backend.user_can_authenticate(user)
+            and user.is_active
+            and constant_time_compare(session_hash, user.get_session_auth_hash())
+        ):
             users[key] = user
     return users

@@ -84,6 +84,36 @@ def test_recheck_reads_all_sessions_in_one_query_and_writes_once() -> None:
     statements = [query["sql"] for query in queries.captured_queries]
     assert sum('FROM "django_session"' in sql for sql in statements) == 1
     assert sum(sql.startswith("UPDATE") for sql in statements) == 1
-    # Sessions, one query per user (Django's backend loads each), the
-    # savepoint, the UPDATE and the SELECT of the rows found, its release.
-    assert len(statements) == 1 + 5 + 4
+    # Sessions, their users in one query, the savepoint, the UPDATE and the
+    # SELECT of the rows found, its release.
+    assert len(statements) == 1 + 1 + 4
+
+
+def test_a_session_signed_with_a_fallback_secret_still_stands_for_its_user(settings) -> None:
+    # The shortcut verifies the current secret only; the rest is Django's
+    # own get_user, which accepts a fallback secret as a login request would.
+    agent = AgentFactory()
+    old_key = logged_in(agent)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-" + "x" * 50
+    users = current_users({old_key})
+    assert [user.pk for user in users.values()] == [agent.pk]
+
+
+def test_a_session_of_a_backend_no_longer_configured_stands_for_nobody(settings) -> None:
+    agent = AgentFactory()
+    key = logged_in(agent)
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.RemoteUserBackend"]
+    assert current_users({key}) == {}
+
+
+def test_a_user_who_may_no_longer_log_in_is_refused_by_the_shortcut_too(settings) -> None:
+    # AllowAllUsersModelBackend lets inactive users authenticate; a socket
+    # still needs an active one.
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
+    kept, off = AgentFactory(), AgentFactory()
+    keys = {user.pk: logged_in(user) for user in (kept, off)}
+    off.is_active = False
+    off.save()
+    users = current_users(set(keys.values()))
+    assert {user.pk for user in users.values()} == {kept.pk}
