@@ -155,17 +155,30 @@ def time_entry_add(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = _ticket(request, ticket_id)
     form = TimeEntryForm(request.POST)
     if form.is_valid():
+        minutes, note = form.cleaned_data["minutes"], form.cleaned_data["note"]
         try:
-            services.time_entry_add(
+            entry = services.time_entry_add(
                 ticket=ticket,
                 agent=request.user,
-                minutes=form.cleaned_data["minutes"],
-                note=form.cleaned_data["note"],
+                minutes=minutes,
+                note=note,
                 client_id=form.cleaned_data["client_id"],
             )
         except TicketError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"{form.cleaned_data['minutes']} min logged.")
-            return _back(ticket)
+            if (entry.minutes, entry.note) == (minutes, note.strip()):
+                messages.success(request, f"{minutes} min logged.")
+                return _back(ticket)
+            # The same form sent again with other values (a page brought back
+            # with the Back button): the first entry stands, and these values
+            # are offered again under a new id rather than silently dropped.
+            form = TimeEntryForm({**request.POST.dict(), "client_id": str(uuid.uuid4())})
+            form.is_valid()
+            form.add_error(
+                None,
+                f"This form already logged {entry.minutes} min. "
+                f"Press Add time again to log {minutes} min as well.",
+            )
+            return _render_ticket(request, ticket, time_form=form, status=409)
     return _render_ticket(request, ticket, time_form=form, status=400)

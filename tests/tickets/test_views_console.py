@@ -241,6 +241,27 @@ class TestActions:
         again = re.search(r'name="client_id" value="([0-9a-f-]{36})"', response.content.decode())
         assert again and again.group(1) != match.group(1)
 
+    def test_a_form_sent_again_with_other_values_asks_before_logging_more(self, agent, world):
+        # The Back button brings the page with its used id back; new values
+        # must not vanish into the first entry.
+        form_id = "7d0f8a52-3c1e-4d53-9a51-2a4f1d0c9e11"
+        first = {"minutes": "15", "note": "Reset password", "client_id": form_id}
+        agent.post(_url("time_entry_add", world), first)
+        again = {"minutes": "40", "note": "Printer", "client_id": form_id}
+        response = agent.post(_url("time_entry_add", world), again)
+        assert response.status_code == 409
+        html = response.content.decode()
+        assert "This form already logged 15 min. Press Add time again to log 40 min" in html
+        assert TimeEntry.objects.count() == 1
+        # The values come back under a new id: pressing Add time logs them.
+        new_id = re.search(r'name="client_id" value="([0-9a-f-]{36})"', html).group(1)
+        assert new_id != form_id and 'value="40"' in html and 'value="Printer"' in html
+        response = agent.post(
+            _url("time_entry_add", world), {**again, "client_id": new_id}, follow=True
+        )
+        assert "40 min logged." in response.content.decode()
+        assert sorted(TimeEntry.objects.values_list("minutes", flat=True)) == [15, 40]
+
     def test_time_entry_with_a_bad_form_id_is_refused(self, agent, world):
         before = snapshot()
         response = agent.post(
