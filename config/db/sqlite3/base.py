@@ -16,6 +16,9 @@ after the lock came free. After the connection's ``timeout`` it stops waiting
 and goes on to ``BEGIN IMMEDIATE`` as before, which either gets the lock or
 fails as plain SQLite would: never worse than without this file.
 
+The WAL is copied back into the database file by a thread of each process
+(``checkpoint.py``), not by whichever commit crosses SQLite's threshold.
+
 Writes outside a transaction (rare here: services write in ``atomic``) do not
 take the file lock; SQLite's own lock still orders them. An in-memory database
 is private to its process and takes no file lock either.
@@ -23,16 +26,13 @@ is private to its process and takes no file lock either.
 
 from __future__ import annotations
 
-import fcntl
 import os
-import time
 from typing import Any
 
+from django.conf import settings
 from django.db.backends.sqlite3 import base
 
-# Retry intervals while another connection holds the lock (seconds).
-_FIRST_RETRY = 0.0001
-_LONGEST_RETRY = 0.0005
+from config.db.sqlite3 import checkpoint, write_lock
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -43,10 +43,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = super().get_new_connection(conn_params)
         self._close_write_lock()
         if not self.is_in_memory_db():
-            # One open file per connection: flock excludes between open files,
-            # so two threads of one process queue as two processes do.
-            self._write_lock_fd = os.open(
-                f"{self.settings_dict['NAME']}.write-lock", os.O_RDWR | os.O_CREAT, 0o600
+            self._write_lock_fd = write_lock.open_for(str(self.settings_dict["NAME"]))
+            # The log is copied back in a thread, not in a commit (checkpoint.py).
+            checkpoint.ensure_running(
+                str(self.settings_dict["NAME"]),
+                float(getattr(settings, "SQLITE_CHECKPOINT_SECONDS", 0)),
             )
         return connection
 
@@ -81,24 +82,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         fd = self._write_lock_fd
         if fd is None or self._write_lock_held:
             return
-        deadline = time.monotonic() + float(self.settings_dict["OPTIONS"].get("timeout", 5))
-        pause = _FIRST_RETRY
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    return  # SQLite's own busy handling decides from here
-                time.sleep(pause)
-                pause = min(pause * 2, _LONGEST_RETRY)
-                continue
-            self._write_lock_held = True
-            return
+        timeout = float(self.settings_dict["OPTIONS"].get("timeout", 5))
+        # After the timeout SQLite's own busy handling decides.
+        self._write_lock_held = write_lock.acquire(fd, timeout)
 
     def _release_write_lock(self) -> None:
         if self._write_lock_held and self._write_lock_fd is not None:
             self._write_lock_held = False
-            fcntl.flock(self._write_lock_fd, fcntl.LOCK_UN)
+            write_lock.release(self._write_lock_fd)
 
     def _close_write_lock(self) -> None:
         fd, self._write_lock_fd = self._write_lock_fd, None
