@@ -124,7 +124,7 @@ if not DATABASES["default"].get("NAME"):
 # How often a thread of each process copies SQLite's WAL back into the
 # database file, so that no commit has to (config/db/sqlite3/checkpoint.py);
 # 0 leaves it to the commits, as plain SQLite does. Not used on PostgreSQL.
-SQLITE_CHECKPOINT_SECONDS = env.float("SQLITE_CHECKPOINT_SECONDS", default=0.2)
+SQLITE_CHECKPOINT_SECONDS = env.float("SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS", default=0.2)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's backend with writers that queue on a lock file instead of
     # sleeping in SQLite's busy handler (config/db/sqlite3/base.py).
