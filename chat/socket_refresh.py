@@ -9,9 +9,9 @@ sockets, 28 writes a second, each waiting for SQLite's one write lock with the
 chat messages (docs/performance.md, chat benchmark, finding 18). Here one task
 per event loop wakes every ``TICK_SECONDS``, takes the sockets whose turn has
 come (at most ``BATCH_LIMIT``, so that a thousand sockets that connected
-together spread out over the next ticks) and checks them in one call of the
-database thread: one query for their sessions, one for their users, one
-write.
+together spread out over the next ticks) and checks them: one query for
+their sessions and one for their users in a pool thread, then one write in
+the database thread for the sockets still open.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from importlib import import_module
 from types import SimpleNamespace
 from typing import Any, Protocol
@@ -99,12 +99,22 @@ class _Refresher:
             return
         for socket in due:
             socket.refresh_at = now + socket.refresh_every
-        # Not in the database thread that chat sends share on SQLite: the
-        # sends would queue behind the whole tick; in a thread of its own
-        # they wait at most for its one short write (finding 28).
-        users = await database_sync_to_async(recheck_sockets, thread_sensitive=False)(
+        # The reads not in the database thread that chat sends queue in on
+        # SQLite (finding 28): they would wait behind the whole tick.
+        users = await database_sync_to_async(logged_in_users, thread_sensitive=False)(
             [(socket.channel_name, socket.session_key, socket.user) for socket in due]
         )
+        # The write in it, for the sockets still open: a socket's close runs
+        # there too (connection_close), so it cannot slip in between and have
+        # its row brought back by the heartbeat.
+        due_by_channel = {socket.channel_name: socket for socket in due}
+        still_open = {
+            channel: user
+            for channel, user in users.items()
+            if self.sockets.get(channel) is due_by_channel[channel]
+        }
+        if still_open:
+            await database_sync_to_async(refresh_connections)(still_open)
         for socket in due:
             if self.sockets.get(socket.channel_name) is socket:
                 await socket.login_rechecked(users.get(socket.channel_name))
@@ -130,12 +140,21 @@ def unwatch(socket: RefreshedSocket) -> None:
         refresher.discard(socket)
 
 
-# --- In the database thread ----------------------------------------------------------
+# --- Sync, in worker threads -----------------------------------------------------------
 def recheck_sockets(sockets: Iterable[tuple[str, str | None, User]]) -> dict[str, User]:
     """For ``(channel name, session key, user at connect)`` triples: the user
     each socket's session stands for now, by channel name (missing: nobody,
     the socket must end), with every connection row of a still-logged-in
-    socket refreshed (and registered again if the sweep had removed it)."""
+    socket refreshed (and registered again if the sweep had removed it).
+    What a tick does, in one call."""
+    users = logged_in_users(sockets)
+    refresh_connections(users)
+    return users
+
+
+def logged_in_users(sockets: Iterable[tuple[str, str | None, User]]) -> dict[str, User]:
+    """Reads only: the user each socket's session stands for now, by channel
+    name, where it is still the user the socket connected as."""
     sockets = list(sockets)
     current = current_users({key for _, key, _ in sockets if key})
     users: dict[str, User] = {}
@@ -143,9 +162,14 @@ def recheck_sockets(sockets: Iterable[tuple[str, str | None, User]]) -> dict[str
         now = current.get(key) if key else None
         if now is not None and now.pk == user.pk:
             users[channel] = now
+    return users
+
+
+def refresh_connections(users: Mapping[str, User]) -> None:
+    """The connection rows of these sockets refreshed, and registered again
+    where the presence sweep had removed them."""
     for channel in connections_heartbeat(channel_names=users):
         connection_open(user=users[channel], channel_name=channel)
-    return users
 
 
 def current_users(session_keys: Collection[str]) -> dict[str, User]:
@@ -174,8 +198,7 @@ def current_users(session_keys: Collection[str]) -> dict[str, User]:
         if key in users:
             continue
         # Anything the shortcut did not verify goes through Django itself
-        # (a session signed with a fallback secret is re-signed, a stale one
-        # flushed).
+        # (which flushes a session that no longer matches).
         user = auth.get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
         if user.is_authenticated and user.is_active:
             users[key] = user
@@ -192,7 +215,13 @@ def _verified_users(stores: dict[str, Any]) -> dict[str, User]:
     finding 28). The same rules, for the sessions of a backend whose
     ``get_user`` is ModelBackend's: the backend is still configured, the user
     exists and may log in, the session's hash matches the password hash under
-    the current secret. Every other session is left to the caller."""
+    the current secret or one of its fallbacks. Every other session is left
+    to the caller.
+
+    Unlike ``get_user``, a session signed under a fallback secret is not
+    re-signed here: Django does that by giving the session a new key, which
+    only an HTTP response can hand to the browser; done here it would log the
+    browser out. Its next page load re-signs it."""
     wanted: dict[str, tuple[Any, ModelBackend, str]] = {}
     for key, store in stores.items():
         backend_path = store.get(auth.BACKEND_SESSION_KEY)
@@ -217,7 +246,16 @@ def _verified_users(stores: dict[str, Any]) -> dict[str, User]:
             user is not None
             and backend.user_can_authenticate(user)
             and user.is_active
-            and constant_time_compare(session_hash, user.get_session_auth_hash())
+            and _hash_matches(user, session_hash)
         ):
             users[key] = user
     return users
+
+
+def _hash_matches(user: User, session_hash: str) -> bool:
+    if constant_time_compare(session_hash, user.get_session_auth_hash()):
+        return True
+    return any(
+        constant_time_compare(session_hash, fallback)
+        for fallback in user.get_session_auth_fallback_hash()
+    )

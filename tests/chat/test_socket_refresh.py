@@ -6,15 +6,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
+from chat import socket_refresh
 from chat.socket_refresh import current_users, recheck_sockets
 from presence.models import AgentConnection
-from presence.services import connection_open
+from presence.services import connection_close, connection_open
 from tests.factories import AgentFactory, client_user
 
 pytestmark = pytest.mark.django_db
@@ -90,14 +92,19 @@ def test_recheck_reads_all_sessions_in_one_query_and_writes_once() -> None:
 
 
 def test_a_session_signed_with_a_fallback_secret_still_stands_for_its_user(settings) -> None:
-    # The shortcut verifies the current secret only; the rest is Django's
-    # own get_user, which accepts a fallback secret as a login request would.
+    # After a SECRET_KEY rotation the sockets stay logged in, and the check
+    # writes nothing: Django re-signs such a session under a new key, which
+    # only an HTTP response can hand to the browser.
+    from django.contrib.sessions.models import Session
+
     agent = AgentFactory()
     old_key = logged_in(agent)
     settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
     settings.SECRET_KEY = "a-new-secret-" + "x" * 50
-    users = current_users({old_key})
-    assert [user.pk for user in users.values()] == [agent.pk]
+    for _ in range(2):
+        users = current_users({old_key})
+        assert [user.pk for user in users.values()] == [agent.pk]
+    assert list(Session.objects.values_list("session_key", flat=True)) == [old_key]
 
 
 def test_a_session_of_a_backend_no_longer_configured_stands_for_nobody(settings) -> None:
@@ -117,3 +124,47 @@ def test_a_user_who_may_no_longer_log_in_is_refused_by_the_shortcut_too(settings
     off.save()
     users = current_users(set(keys.values()))
     assert {user.pk for user in users.values()} == {kept.pk}
+
+
+class FakeSocket:
+    def __init__(self, channel_name: str, session_key: str, user: User) -> None:
+        self.channel_name = channel_name
+        self.session_key = session_key
+        self.user = user
+        self.refresh_at = 0.0
+        self.refresh_every = 35.0
+        self.rechecked: list[User | None] = []
+
+    async def login_rechecked(self, user: User | None) -> None:
+        self.rechecked.append(user)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_closed_while_its_login_is_read_does_not_get_its_row_back(
+    monkeypatch,
+) -> None:
+    agent = await sync_to_async(AgentFactory)()
+    key = await sync_to_async(logged_in)(agent)
+    await sync_to_async(connection_open)(user=agent, channel_name="tab")
+    refresher = socket_refresh._Refresher()
+    closing, staying = FakeSocket("tab", key, agent), FakeSocket("other-tab", key, agent)
+    await sync_to_async(connection_open)(user=agent, channel_name="other-tab")
+    refresher.sockets["tab"] = closing
+    refresher.sockets["other-tab"] = staying
+    read = socket_refresh.logged_in_users
+
+    def read_while_the_browser_closes(sockets):  # type: ignore[no-untyped-def]
+        users = read(sockets)
+        # What the consumer's disconnect does meanwhile: unwatch, then
+        # delete its row.
+        refresher.discard(closing)
+        connection_close(channel_name="tab")
+        return users
+
+    monkeypatch.setattr(socket_refresh, "logged_in_users", read_while_the_browser_closes)
+    await refresher._tick()
+    rows = await sync_to_async(
+        lambda: set(AgentConnection.objects.values_list("channel_name", flat=True))
+    )()
+    assert rows == {"other-tab"}
+    assert closing.rechecked == [] and [user.pk for user in staying.rechecked] == [agent.pk]
