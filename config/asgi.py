@@ -4,6 +4,8 @@ import sys
 
 from django.core.asgi import get_asgi_application
 
+from config.db.sqlite3 import checkpoint
+
 # All ORM work of a daphne process runs in one worker thread while the event
 # loop serves the sockets. With CPython's default 5 ms switch interval the
 # loop, after every socket call that released the GIL, waited up to 5 ms for
@@ -11,6 +13,9 @@ from django.core.asgi import get_asgi_application
 # waited as long behind the loop: under load a chat message spent most of its
 # latency queued there. Measured: docs/performance.md, chat benchmark, finding 6.
 sys.setswitchinterval(0.0005)
+# On SQLite this process copies the WAL back in a thread of its own, so that
+# no chat send waits for it (config/db/sqlite3/checkpoint.py).
+checkpoint.enable()
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 # Django must be set up before anything imports models (the consumers do).

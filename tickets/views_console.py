@@ -4,7 +4,8 @@ Each action is its own POST URL. On success: a message and a redirect to the
 ticket (so a reload never posts twice). On a form error the ticket page is
 rendered again with the form's errors and what was typed (status 400). A
 ``TicketError`` from a service means nothing was written; it is shown the
-same way.
+same way. The time form sent again with other values is answered 409
+(``time_entry_add``).
 """
 
 from __future__ import annotations
@@ -165,6 +166,8 @@ def time_entry_add(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 client_id=form.cleaned_data["client_id"],
             )
         except TicketError as exc:
+            if exc.code == "client_id_reused":
+                form = _with_new_form_id(request)
             form.add_error(None, exc.message)
         else:
             if (entry.minutes, entry.note) == (minutes, note.strip()):
@@ -173,12 +176,24 @@ def time_entry_add(request: HttpRequest, ticket_id: int) -> HttpResponse:
             # The same form sent again with other values (a page brought back
             # with the Back button): the first entry stands, and these values
             # are offered again under a new id rather than silently dropped.
-            form = TimeEntryForm({**request.POST.dict(), "client_id": str(uuid.uuid4())})
-            form.is_valid()
+            form = _with_new_form_id(request)
             form.add_error(
                 None,
                 f"This form already logged {entry.minutes} min. "
                 f"Press Add time again to log {minutes} min as well.",
             )
             return _render_ticket(request, ticket, time_form=form, status=409)
+    if "client_id" in form.errors:
+        # A form id that is not one: the values come back under a good one.
+        errors = form.errors["client_id"]
+        form = _with_new_form_id(request)
+        form.add_error(None, f"Form id: {' '.join(errors)}")
     return _render_ticket(request, ticket, time_form=form, status=400)
+
+
+def _with_new_form_id(request: HttpRequest) -> TimeEntryForm:
+    """The time form with what was typed, under a new id, so that pressing
+    Add time again logs it."""
+    form = TimeEntryForm({**request.POST.dict(), "client_id": str(uuid.uuid4())})
+    form.is_valid()
+    return form

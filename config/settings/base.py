@@ -33,6 +33,18 @@ def _int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def _seconds(name: str, default: float, *, least: float) -> float:
+    """Seconds: 0 (off) or at least ``least``."""
+    raw = env.str(name, default=str(default))
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds (got {raw!r})") from exc
+    if value != 0 and not value >= least:  # also refuses nan and negatives
+        raise ImproperlyConfigured(f"{name} must be 0 (off) or at least {least} (got {raw!r})")
+    return value
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = env.str(name, default="1" if default else "0").strip().lower()
     if raw in {"1", "true", "yes", "on"}:
@@ -124,7 +136,7 @@ if not DATABASES["default"].get("NAME"):
 # How often a thread of each process copies SQLite's WAL back into the
 # database file, so that no commit has to (config/db/sqlite3/checkpoint.py);
 # 0 leaves it to the commits, as plain SQLite does. Not used on PostgreSQL.
-SQLITE_CHECKPOINT_SECONDS = env.float("SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS", default=0.2)
+SQLITE_CHECKPOINT_SECONDS = _seconds("SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS", 0.2, least=0.01)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's backend with writers that queue on a lock file instead of
     # sleeping in SQLite's busy handler (config/db/sqlite3/base.py).

@@ -23,12 +23,8 @@ class Pair:
 
 def setup_django() -> None:
     import django
-    from django.conf import settings
 
     django.setup()
-    # This process measures: no thread of its own may take the GIL from its
-    # event loop. The daphne processes checkpoint SQLite as in production.
-    settings.SQLITE_CHECKPOINT_SECONDS = 0
 
 
 def migrate() -> None:

@@ -92,6 +92,16 @@ def test_production_starts_with_good_values() -> None:
         ({"SWITCHBOARD_SWEEP_SECONDS": "abc"}, "SWITCHBOARD_SWEEP_SECONDS"),
         ({"SWITCHBOARD_SWEEP_SECONDS": "0"}, "SWITCHBOARD_SWEEP_SECONDS"),
         ({"SWITCHBOARD_ATTACHMENT_MAX_BYTES": "10MB"}, "SWITCHBOARD_ATTACHMENT_MAX_BYTES"),
+        ({"SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS": ""}, "SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS"),
+        (
+            {"SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS": "0.2s"},
+            "SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS",
+        ),
+        (
+            {"SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS": "0.0001"},
+            "SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS",
+        ),
+        ({"SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS": "nan"}, "SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS"),
         ({"EMAIL_URL": "carrier-pigeon://coop"}, "EMAIL_URL"),
     ],
     ids=lambda value: repr(value) if isinstance(value, dict) else None,

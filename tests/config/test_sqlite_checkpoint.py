@@ -10,16 +10,26 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from config.db.sqlite3 import checkpoint, write_lock
 from config.db.sqlite3.checkpoint import WalCheckpointer
+
+_writers: list[sqlite3.Connection] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_writers() -> Iterator[None]:
+    yield
+    while _writers:
+        _writers.pop().close()
 
 
 def wal_database(path: Path) -> sqlite3.Connection:
     """A WAL database whose commits never checkpoint themselves: whatever
     reaches the database file was copied by the thread under test."""
     writer = sqlite3.connect(path, isolation_level=None)
+    _writers.append(writer)
     writer.execute("PRAGMA journal_mode=WAL")
     writer.execute("PRAGMA wal_autocheckpoint=0")
     writer.execute("CREATE TABLE line (id INTEGER PRIMARY KEY, body TEXT)")
@@ -111,15 +121,45 @@ def test_a_missing_file_is_waited_for_not_made(tmp_path: Path, started) -> None:
     start(started, path)
     time.sleep(0.1)
     assert not path.exists()
+    # Gone between the thread's look and its connect: still not made.
+    with pytest.raises(sqlite3.OperationalError):
+        WalCheckpointer(str(path), 1)._connect()
+    assert not path.exists()
+
+
+def test_only_a_process_that_enabled_them_runs_checkpointers(tmp_path: Path, monkeypatch) -> None:
+    path = str(tmp_path / "db.sqlite3")
+    wal_database(Path(path))
+    monkeypatch.setattr(checkpoint, "_enabled", False)
+    assert checkpoint.ensure_running(path, 0.2) is None
+    monkeypatch.setattr(checkpoint, "_enabled", True)
+    assert checkpoint.ensure_running(path, 0) is None  # 0 turns them off
+    running = checkpoint.ensure_running(path, 0.2)
+    try:
+        assert running is not None
+        assert checkpoint.ensure_running(path, 0.2) is running  # one per process and file
+    finally:
+        assert running is not None
+        running.stop()
+        del checkpoint._running[os.getpid(), os.path.abspath(path)]
 
 
 @pytest.mark.django_db
-def test_the_backend_starts_one_per_process_and_database(settings) -> None:
+def test_the_backend_starts_one_when_it_connects(settings, monkeypatch) -> None:
     if connection.vendor != "sqlite" or connection.is_in_memory_db():
         pytest.skip("background checkpoints belong to the SQLite file backend")
-    connection.ensure_connection()
-    name = os.path.abspath(connection.settings_dict["NAME"])
-    running = checkpoint.ensure_running(name, settings.SQLITE_CHECKPOINT_SECONDS)
-    assert running is not None
-    assert checkpoint._running[os.getpid(), name] is running  # the backend's, not a new one
-    assert checkpoint.ensure_running(name, 0) is None  # 0 turns it off
+    monkeypatch.setattr(checkpoint, "_enabled", True)
+    wrapper = connections.create_connection("default")
+    name = os.path.abspath(wrapper.settings_dict["NAME"])
+    key = (os.getpid(), name)
+    before = checkpoint._running.pop(key, None)
+    try:
+        wrapper.ensure_connection()
+        assert key in checkpoint._running  # started by the connection, not by this test
+    finally:
+        wrapper.close()
+        started = checkpoint._running.pop(key, None)
+        if started is not None and started is not before:
+            started.stop()
+        if before is not None:
+            checkpoint._running[key] = before

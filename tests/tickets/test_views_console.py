@@ -268,8 +268,29 @@ class TestActions:
             _url("time_entry_add", world), {"minutes": "5", "client_id": "not-a-uuid"}
         )
         assert response.status_code == 400
-        assert "Form id: Enter a valid UUID." in response.content.decode()
+        html = response.content.decode()
+        assert "Form id: Enter a valid UUID." in html
         assert snapshot() == before
+        # The values come back under a good id: Add time works from here.
+        assert re.search(r'name="client_id" value="[0-9a-f-]{36}"', html)
+        assert 'value="5"' in html
+
+    def test_a_form_id_of_another_ticket_is_refused_and_replaced(self, agent, world):
+        form_id = "1b4e28ba-2fa1-41d2-883f-0016d3cca427"
+        services.time_entry_add(
+            ticket=world.carol_ticket, agent=world.agent, minutes=5, client_id=form_id
+        )
+        response = agent.post(_url("time_entry_add", world), {"minutes": "7", "client_id": form_id})
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert "This time entry was already logged on another ticket." in html
+        new_id = re.search(r'name="client_id" value="([0-9a-f-]{36})"', html).group(1)
+        assert new_id != form_id
+        response = agent.post(
+            _url("time_entry_add", world), {"minutes": "7", "client_id": new_id}, follow=True
+        )
+        assert "7 min logged." in response.content.decode()
+        assert world.alice_ticket.time_entries.get().minutes == 7
 
     @pytest.mark.parametrize(
         ("minutes", "message"),

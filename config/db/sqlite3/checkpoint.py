@@ -7,9 +7,10 @@ pages, so every ~110th message paid it: in the chat benchmark that was the
 whole SQLite tail, one slow message every 0.57 s (docs/performance.md, chat
 benchmark, finding 29).
 
-Each process that opens the file starts one thread that runs a PASSIVE
-checkpoint every ``SQLITE_CHECKPOINT_SECONDS``: it neither waits for nor
-blocks readers and writers, and copies what is in the log. The log itself
+Each daphne process (``enable()``, config/asgi.py) starts, when it first
+connects to the file, one thread that runs a PASSIVE checkpoint every
+``SQLITE_CHECKPOINT_SECONDS``: it neither waits for nor blocks readers and
+writers, and copies what is in the log. The log itself
 starts again from the beginning only for a writer that begins when all of it
 has been copied, and with writers committing all the time that moment may
 never come: so when the log has grown past ``RESTART_PAGES`` the thread
@@ -37,6 +38,7 @@ RESTART_PAGES = 500
 # How long a pass waits for the writers' lock before it tries next time.
 LOCK_TIMEOUT_SECONDS = 0.05
 
+_enabled = False
 _lock = threading.Lock()
 # (process id, database path) of every checkpointer running.
 _running: dict[tuple[int, str], WalCheckpointer] = {}
@@ -49,8 +51,8 @@ class WalCheckpointer:
     def __init__(self, path: str, interval: float) -> None:
         self.path = path
         self.interval = interval
-        self.checkpoints = 0  # checkpoints that copied the whole log
-        self.restarts = 0  # of these, those under the writers' lock
+        self.checkpoints = 0  # checkpoints that copied a whole log of some pages
+        self.restarts = 0  # those under the writers' lock that copied the whole log
         self._stopped = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name=f"sqlite-checkpoint {os.path.basename(path)}", daemon=True
@@ -70,36 +72,37 @@ class WalCheckpointer:
         try:
             while not self._stopped.wait(self.interval):
                 try:
-                    current = os.stat(self.path).st_ino
-                except OSError:
-                    continue  # not there (yet, or any more)
-                if current != inode:
-                    # New, or deleted and made again (a test database):
-                    # a connection to the old file would checkpoint nothing.
-                    self._close(connection, lock_fd)
-                    connection, lock_fd, inode = self._connect(), None, current
-                    if connection is not None:
+                    try:
+                        current = os.stat(self.path).st_ino
+                    except FileNotFoundError:
+                        continue  # not there (yet, or any more)
+                    if current != inode or connection is None or lock_fd is None:
+                        # New, or deleted and made again (a test database): a
+                        # connection to the old file would checkpoint nothing.
+                        self._close(connection, lock_fd)
+                        connection, lock_fd, inode = None, None, None
+                        connection = self._connect()
                         lock_fd = write_lock.open_for(self.path)
-                if connection is not None and lock_fd is not None:
+                        inode = current
                     self._pass(connection, lock_fd)
+                except Exception:
+                    # Gone between the stat and the connect, out of file
+                    # handles...: tried again next pass; the commits
+                    # checkpoint meanwhile.
+                    logger.warning("background checkpoint of %s failed", self.path, exc_info=True)
         finally:
             self._close(connection, lock_fd)
 
-    def _connect(self) -> sqlite3.Connection | None:
-        try:
-            # mode=rw: never create the file (it may be gone by now).
-            # timeout=0: a busy file is skipped until the next pass, never
-            # waited for.
-            return sqlite3.connect(
-                f"file:{quote(self.path)}?mode=rw",
-                uri=True,
-                timeout=0,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-        except sqlite3.Error:
-            logger.warning("background checkpoints of %s: cannot open it", self.path)
-            return None
+    def _connect(self) -> sqlite3.Connection:
+        # mode=rw: never create the file (it may be gone by now).
+        # timeout=0: a busy file is skipped until the next pass, never waited for.
+        return sqlite3.connect(
+            f"file:{quote(self.path)}?mode=rw",
+            uri=True,
+            timeout=0,
+            isolation_level=None,
+            check_same_thread=False,
+        )
 
     @staticmethod
     def _close(connection: sqlite3.Connection | None, lock_fd: int | None) -> None:
@@ -110,42 +113,51 @@ class WalCheckpointer:
 
     def _pass(self, connection: sqlite3.Connection, lock_fd: int) -> None:
         result = self._checkpoint(connection)
-        if result is None or result[0] < RESTART_PAGES:
+        if result is None or result[1] < RESTART_PAGES:
             return
         if not write_lock.acquire(lock_fd, LOCK_TIMEOUT_SECONDS):
             return
         try:
             # No writer can add to the log now: once this copied the rest,
             # the next writer starts the log from the beginning.
-            if self._checkpoint(connection) is not None:
+            result = self._checkpoint(connection)
+            if result is not None and not result[0] and result[1] == result[2]:
                 self.restarts += 1
         finally:
             write_lock.release(lock_fd)
 
-    def _checkpoint(self, connection: sqlite3.Connection) -> tuple[int, int] | None:
-        """(log pages, pages copied) when the whole log is in the database
-        file now; None when it is not (busy, locked)."""
+    def _checkpoint(self, connection: sqlite3.Connection) -> tuple[int, int, int] | None:
+        """SQLite's (busy, log pages, pages copied); None when the file was
+        locked. The log is all in the database file when busy is 0 and the
+        two counts are equal."""
         try:
             # fetchall: a statement not stepped to its end keeps its read
             # lock, and the next writer could then never start the log anew.
             ((busy, log_pages, copied),) = connection.execute(
                 "PRAGMA wal_checkpoint(PASSIVE)"
             ).fetchall()
-        except sqlite3.Error as exc:
+        except sqlite3.OperationalError as exc:
             # Locked for a moment; the commits' own checkpoint covers for it.
             logger.debug("checkpoint of %s skipped: %s", self.path, exc)
             return None
-        if busy or log_pages != copied:
-            return None
-        self.checkpoints += 1
-        return log_pages, copied
+        if not busy and log_pages > 0 and log_pages == copied:
+            self.checkpoints += 1
+        return busy, log_pages, copied
+
+
+def enable() -> None:
+    """Let this process run checkpointers (daphne: config/asgi.py). Only
+    processes that serve sockets need them, and others are better without a
+    thread holding an SQLite connection: a process that forks (Celery's
+    prefork pool) must not hand one to its children."""
+    global _enabled
+    _enabled = True
 
 
 def ensure_running(path: str, interval: float) -> WalCheckpointer | None:
     """The checkpointer of ``path`` in this process, started if need be; None
-    when ``interval`` is 0 (turned off). A forked child starts its own: the
-    parent's thread did not come along."""
-    if interval <= 0:
+    when this process did not ``enable()`` them or ``interval`` is 0."""
+    if not _enabled or interval <= 0:
         return None
     key = (os.getpid(), os.path.abspath(path))
     with _lock:
