@@ -133,7 +133,7 @@ if DATABASES["default"].get("ENGINE") not in {
     )
 if not DATABASES["default"].get("NAME"):
     raise ImproperlyConfigured("DATABASE_URL names no database (e.g. postgres://user@host/name)")
-# How often a thread of each process copies SQLite's WAL back into the
+# How often a thread of each daphne process copies SQLite's WAL back into the
 # database file, so that no commit has to (config/db/sqlite3/checkpoint.py);
 # 0 leaves it to the commits, as plain SQLite does. Not used on PostgreSQL.
 SQLITE_CHECKPOINT_SECONDS = _seconds("SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS", 0.2, least=0.01)

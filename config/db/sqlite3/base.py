@@ -16,8 +16,9 @@ after the lock came free. After the connection's ``timeout`` it stops waiting
 and goes on to ``BEGIN IMMEDIATE`` as before, which either gets the lock or
 fails as plain SQLite would: never worse than without this file.
 
-The WAL is copied back into the database file by a thread of each process
-(``checkpoint.py``), not by whichever commit crosses SQLite's threshold.
+In daphne processes the WAL is copied back into the database file by a
+thread (``checkpoint.py``), not by whichever commit crosses SQLite's
+threshold.
 
 Writes outside a transaction (rare here: services write in ``atomic``) do not
 take the file lock; SQLite's own lock still orders them. An in-memory database

@@ -69,6 +69,7 @@ class WalCheckpointer:
         connection: sqlite3.Connection | None = None
         lock_fd: int | None = None
         inode: int | None = None
+        failing = False
         try:
             while not self._stopped.wait(self.interval):
                 try:
@@ -85,11 +86,16 @@ class WalCheckpointer:
                         lock_fd = write_lock.open_for(self.path)
                         inode = current
                     self._pass(connection, lock_fd)
+                    failing = False
                 except Exception:
                     # Gone between the stat and the connect, out of file
-                    # handles...: tried again next pass; the commits
-                    # checkpoint meanwhile.
-                    logger.warning("background checkpoint of %s failed", self.path, exc_info=True)
+                    # handles...: tried again next pass (logged once until
+                    # one works); the commits checkpoint meanwhile.
+                    if not failing:
+                        logger.warning(
+                            "background checkpoint of %s failed", self.path, exc_info=True
+                        )
+                    failing = True
         finally:
             self._close(connection, lock_fd)
 
