@@ -141,20 +141,11 @@ def unwatch(socket: RefreshedSocket) -> None:
 
 
 # --- Sync, in worker threads -----------------------------------------------------------
-def recheck_sockets(sockets: Iterable[tuple[str, str | None, User]]) -> dict[str, User]:
-    """For ``(channel name, session key, user at connect)`` triples: the user
-    each socket's session stands for now, by channel name (missing: nobody,
-    the socket must end), with every connection row of a still-logged-in
-    socket refreshed (and registered again if the sweep had removed it).
-    What a tick does, in one call."""
-    users = logged_in_users(sockets)
-    refresh_connections(users)
-    return users
-
-
 def logged_in_users(sockets: Iterable[tuple[str, str | None, User]]) -> dict[str, User]:
-    """Reads only: the user each socket's session stands for now, by channel
-    name, where it is still the user the socket connected as."""
+    """Reads only. For ``(channel name, session key, user at connect)``
+    triples: the user each socket's session stands for now, by channel name,
+    where it is still the user the socket connected as (missing: nobody, the
+    socket must end)."""
     sockets = list(sockets)
     current = current_users({key for _, key, _ in sockets if key})
     users: dict[str, User] = {}

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat import socket_refresh
-from chat.socket_refresh import current_users, recheck_sockets
+from chat.socket_refresh import current_users, logged_in_users, refresh_connections
 from presence.models import AgentConnection
 from presence.services import connection_close, connection_open
 from tests.factories import AgentFactory, client_user
@@ -52,6 +52,13 @@ def test_an_expired_session_stands_for_nobody() -> None:
     assert current_users({key}) == {}
 
 
+def recheck(sockets: list[tuple[str, str | None, User]]) -> dict[str, User]:
+    """What a tick does, its two steps in a row."""
+    users = logged_in_users(sockets)
+    refresh_connections(users)
+    return users
+
+
 def test_recheck_refreshes_rows_registers_swept_ones_and_drops_logged_out_sockets() -> None:
     agent, client = AgentFactory(), client_user()
     agent_key, client_key = logged_in(agent), logged_in(client)
@@ -64,7 +71,7 @@ def test_recheck_refreshes_rows_registers_swept_ones_and_drops_logged_out_socket
         ("stranger-tab", agent_key, client),  # the session is someone else's
         ("anonymous-tab", None, agent),
     ]
-    users = recheck_sockets(sockets)
+    users = recheck(sockets)
     assert {channel: user.pk for channel, user in users.items()} == {
         "agent-tab": agent.pk,
         "client-tab": client.pk,
@@ -81,7 +88,7 @@ def test_recheck_reads_all_sessions_in_one_query_and_writes_once() -> None:
         connection_open(user=agent, channel_name=f"tab-{number}")
         sockets.append((f"tab-{number}", logged_in(agent), agent))
     with CaptureQueriesContext(connection) as queries:
-        users = recheck_sockets(sockets)
+        users = recheck(sockets)
     assert len(users) == 5
     statements = [query["sql"] for query in queries.captured_queries]
     assert sum('FROM "django_session"' in sql for sql in statements) == 1
