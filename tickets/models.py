@@ -136,8 +136,9 @@ class TimeEntry(models.Model):
     minutes = models.PositiveIntegerField()
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Chosen by the browser for one "Add time entry" (chat window): sent again
-    # after a dropped connection, it returns the stored entry instead of
+    # Chosen by the browser for one "Add time entry" (chat window) or one
+    # rendering of the ticket page's time form: sent again (a dropped
+    # connection, a double submit), it returns the stored entry instead of
     # logging the time twice. Unique per agent, so one agent's ids say
     # nothing about another's entries.
     client_id = models.UUIDField(null=True, blank=True, editable=False)

@@ -272,8 +272,10 @@ def time_entry_add(
                     client_id=client_id,
                 )
         except IntegrityError:
+            if client_id is None:
+                raise
             stored = TimeEntry.objects.filter(agent=agent, client_id=client_id).first()
-            if client_id is None or stored is None:
+            if stored is None:
                 raise
             return _same_ticket(stored, ticket)
 
