@@ -15,7 +15,7 @@ REDIS_UP := $(PY) -c 'import sys; from config import embedded_redis as r; sys.ex
 help:
 	@echo "make run    install, migrate, seed demo data, start web + worker + beat (Ctrl-C stops)"
 	@echo "make test   the whole suite: pytest without browser tests, then the browser tests"
-	@echo "make lint   ruff check + ruff format --check"
+	@echo "make lint   ruff check + ruff format --check + lint-imports (import rules)"
 	@echo "make bench  the chat benchmark: one JSON line (docs/performance.md)"
 
 # Create .venv if missing and install requirements.lock when it changed since the last install.
@@ -42,7 +42,7 @@ run: venv
 	@$(PY) -m config.launch
 
 # Two pytest processes: Playwright's event loop breaks pytest-asyncio tests that run
-# after it in the same process (STACK.md). Both parts must pass. When REDIS_URL is unset
+# after it in the same process. Both parts must pass. When REDIS_URL is unset
 # the tests use the private Redis on var/redis.sock; if it was not already running
 # (a `make run` in another terminal), it is stopped again at the end.
 test: venv
@@ -63,6 +63,7 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # Starts its own redis-server and daphne processes; BENCH_* variables and
 # DATABASE_URL are passed through (docs/performance.md).

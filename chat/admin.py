@@ -9,10 +9,9 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.html import format_html
 
-from chat.blocks import block_lift
+from chat.agent_tools.blocks import block_lift, block_restore
 from chat.models import (
     ChatAttachment,
     ChatBlock,
@@ -344,11 +343,21 @@ class ChatBlockAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: ChatBlock, form: Any, change: bool) -> None:
         if not change:
             obj.created_by = request.user  # type: ignore[assignment]
-        elif "active" in form.changed_data:
-            # Lifted by hand (who and when), or put back in force.
-            obj.lifted_at = None if obj.active else timezone.now()
-            obj.lifted_by = None if obj.active else request.user  # type: ignore[assignment]
+            super().save_model(request, obj, form, change)
+            return
+        if "active" not in form.changed_data:
+            super().save_model(request, obj, form, change)
+            return
+        # Lifted by hand (who and when), or put back in force: the other
+        # fields are saved as edited, the Active box through its service.
+        in_force = obj.active
+        obj.active = not in_force
         super().save_model(request, obj, form, change)
+        if in_force:
+            block_restore(block_id=obj.pk)
+        else:
+            block_lift(block_id=obj.pk, by=request.user)  # type: ignore[arg-type]
+        obj.refresh_from_db()
 
     @admin.action(description="Lift selected blocks")
     def lift_blocks(self, request: HttpRequest, queryset: QuerySet[ChatBlock]) -> None:

@@ -1,35 +1,35 @@
 """What happens to a request nobody answered: the client's options after the
 no-answer notice or outside office hours (keep waiting, leave a note, create a
-ticket, request a callback, end the request), an agent closing the follow-up
-card (End session), and the transcript email after a chat ends.
+ticket, request a callback, end the request) and an agent closing the
+follow-up card (End session).
 
 Same shape as chat.services: one transaction each, state checked under the
-session's row lock, transition recorded, broadcast after commit.
+session's row lock, status moved through chat.lifecycle, broadcast after
+commit.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import phonenumbers
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
-from chat import events
+from chat import broadcasts, lifecycle, messages, selectors
+from chat.access import require_agent
 from chat.errors import ChatNotFound, InvalidState, MessageInvalid
 from chat.models import ChatSession, Outcome, SessionStatus
-from chat.services import _after, _lock, _record, _require_agent, _system_line
 from tickets import services as ticket_services
-from tickets.models import TicketNote
 
 NOTE_MAX = 10_000
 
 
 def _client_session(session_id: int, client: User) -> ChatSession:
     """The client's own session, locked; anyone else's is "not found"."""
-    session = _lock(session_id)
+    session = lifecycle.lock(session_id)
     if not client.is_authenticated or session.client_id != client.pk:
         raise ChatNotFound("That chat does not exist.")
     return session
@@ -57,22 +57,21 @@ def _require_options(session: ChatSession) -> None:
 
 def _abandon(session: ChatSession, *, actor: User, reason: str) -> None:
     """The client answered for itself: the request ends (a follow-up card)."""
-    ChatSession.objects.filter(pk=session.pk).update(end_reason=reason)
-    session.end_reason = reason
     if session.status == SessionStatus.WAITING:
-        now = timezone.now()
-        ChatSession.objects.filter(pk=session.pk).update(
-            status=SessionStatus.ABANDONED, ended_at=now
-        )
-        _record(
+        lifecycle.move(
             session,
-            old=SessionStatus.WAITING,
-            new=SessionStatus.ABANDONED,
+            SessionStatus.ABANDONED,
             actor=actor,
             reason=reason,
+            changes={"ended_at": timezone.now(), "end_reason": reason},
         )
-        session.status = SessionStatus.ABANDONED
-        session.ended_at = now
+    else:
+        ChatSession.objects.filter(pk=session.pk).update(end_reason=reason)
+        session.end_reason = reason
+
+
+def _changed(session: ChatSession) -> None:
+    broadcasts.follow_up_changed(selectors.session_payloads_of([session.pk])[0])
 
 
 def _clean_body(body: str, *, what: str) -> str:
@@ -94,10 +93,10 @@ def request_keep_waiting(*, session_id: int, client: User) -> ChatSession:
             raise InvalidState("The request is not waiting for an answer.")
         now = timezone.now()
         session.no_answer_at = None
-        session.no_answer_due_at = _after(now, settings.NO_ANSWER_SECONDS)
+        session.no_answer_due_at = now + timedelta(seconds=settings.NO_ANSWER_SECONDS)
         session.save(update_fields=["no_answer_at", "no_answer_due_at"])
-        _system_line(session, f"{client.display_name} keeps waiting.")
-        events.session_changed(session.pk)
+        messages.system_line(session, f"{client.display_name} keeps waiting.")
+        broadcasts.session_changed(selectors.session_payload_of(session.pk))
         return session
 
 
@@ -111,8 +110,10 @@ def request_leave_note(*, session_id: int, client: User, body: str) -> ChatSessi
             raise InvalidState("This chat has no ticket yet: create one instead.", code="no_ticket")
         ticket_services.note_add(ticket=session.ticket, author=client, body=body)
         _abandon(session, actor=client, reason="client left a note")
-        _system_line(session, f"{client.display_name} left a note on ticket #{session.ticket_id}.")
-        events.follow_up_changed(session)
+        messages.system_line(
+            session, f"{client.display_name} left a note on ticket #{session.ticket_id}."
+        )
+        _changed(session)
         return session
 
 
@@ -137,8 +138,8 @@ def request_create_ticket(
         session.ticket = ticket
         session.save(update_fields=["ticket"])
         _abandon(session, actor=client, reason="client created a ticket")
-        _system_line(session, f"{client.display_name} created ticket #{ticket.pk}.")
-        events.follow_up_changed(session)
+        messages.system_line(session, f"{client.display_name} created ticket #{ticket.pk}.")
+        _changed(session)
         return session
 
 
@@ -176,30 +177,26 @@ def request_callback(
                 "A callback can be requested once nobody has answered for a while.",
                 code="not_available_yet",
             )
-        now = timezone.now()
-        ChatSession.objects.filter(pk=session.pk).update(
-            status=SessionStatus.CALLBACK,
-            ended_at=now,
-            callback_phone=phone,
-            callback_message=message,
-        )
-        _record(
+        lifecycle.move(
             session,
-            old=SessionStatus.WAITING,
-            new=SessionStatus.CALLBACK,
+            SessionStatus.CALLBACK,
             actor=client,
             reason="callback requested",
+            changes={
+                "ended_at": timezone.now(),
+                "callback_phone": phone,
+                "callback_message": message,
+            },
+            line=f"{client.display_name} asked to be called back on {phone}.",
         )
-        session.status = SessionStatus.CALLBACK
-        _system_line(session, f"{client.display_name} asked to be called back on {phone}.")
-        events.follow_up_changed(session)
+        _changed(session)
         return session
 
 
 def followup_close(*, session_id: int, agent: User, outcome: str, note: str = "") -> ChatSession:
     """End session on an abandoned or callback card: outcome and note are
     recorded on the session and, when it has a ticket, as an internal note."""
-    _require_agent(agent)
+    require_agent(agent)
     if outcome not in Outcome.values:
         raise MessageInvalid("Choose how the request was resolved.", code="outcome_required")
     note = (note or "").strip()
@@ -208,64 +205,29 @@ def followup_close(*, session_id: int, agent: User, outcome: str, note: str = ""
             f"The note may be at most {NOTE_MAX:,} characters.", code="note_too_long"
         )
     with transaction.atomic():
-        session = _lock(session_id)
+        session = lifecycle.lock(session_id)
         if session.status not in (SessionStatus.ABANDONED, SessionStatus.CALLBACK):
             raise InvalidState("Only abandoned requests and callbacks are closed this way.")
-        now = timezone.now()
-        old = session.status
-        ChatSession.objects.filter(pk=session.pk).update(
-            status=SessionStatus.CLOSED,
-            closed_at=now,
-            closed_by=agent,
-            outcome=outcome,
-            outcome_note=note,
-        )
         label = Outcome(outcome).label
-        _record(session, old=old, new=SessionStatus.CLOSED, actor=agent, reason=label)
-        session.status = SessionStatus.CLOSED
-        if session.ticket_id:
-            TicketNote.objects.create(
-                ticket_id=session.ticket_id,
+        lifecycle.move(
+            session,
+            SessionStatus.CLOSED,
+            actor=agent,
+            reason=label,
+            changes={
+                "closed_at": timezone.now(),
+                "closed_by": agent,
+                "outcome": outcome,
+                "outcome_note": note,
+            },
+        )
+        if session.ticket is not None:
+            ticket_services.note_add(
+                ticket=session.ticket,
                 author=agent,
                 body=f"Follow-up of chat {session.pk} closed: {label}."
                 + (f"\n{note}" if note else ""),
                 is_internal=True,
             )
-        events.follow_up_changed(session)
+        _changed(session)
         return session
-
-
-def transcript_email(*, session_id: int) -> bool:
-    """Email the transcript of an ended chat to its client, once.
-
-    The stamp is set by a conditional UPDATE in the transaction that sends, so
-    a repeated or concurrent task finds it set and sends nothing; if sending
-    fails the stamp rolls back and the retry sends.
-    """
-    from chat.transcripts import transcript_lines, transcript_text
-
-    with transaction.atomic():
-        claimed = ChatSession.objects.filter(
-            pk=session_id,
-            transcript_emailed_at__isnull=True,
-            status__in=[SessionStatus.ENDED, SessionStatus.CLOSED],
-        ).update(transcript_emailed_at=timezone.now())
-        if not claimed:
-            return False
-        session = ChatSession.objects.select_related("client", "contact__company", "ticket").get(
-            pk=session_id
-        )
-        address = session.client.email or session.contact.email
-        if not address:
-            return False
-        context = {"session": session, "lines": transcript_lines(session)}
-        email = EmailMultiAlternatives(
-            subject=f"Transcript of your chat: {session.title}",
-            body=transcript_text(session),
-            to=[address],
-        )
-        email.attach_alternative(
-            render_to_string("chat/email/transcript.html", context), "text/html"
-        )
-        email.send()
-        return True

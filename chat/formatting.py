@@ -108,3 +108,13 @@ def render_markdown(text: str) -> SafeString:
 def render_plain(text: str) -> SafeString:
     """System lines are not markdown (they quote names people chose): escaped only."""
     return escape(text)
+
+
+def human_size(size: int) -> str:
+    """1 234 567 -> "1.2 MB", for transcripts and error messages."""
+    value = float(size)
+    for unit in ("bytes", "KB", "MB"):
+        if value < 1024 or unit == "MB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"  # pragma: no cover - the loop returns at MB

@@ -1,6 +1,7 @@
-"""The SQL of storing one chat message: the hot path of chat.
+"""The SQL of storing one chat message: the hot path of chat, used only by
+the message writer (chat.messages.send_text).
 
-``services.message_send`` runs once per message, and on the benchmark's VM the
+``message_send`` runs once per message, and on the benchmark's VM the
 ORM spent about 1.4 of its 1.8 ms of CPU building and compiling its queries
 (select_related, savepoint, save()), against 0.15 ms in the database itself
 (docs/performance.md, chat benchmark, finding 14). These are the statements,
@@ -11,7 +12,8 @@ renamed field or a changed column type cannot drift from this file unseen
 (tests/chat/test_message_sql.py compares the rows with what the ORM reads, on
 both databases; tests/chat/test_races.py races sends on PostgreSQL).
 
-The rules stay in ``services.message_send``; this module only reads and writes.
+The rules stay in chat.messages and chat.services; this module only reads and
+writes.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Company, Contact
+from chat.placeholders import PLACEHOLDERS, unknown_placeholders
 from tickets.models import Ticket, private_storage
 
 
@@ -452,7 +453,7 @@ class TemplateKind(models.TextChoices):
 class ChatTemplate(models.Model):
     """A greeting or farewell an agent inserts into the message box. Global
     when ``owner`` is empty, else one agent's own. ``{client_first_name}`` and
-    ``{agent_name}`` are filled in for the chat (see chat/message_templates.py)."""
+    ``{agent_name}`` are filled in for the chat (see chat/placeholders.py)."""
 
     kind = models.CharField(max_length=10, choices=TemplateKind.choices)
     title = models.CharField(max_length=100)
@@ -482,14 +483,8 @@ class ChatTemplate(models.Model):
         return f"{self.get_kind_display()}: {self.title} ({scope})"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from chat.message_templates import unknown_placeholders
-
         unknown = unknown_placeholders(self.body or "")
         if unknown:
-            from chat.message_templates import PLACEHOLDERS
-
             allowed = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
             raise ValidationError(
                 {

@@ -11,9 +11,11 @@ from chat.formatting import render_markdown, render_plain
 from chat.models import (
     ChatAttachment,
     ChatBlock,
+    ChatComment,
     ChatSession,
     Message,
     MessageKind,
+    PageView,
     Participant,
 )
 
@@ -41,14 +43,14 @@ def message_payload(message: Message) -> dict[str, Any]:
         ),
         "created_at": message.created_at.isoformat(),
         "read_at": _iso(message.read_at),
-        # A file message's file (chat.attachments); None for every other kind.
+        # A file message's file (chat.files); None for every other kind.
         "attachment": (attachment_payload(message.attachment) if message.attachment_id else None),
     }
 
 
 def attachment_payload(attachment: ChatAttachment) -> dict[str, Any]:
     """The file of a chat message. Only the access-checked views of
-    chat.views_files serve it; ``preview_url`` is set for raster images whose
+    chat.files.views serve it; ``preview_url`` is set for raster images whose
     bytes were checked (ChatAttachment.is_image), the rest is download only."""
     return {
         "id": attachment.pk,
@@ -239,4 +241,34 @@ def block_payload(block: ChatBlock) -> dict[str, Any]:
         "reason": block.reason,
         "created_by": user_payload(block.created_by),
         "expires_at": _iso(block.expires_at),
+    }
+
+
+def comment_payload(comment: ChatComment, mentioned: list[User] | None = None) -> dict[str, Any]:
+    """A staff-only comment (chat.supervision.comments): staff sockets only."""
+    if mentioned is None:
+        mentioned = list(comment.mentions.all())
+    return {
+        "id": comment.pk,
+        "session_id": comment.session_id,
+        "author": user_payload(comment.author),
+        "body": comment.body,
+        "mentions": [user_payload(u) for u in mentioned],
+        "created_at": comment.created_at.isoformat(),
+    }
+
+
+def page_view_payload(view: PageView, client: User | None) -> dict[str, Any]:
+    """A client's page view (chat.visitors): staff sockets only."""
+    name = client.display_name if client is not None else "The client"
+    text = f"{name} viewed {view.path}" + (f" — {view.title}" if view.title else "")
+    return {
+        "id": view.pk,
+        "session_id": view.session_id,
+        "path": view.path,
+        "title": view.title,
+        "viewed_at": view.viewed_at.isoformat(),
+        "client": user_payload(client),
+        # The line as the console shows it (inserted as text, never HTML).
+        "text": text,
     }

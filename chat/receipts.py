@@ -11,7 +11,7 @@ anything read or say they are typing. A supervisor watching a chat may open it
 but is no participant: its read markers are accepted and ignored.
 
 Typing is not stored: a ``chat.typing`` event to the chat's group that every
-socket of the typist drops (see the hook in chat.socket_frames).
+socket of the typist drops (see the hook in chat.frames.chats).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat import events, selectors
+from chat import broadcasts, selectors
 from chat.errors import ChatForbidden, InvalidState
 from chat.models import Message, MessageKind, Participant, ParticipantRole, SessionStatus
 
@@ -54,7 +54,7 @@ def participant_mark_read(*, session_id: int, user: User, seq: int) -> int:
             last_read_seq=seq
         )
         # Not only when the marker moved: sending a message moves the sender's
-        # marker too (chat.services.message_send), and the read that follows
+        # marker too (chat.messages.send_text), and the read that follows
         # must still stamp the other side's messages before it.
         now = timezone.now()
         unread = Message.objects.filter(
@@ -69,7 +69,7 @@ def participant_mark_read(*, session_id: int, user: User, seq: int) -> int:
             unread = unread.filter(author_id=session.client_id)
         stamped = unread.update(read_at=now)
         if moved or stamped:
-            events.read_moved(
+            broadcasts.read_moved(
                 session_id=session_id,
                 user=user,
                 seq=seq,
@@ -96,4 +96,4 @@ def typing_notify(*, session_id: int, user: User) -> None:
         raise InvalidState("You have left this chat.", code="not_in_room")
     if participant.session.status != SessionStatus.ACTIVE:
         raise InvalidState("This chat is not open for messages.", code="chat_not_active")
-    events.typing_started(session_id=session_id, user=user)
+    broadcasts.typing_started(session_id=session_id, user=user)

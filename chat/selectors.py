@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -19,6 +20,14 @@ from chat.models import (
     ParticipantRole,
     SessionStatus,
 )
+from chat.payloads import (
+    PARTICIPANT_ROW_FIELDS,
+    SESSION_ROW_FIELDS,
+    participant_payload_from_row,
+    session_payload,
+    session_payload_from_row,
+)
+from presence.models import AgentConnection
 from presence.selectors import available_agents
 
 # Requests every agent may open: the queue and the follow-up cards.
@@ -27,6 +36,12 @@ STAFF_SHARED_STATUSES = (SessionStatus.WAITING, SessionStatus.ABANDONED, Session
 
 def _sessions() -> QuerySet[ChatSession]:
     return ChatSession.objects.select_related("client", "contact__company", "ticket")
+
+
+def session_by_id(session_id: int) -> ChatSession:
+    """The session with what its payload shows, without an access check: for
+    a caller that checked access itself (a service that just changed it)."""
+    return _sessions().get(pk=session_id)
 
 
 def session_for(user: User, session_id: int) -> ChatSession:
@@ -111,7 +126,7 @@ def chats_below_limit(agent_ids: list[int]) -> dict[int, int]:
     """The live chats of each of these agents who may take one more (below
     MAX_CHATS_PER_AGENT), by agent id; agents at the limit are left out. One
     query. Pick lists (invite, transfer) offer only these; the move itself
-    checks again under a lock (chat.services._check_capacity)."""
+    checks again under a lock (chat.capacity.check_capacity)."""
     rows = live_places().filter(user_id__in=agent_ids).values("user_id").annotate(n=Count("id"))
     counts = {row["user_id"]: row["n"] for row in rows}
     limit = settings.MAX_CHATS_PER_AGENT
@@ -180,8 +195,6 @@ def open_sessions_of_client(client: User) -> list[ChatSession]:
 
 def online_user_ids(user_ids: list[int]) -> set[int]:
     """Which of these users have a live socket (one query)."""
-    from presence.models import AgentConnection
-
     fresh = timezone.now() - timedelta(seconds=settings.PRESENCE_STALE_SECONDS)
     return set(
         AgentConnection.objects.filter(user_id__in=user_ids, last_seen__gte=fresh).values_list(
@@ -192,9 +205,40 @@ def online_user_ids(user_ids: list[int]) -> set[int]:
 
 def client_blocked(*, client: User, ip_address: str | None, now: datetime | None = None) -> bool:
     """Whether a block in force stops this client, or a request from this
-    address (chat.blocks writes them)."""
+    address (chat.agent_tools.blocks writes them)."""
     now = now or timezone.now()
     who = Q(client=client)
     if ip_address:
         who |= Q(ip_address=ip_address)
     return ChatBlock.objects.filter(who, active=True, expires_at__gt=now).exists()
+
+
+# --- Payloads of what a service just changed (chat.broadcasts sends them) ------------
+
+
+def session_payload_of(session_id: int) -> dict[str, Any]:
+    """The session as its room and the session managers see it now."""
+    return session_payload(session_by_id(session_id))
+
+
+def session_payloads_of(session_ids: list[int]) -> list[dict[str, Any]]:
+    """Payloads of chats a sweep or a follow-up changed, with whether each
+    client is online (the follow-up cards offer Push chat then): three queries
+    whatever the number of chats, and built from ``.values()`` rows rather
+    than model instances (a sweep of a thousand chats spent most of its time
+    instantiating sessions, users and participants)."""
+    rows = list(ChatSession.objects.filter(pk__in=session_ids).values(*SESSION_ROW_FIELDS))
+    participants: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
+    for row in (
+        Participant.objects.filter(session_id__in=session_ids)
+        .order_by("joined_at", "id")
+        .values(*PARTICIPANT_ROW_FIELDS)
+    ):
+        participants[row["session_id"]].append(participant_payload_from_row(row))
+    online = online_user_ids([row["client_id"] for row in rows])
+    return [
+        session_payload_from_row(
+            row, participants[row["id"]], client_online=row["client_id"] in online
+        )
+        for row in rows
+    ]

@@ -1,4 +1,4 @@
-"""How a socket's ``chat.send`` reaches ``services.message_send``: the hot
+"""How a socket's ``chat.send`` reaches ``chat.services.message_send``: the hot
 path of chat, so the thread it runs on and what runs around it are chosen
 here (docs/performance.md, chat benchmark, findings 7 and 24).
 
@@ -27,11 +27,12 @@ from channels.db import database_sync_to_async
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 
 from chat import services
+from chat.messages import SendResult
 
 logger = logging.getLogger(__name__)
 
 
-def send_healing_connection(**kwargs: Any) -> services.SendResult:
+def send_healing_connection(**kwargs: Any) -> SendResult:
     """``message_send(**kwargs)`` without the health check's round trip; once
     more on a fresh connection when it failed because the connection is dead."""
     connection = connections[DEFAULT_DB_ALIAS]
@@ -58,7 +59,7 @@ def _usable(connection: Any) -> bool:
 
 
 @functools.cache
-def message_send_runner() -> Callable[..., Awaitable[services.SendResult]]:
+def message_send_runner() -> Callable[..., Awaitable[SendResult]]:
     """The awaitable that runs a socket's send (see the module docstring)."""
     if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
         return database_sync_to_async(send_healing_connection, thread_sensitive=False)

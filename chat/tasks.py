@@ -1,10 +1,11 @@
-"""Thin Celery tasks of chat: load by id, call a service. Idempotent."""
+"""Thin Celery tasks of chat: load by id, call a service. Idempotent: each
+service does its work once however often the task runs."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from chat import services
+from chat import transcripts
 
 
 @shared_task(
@@ -14,7 +15,7 @@ from chat import services
     max_retries=5,
 )
 def attach_transcript(session_id: int) -> bool:
-    return services.transcript_attach(session_id=session_id)
+    return transcripts.transcript_attach(session_id=session_id)
 
 
 @shared_task(
@@ -24,6 +25,4 @@ def attach_transcript(session_id: int) -> bool:
     max_retries=5,
 )
 def email_transcript(session_id: int) -> bool:
-    from chat.follow_up import transcript_email
-
-    return transcript_email(session_id=session_id)
+    return transcripts.transcript_email(session_id=session_id)

@@ -1,16 +1,27 @@
 """The transcript of a chat: who said what, when, system lines included. As
 plain text for the ticket attachment and the email's text part (markdown stays
 as typed), and as rows with formatted bodies for the history tab and the
-email's HTML part."""
+email's HTML part; and the two things done with it once a chat ends
+(chat.tasks runs them): attached to the ticket with a note, and emailed to the
+client. Both are idempotent, so a retried or repeated task does them once.
+"""
 
 from __future__ import annotations
 
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from chat.attachments import human_size
-from chat.formatting import render_markdown, render_plain
-from chat.models import ChatSession, Message, MessageKind
+from chat import lifecycle
+from chat.formatting import human_size, render_markdown, render_plain
+from chat.models import ChatSession, Message, MessageKind, SessionStatus
 from chat.payloads import attachment_payload
+from tickets import services as ticket_services
+
+# A chat has a transcript to attach or email once it is over.
+OVER = (SessionStatus.ENDED, SessionStatus.CLOSED)
 
 
 def transcript_filename(session: ChatSession) -> str:
@@ -54,7 +65,7 @@ def transcript_lines(session: ChatSession) -> list[dict[str, object]]:
             "body_html": _body_html(m),
             "at": m.created_at,
             # File lines: the page links to the access-checked download
-            # (chat.views_files); the email shows the name only.
+            # (chat.files.views); the email shows the name only.
             "attachment": attachment_payload(m.attachment) if m.attachment_id else None,
         }
         for m in sorted(session.messages.all(), key=lambda m: m.seq)
@@ -76,3 +87,56 @@ def _body_html(message: Message) -> SafeString:
         # Escaped text; the history page wraps it in the download link.
         return render_plain(_file_label(message))
     return render_plain(message.body)
+
+
+def transcript_attach(*, session_id: int) -> bool:
+    """Attach the transcript of an ended chat to its ticket, with a note.
+    Idempotent: the file is keyed on the session, so a retried or repeated
+    task leaves one file and one note. Returns True if it attached now."""
+    with transaction.atomic():
+        session = lifecycle.lock(session_id)
+        if session.ticket is None or session.status not in OVER:
+            return False
+        name = transcript_filename(session)
+        _attachment, created = ticket_services.system_attachment_add(
+            ticket=session.ticket,
+            name=name,
+            content=transcript_text(session).encode("utf-8"),
+            content_type="text/plain",
+            source_key=f"chat-transcript-{session.pk}",
+            note=f"Chat {session.pk} ended; the transcript is attached as {name}.",
+            note_author=session.ended_by,
+        )
+        return created
+
+
+def transcript_email(*, session_id: int) -> bool:
+    """Email the transcript of an ended chat to its client, once.
+
+    The stamp is set by a conditional UPDATE in the transaction that sends, so
+    a repeated or concurrent task finds it set and sends nothing; if sending
+    fails the stamp rolls back and the retry sends.
+    """
+    with transaction.atomic():
+        claimed = ChatSession.objects.filter(
+            pk=session_id, transcript_emailed_at__isnull=True, status__in=OVER
+        ).update(transcript_emailed_at=timezone.now())
+        if not claimed:
+            return False
+        session = ChatSession.objects.select_related("client", "contact__company", "ticket").get(
+            pk=session_id
+        )
+        address = session.client.email or session.contact.email
+        if not address:
+            return False
+        context = {"session": session, "lines": transcript_lines(session)}
+        email = EmailMultiAlternatives(
+            subject=f"Transcript of your chat: {session.title}",
+            body=transcript_text(session),
+            to=[address],
+        )
+        email.attach_alternative(
+            render_to_string("chat/email/transcript.html", context), "text/html"
+        )
+        email.send()
+        return True

@@ -4,7 +4,6 @@
   (plus ``"fields"`` for per-field validation messages), so API clients switch
   on one stable ``code`` whatever raised it: DRF itself, Django's ``Http404`` /
   ``PermissionDenied``, or a service's ``DomainError``.
-* ``IsStaff``: the permission of staff-only endpoints.
 * ``OfflineSwaggerView``: the docs page, with its JS/CSS served from our own
   static files (the ``drf-spectacular-sidecar`` package), never from a CDN.
 """
@@ -19,10 +18,10 @@ from django.templatetags.static import static
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerView
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView, set_rollback
+from rest_framework.views import set_rollback
 
 from tickets.errors import DomainError
 
@@ -129,18 +128,6 @@ class JsonErrorsMixin:
 
     def get_exception_handler(self) -> Any:
         return exception_handler
-
-
-class IsStaff(permissions.BasePermission):
-    """Agents, supervisors and administrators. Checked before the object is
-    looked up, so a client gets the same 403 for every id and learns nothing."""
-
-    message = "Only helpdesk staff may do this."
-    code = "staff_only"
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_agent)
 
 
 class OfflineSwaggerView(JsonErrorsMixin, SpectacularSwaggerView):

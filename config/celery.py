@@ -11,7 +11,7 @@ app.autodiscover_tasks()
 
 @app.on_after_finalize.connect
 def _register_beat(sender: Celery, **kwargs: object) -> None:
-    # The one clock of the product: every sweep runs from here (DESIGN.md, Timers).
+    # The one clock of the product: every sweep runs from here (presence/tasks.py).
     from django.conf import settings
 
     sender.conf.beat_schedule = {

@@ -32,7 +32,7 @@ PAGES = [
     ("Django admin", "/admin/"),
     ("API docs", "/api/docs/"),
 ]
-# The accounts created by `manage.py seed_demo` (accounts/management/commands/seed_demo.py).
+# The accounts created by `manage.py seed_demo` (config/management/commands/seed_demo.py).
 DEMO_PASSWORD = "switchboard"
 DEMO_LOGINS = [
     ("admin@example.com", "administrator"),

@@ -13,9 +13,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("portal/", include("tickets.urls_portal")),
-    path("console/supervisor/", include("chat.urls_supervisor")),
+    path("console/supervisor/", include("chat.supervision.urls")),
     path("console/", include("tickets.urls_console")),
     path("files/", include("tickets.urls_files")),
-    path("chat/", include("chat.urls_files")),
+    path("chat/", include("chat.files.urls")),
     path("api/", include("config.api_urls")),
 ]

@@ -1,17 +1,52 @@
-"""Presence frames of the /ws/ socket (registered through chat.frames)."""
+"""Presence on the /ws/ socket: its frames, and the hooks that keep one
+``AgentConnection`` row per open socket (registered with realtime.registry)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from channels.db import database_sync_to_async
 
-from chat.frames import Audience, Choice, FrameContext, Reply, expose_errors, frame
 from presence.models import PresenceStatus
 from presence.selectors import agent_states, presence_status
-from presence.services import PresenceError, presence_set
+from presence.services import (
+    PresenceError,
+    connection_close,
+    connection_open,
+    connections_refresh,
+    presence_set,
+)
+from realtime.registry import (
+    Audience,
+    Choice,
+    FrameContext,
+    Reply,
+    expose_errors,
+    frame,
+    on_connect,
+    on_disconnect,
+    on_recheck,
+)
 
 expose_errors(PresenceError)
+
+
+@on_connect
+async def socket_opened(ctx: FrameContext) -> None:
+    # Before the socket is accepted: an agent's console counts as connected
+    # (presence) from its first frame on.
+    await database_sync_to_async(connection_open)(user=ctx.user, channel_name=ctx.channel_name)
+
+
+@on_disconnect
+async def socket_closed(ctx: FrameContext) -> None:
+    await database_sync_to_async(connection_close)(channel_name=ctx.channel_name)
+
+
+@on_recheck
+def sockets_rechecked(users: Mapping[str, Any]) -> None:
+    connections_refresh(users=users)
 
 
 @frame(

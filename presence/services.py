@@ -1,7 +1,7 @@
 """Every write to presence: the status an agent chooses, the live connections
 that keep it honest, and the sweep that expires it.
 
-Rules (PRODUCT.md, "Agent console"): an agent is *available* only while at
+Rules: an agent is *available* only while at
 least one of its consoles is connected, give or take a grace period so that a
 page reload does not flap the status. The last connection closing sets
 ``offline_deadline``; a connection opening clears it; the beat sweep flips the
@@ -11,7 +11,7 @@ sweeps (or two beats) never flip anyone twice.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -20,8 +20,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import User
-from chat.realtime import STAFF_GROUP, broadcast
 from presence.models import AgentConnection, AgentPresence, PresenceStatus
+from realtime.broadcast import broadcast
+from realtime.groups import STAFF_GROUP
 
 
 class PresenceError(Exception):
@@ -167,6 +168,14 @@ def connections_heartbeat(*, channel_names: Collection[str]) -> set[str]:
         found.update(last_seen=timezone.now())
         present = set(found.values_list("channel_name", flat=True))
     return names - present
+
+
+def connections_refresh(*, users: Mapping[str, User]) -> None:
+    """The re-checked sockets ``{channel name: user}`` still open: their rows
+    refreshed, and registered again where the presence sweep had removed them
+    (a daphne that stalled past the stale limit)."""
+    for channel in connections_heartbeat(channel_names=users):
+        connection_open(user=users[channel], channel_name=channel)
 
 
 def presence_sweep(*, now: datetime | None = None) -> int:

@@ -2,7 +2,7 @@
 SWEEP_SECONDS): it runs every timer sweep of the product in turn.
 
 A sweep is a keyword-only service ``(*, now) -> int`` that is safe to run
-twice (conditional updates over indexed deadline columns; DESIGN.md, Timers).
+twice (conditional updates over indexed deadline columns).
 Add one by appending its dotted path to ``SWEEPS``; the chat timers (queue
 warning, no-answer, inactivity, block expiry) go here too.
 """
@@ -27,7 +27,7 @@ SWEEPS: list[str] = [
     "chat.timers.sweep_no_answer",
     "chat.timers.sweep_abandoned",
     "chat.timers.sweep_inactivity",
-    "chat.blocks.sweep_block_expiry",
+    "chat.agent_tools.blocks.sweep_block_expiry",
 ]
 
 

@@ -19,7 +19,6 @@ from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
@@ -193,12 +192,18 @@ class TicketAdmin(admin.ModelAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     def save_model(self, request: HttpRequest, obj: Ticket, form: Any, change: bool) -> None:
-        # closed_at follows the status, as ticket_close / ticket_reopen keep it.
-        if obj.status == TicketStatus.CLOSED and obj.closed_at is None:
-            obj.closed_at = timezone.now()
-        elif obj.status != TicketStatus.CLOSED:
-            obj.closed_at = None
+        # The other fields are saved as edited; the status goes through its
+        # service, which keeps closed_at with it.
+        status = obj.status
+        obj.status = (
+            Ticket.objects.values_list("status", flat=True).get(pk=obj.pk)
+            if change
+            else TicketStatus.UNASSIGNED
+        )
         super().save_model(request, obj, form, change)
+        if status != obj.status:
+            services.ticket_status_set(ticket=obj, status=status, actor=request.user)  # type: ignore[arg-type]
+            obj.refresh_from_db()
 
     def save_formset(
         self, request: HttpRequest, form: Any, formset: BaseInlineFormSet, change: bool

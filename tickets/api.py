@@ -3,7 +3,8 @@
 Each view parses, authorizes, calls a selector or a service, and serializes.
 What a user may see comes from tickets.selectors (a ticket outside that set is
 a 404, so ids cannot be probed); what a user may do is checked by the services,
-whose ``DomainError`` becomes a JSON error in config.api.
+whose ``DomainError`` becomes a JSON error (config.api.exception_handler,
+the REST_FRAMEWORK setting).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from config.api import IsStaff, JsonErrorsMixin
 from tickets import services
 from tickets.models import Ticket, TicketStatus
+from tickets.permissions import IsStaff
 from tickets.selectors import (
     attachments_visible_to,
     notes_visible_to,
@@ -49,7 +50,7 @@ _STATE_ERRORS = {
 
 
 @extend_schema(tags=["tickets"])
-class TicketViewSet(JsonErrorsMixin, viewsets.GenericViewSet):
+class TicketViewSet(viewsets.GenericViewSet):
     """Tickets as the logged-in user may see them: a client its own contact's
     tickets, staff every ticket."""
 

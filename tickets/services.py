@@ -117,6 +117,24 @@ def ticket_reopen(*, ticket: Ticket, actor: User) -> Ticket:
         return locked
 
 
+def ticket_status_set(*, ticket: Ticket, status: str, actor: User) -> Ticket:
+    """Set the status an administrator chose (Django admin's ticket form), with
+    ``closed_at`` following it as ticket_close and ticket_reopen keep it: set
+    when the ticket closes, cleared when it opens again."""
+    _require_staff(actor)
+    if status not in TicketStatus.values:
+        raise TicketError(f"Unknown ticket status {status!r}.", code="invalid_status")
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if status == TicketStatus.CLOSED:
+            locked.closed_at = locked.closed_at or timezone.now()
+        else:
+            locked.closed_at = None
+        locked.status = status
+        locked.save(update_fields=["status", "closed_at", "updated_at"])
+        return locked
+
+
 def validate_upload(*, name: str, size: int) -> str:
     """Check an upload's size and type; returns its content type."""
     if size > settings.ATTACHMENT_MAX_BYTES:
@@ -216,12 +234,21 @@ def _store_attachment(
 
 
 def system_attachment_add(
-    *, ticket: Ticket, name: str, content: bytes, content_type: str, source_key: str
+    *,
+    ticket: Ticket,
+    name: str,
+    content: bytes,
+    content_type: str,
+    source_key: str,
+    note: str = "",
+    note_author: User | None = None,
 ) -> tuple[TicketAttachment, bool]:
-    """Attach a file the system generated (e.g. a chat transcript).
+    """Attach a file the system generated (e.g. a chat transcript), with a
+    public ``note`` that carries it when one is given.
 
     Idempotent on ``source_key`` (unique per ticket): a second call returns the
-    existing file and ``False``. Returns ``(attachment, created)``.
+    existing file and ``False`` and writes nothing. Returns ``(attachment,
+    created)``.
     """
     with transaction.atomic():
         existing = TicketAttachment.objects.filter(ticket=ticket, source_key=source_key).first()
@@ -236,6 +263,12 @@ def system_attachment_add(
             is_internal=False,
             source_key=source_key,
         )
+        if note:
+            attachment.note = TicketNote.objects.create(
+                ticket=ticket, author=note_author, body=note, is_internal=False
+            )
+            attachment.save(update_fields=["note"])
+            Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
         return attachment, True
 
 

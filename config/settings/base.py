@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from config.redis_urls import (
@@ -15,46 +14,12 @@ from config.redis_urls import (
     channels_hosts,
     validate_redis_url,
 )
+from config.settings.environment import env, env_bool, env_int, env_seconds
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
-
-
-def _int(name: str, default: int, *, minimum: int = 0) -> int:
-    raw = env.str(name, default=str(default))
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number (got {raw!r})") from exc
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum} (got {value})")
-    return value
-
-
-def _seconds(name: str, default: float, *, least: float) -> float:
-    """Seconds: 0 (off) or at least ``least``."""
-    raw = env.str(name, default=str(default))
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number of seconds (got {raw!r})") from exc
-    if value != 0 and not value >= least:  # also refuses nan and negatives
-        raise ImproperlyConfigured(f"{name} must be 0 (off) or at least {least} (got {raw!r})")
-    return value
-
-
-def _bool(name: str, default: bool) -> bool:
-    raw = env.str(name, default="1" if default else "0").strip().lower()
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off", ""}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false (got {raw!r})")
-
-
-DEBUG = _bool("DEBUG", False)
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-change-me")
 DEFAULT_SECRET_KEY = "insecure-dev-key-change-me"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
@@ -75,8 +40,12 @@ INSTALLED_APPS = [
     "accounts",
     "tickets",
     "officehours",
+    "realtime",
     "presence",
     "chat",
+    # The project itself, as an app for its management command (seed_demo,
+    # which seeds every app's demo rows).
+    "config",
 ]
 
 MIDDLEWARE = [
@@ -87,8 +56,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The sb_first_visit and sb_landing cookies of portal pages, read when a
-    # client asks to chat (visitor info, chat/visitors.py).
-    "chat.visitors.VisitorMiddleware",
+    # client asks to chat (visitor info, chat/visitors/).
+    "chat.visitors.middleware.VisitorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -136,7 +105,7 @@ if not DATABASES["default"].get("NAME"):
 # How often a thread of each daphne process copies SQLite's WAL back into the
 # database file, so that no commit has to (config/db/sqlite3/checkpoint.py);
 # 0 leaves it to the commits, as plain SQLite does. Not used on PostgreSQL.
-SQLITE_CHECKPOINT_SECONDS = _seconds("SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS", 0.2, least=0.01)
+SQLITE_CHECKPOINT_SECONDS = env_seconds("SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS", 0.2, least=0.01)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's backend with writers that queue on a lock file instead of
     # sleeping in SQLite's busy handler (config/db/sqlite3/base.py).
@@ -173,7 +142,7 @@ except RedisUrlError as exc:
 CHANNEL_LAYERS = {
     "default": {
         # channels_redis' core layer, read by one task per process (see there).
-        "BACKEND": "config.channel_layer.SwitchboardChannelLayer",
+        "BACKEND": "realtime.layer.SwitchboardChannelLayer",
         "CONFIG": {"hosts": channels_hosts(REDIS_URL), "capacity": 1500, "expiry": 30},
     }
 }
@@ -212,7 +181,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Uploaded files are private: never under STATIC/MEDIA URLs, only served by
 # views that check access (tickets.views_files).
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
-ATTACHMENT_MAX_BYTES = _int("SWITCHBOARD_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+ATTACHMENT_MAX_BYTES = env_int("SWITCHBOARD_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 ATTACHMENT_ALLOWED_EXTENSIONS = env.list(
     "SWITCHBOARD_ATTACHMENT_EXTENSIONS",
     default=[
@@ -276,16 +245,16 @@ SPECTACULAR_SETTINGS = {
 # --- Switchboard product settings -------------------------------------------------
 # Presence: how long an "available" agent with no open console socket still
 # counts as available (a page reload must not flap the status).
-PRESENCE_GRACE_SECONDS = _int("SWITCHBOARD_PRESENCE_GRACE_SECONDS", 60, minimum=1)
+PRESENCE_GRACE_SECONDS = env_int("SWITCHBOARD_PRESENCE_GRACE_SECONDS", 60, minimum=1)
 # A socket that stopped heartbeating (its daphne died) is dropped after this.
-PRESENCE_HEARTBEAT_SECONDS = _int("SWITCHBOARD_PRESENCE_HEARTBEAT_SECONDS", 20, minimum=1)
-PRESENCE_STALE_SECONDS = _int("SWITCHBOARD_PRESENCE_STALE_SECONDS", 90, minimum=1)
-SWEEP_SECONDS = _int("SWITCHBOARD_SWEEP_SECONDS", 2, minimum=1)
+PRESENCE_HEARTBEAT_SECONDS = env_int("SWITCHBOARD_PRESENCE_HEARTBEAT_SECONDS", 20, minimum=1)
+PRESENCE_STALE_SECONDS = env_int("SWITCHBOARD_PRESENCE_STALE_SECONDS", 90, minimum=1)
+SWEEP_SECONDS = env_int("SWITCHBOARD_SWEEP_SECONDS", 2, minimum=1)
 
 # Websocket frames
-WS_MAX_FRAME_BYTES = _int("SWITCHBOARD_WS_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
-WS_RATE_LIMIT_FRAMES = _int("SWITCHBOARD_WS_RATE_LIMIT_FRAMES", 30, minimum=1)
-WS_RATE_LIMIT_WINDOW_SECONDS = _int("SWITCHBOARD_WS_RATE_LIMIT_WINDOW_SECONDS", 5, minimum=1)
+WS_MAX_FRAME_BYTES = env_int("SWITCHBOARD_WS_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
+WS_RATE_LIMIT_FRAMES = env_int("SWITCHBOARD_WS_RATE_LIMIT_FRAMES", 30, minimum=1)
+WS_RATE_LIMIT_WINDOW_SECONDS = env_int("SWITCHBOARD_WS_RATE_LIMIT_WINDOW_SECONDS", 5, minimum=1)
 
 LOGGING = {
     "version": 1,
@@ -296,26 +265,26 @@ LOGGING = {
 }
 
 # Chat
-CHAT_MESSAGE_MAX_CHARS = _int("SWITCHBOARD_CHAT_MESSAGE_MAX_CHARS", 10_000, minimum=1)
+CHAT_MESSAGE_MAX_CHARS = env_int("SWITCHBOARD_CHAT_MESSAGE_MAX_CHARS", 10_000, minimum=1)
 # How many missed messages one replay frame carries; more makes the browser page.
-CHAT_REPLAY_LIMIT = _int("SWITCHBOARD_CHAT_REPLAY_LIMIT", 200, minimum=10)
+CHAT_REPLAY_LIMIT = env_int("SWITCHBOARD_CHAT_REPLAY_LIMIT", 200, minimum=10)
 # Live chats one agent may be in at once; joining (or taking a transfer) past
 # it is refused.
-MAX_CHATS_PER_AGENT = _int("SWITCHBOARD_MAX_CHATS_PER_AGENT", 5, minimum=1)
+MAX_CHATS_PER_AGENT = env_int("SWITCHBOARD_MAX_CHATS_PER_AGENT", 5, minimum=1)
 # How long a block from the console lasts (the beat sweep ends it).
-CHAT_BLOCK_SECONDS = _int("SWITCHBOARD_CHAT_BLOCK_SECONDS", 24 * 3600, minimum=60)
+CHAT_BLOCK_SECONDS = env_int("SWITCHBOARD_CHAT_BLOCK_SECONDS", 24 * 3600, minimum=60)
 # Reverse proxies in front of daphne that append to X-Forwarded-For. 0: the
 # header is ignored and the socket's peer address is the client's IP; N: the
 # Nth address from the right of the header is (what the outermost trusted
 # proxy saw), so a client cannot choose its own address by sending the header.
-TRUSTED_PROXY_COUNT = _int("SWITCHBOARD_TRUSTED_PROXY_COUNT", 0, minimum=0)
+TRUSTED_PROXY_COUNT = env_int("SWITCHBOARD_TRUSTED_PROXY_COUNT", 0, minimum=0)
 # How long the first-visit cookie (sb_first_visit: when and where this browser
 # first opened the portal; visitor info) lives. 400 days is what browsers allow.
-VISITOR_COOKIE_DAYS = _int("SWITCHBOARD_VISITOR_COOKIE_DAYS", 400, minimum=1)
+VISITOR_COOKIE_DAYS = env_int("SWITCHBOARD_VISITOR_COOKIE_DAYS", 400, minimum=1)
 
-# Chat timers (DESIGN.md, Timers): the beat sweep runs every SWEEP_SECONDS.
-QUEUE_WARNING_SECONDS = _int("SWITCHBOARD_QUEUE_WARNING_SECONDS", 30, minimum=1)
-NO_ANSWER_SECONDS = _int("SWITCHBOARD_NO_ANSWER_SECONDS", 60, minimum=1)
-INACTIVITY_SECONDS = _int("SWITCHBOARD_INACTIVITY_SECONDS", 3600, minimum=1)
+# Chat timers (chat/timers.py): the beat sweep runs every SWEEP_SECONDS.
+QUEUE_WARNING_SECONDS = env_int("SWITCHBOARD_QUEUE_WARNING_SECONDS", 30, minimum=1)
+NO_ANSWER_SECONDS = env_int("SWITCHBOARD_NO_ANSWER_SECONDS", 60, minimum=1)
+INACTIVITY_SECONDS = env_int("SWITCHBOARD_INACTIVITY_SECONDS", 3600, minimum=1)
 # Phone numbers without a country code are read as numbers of this region.
 PHONE_DEFAULT_REGION = env.str("SWITCHBOARD_PHONE_REGION", default="GB")

@@ -1,4 +1,4 @@
 from config.settings.base import *  # noqa: F403
-from config.settings.base import _bool
+from config.settings.environment import env_bool
 
-DEBUG = _bool("DEBUG", True)
+DEBUG = env_bool("DEBUG", True)

@@ -19,7 +19,7 @@ if DATABASES["default"]["ENGINE"] == SQLITE_ENGINE:
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db{_tag}.sqlite3")}
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_switchboard{_tag}"}
-    # On PostgreSQL chat sends run in asgiref's thread pool (chat/socket_frames.py);
+    # On PostgreSQL chat sends run in asgiref's thread pool (chat/send_runner.py);
     # a connection kept open there would outlive the tests and stop the test
     # database from being dropped. Closed after every call instead.
     DATABASES["default"]["CONN_MAX_AGE"] = 0

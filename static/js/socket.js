@@ -21,7 +21,7 @@ const DEFAULTS = {
   heartbeatSeconds: 20, // replaced by the server's hello.heartbeat_seconds
 };
 
-// Close codes the server uses (chat/consumers.py).
+// Close codes the server uses (realtime/consumer.py).
 const CLOSE_UNAUTHENTICATED = 4401;
 const CLOSE_FLOODING = 4429;
 

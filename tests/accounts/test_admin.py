@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.management.commands.seed_demo import seed
+from config.management.commands.seed_demo import seed
 from accounts.models import Company, Contact, Role, User
 from officehours.models import Holiday, Schedule, WeeklyInterval
 from presence.models import AgentConnection, AgentPresence

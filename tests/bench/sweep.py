@@ -396,7 +396,7 @@ def _child(runs: int) -> dict[str, Any]:
 
     from chat import timers
     from chat.models import ChatSession
-    from chat.realtime import event, send_now
+    from realtime.broadcast import event, send_now
 
     started = time.monotonic()
     call_command("migrate", interactive=False, verbosity=0)
@@ -422,16 +422,14 @@ def _child(runs: int) -> dict[str, Any]:
         return wall * 1000, cpu * 1000
 
     full = [timed() for _ in range(runs)]
-    # The same without the after-commit broadcasts (frames neither built nor
-    # sent): what the database part costs.
-    from chat import events
-
-    hooks = events.queue_warned, events.sessions_swept
-    events.queue_warned = events.sessions_swept = lambda *args, **kwargs: None  # type: ignore[assignment]
+    # The same without the announcements (the changed chats neither read
+    # again nor sent): what the database part costs.
+    hooks = timers.announce_warned, timers.announce_swept
+    timers.announce_warned = timers.announce_swept = lambda *args, **kwargs: None  # type: ignore[assignment]
     try:
         quiet = [timed() for _ in range(runs)]
     finally:
-        events.queue_warned, events.sessions_swept = hooks
+        timers.announce_warned, timers.announce_swept = hooks
     median = statistics.median(wall for wall, _ in full)
     log(
         f"sweep on {connection.vendor}: "

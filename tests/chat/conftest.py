@@ -22,7 +22,7 @@ class SentFrames(list):
 def sent(monkeypatch: pytest.MonkeyPatch) -> SentFrames:
     """Every frame the chat events layer sends after commit, in order."""
     frames = SentFrames()
-    monkeypatch.setattr("chat.events._deliver", frames.extend)
+    monkeypatch.setattr("chat.broadcasts._deliver", frames.extend)
     return frames
 
 

@@ -46,7 +46,7 @@ def test_clients_cannot_open_chat_admin(client, alice):
 
 
 def test_session_admin_shows_transfers(admin_client, alice, alice_ticket, agent1, agent2):
-    from chat.transfers import session_transfer
+    from chat.agent_tools.transfers import session_transfer
 
     session = services.session_request(
         client=alice, kind=ChatKind.POST_TICKET, ticket_id=alice_ticket.pk

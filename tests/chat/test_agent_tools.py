@@ -14,7 +14,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
-from chat import agent_tools, invites, message_templates, services
+from chat import services
+from chat.agent_tools import invites, time_entries
+from chat.agent_tools import templates as message_templates
 from chat.errors import (
     AlreadyAnswered,
     ChatError,
@@ -359,51 +361,51 @@ class TestChatLogAndTimeEntry:
         services.message_send(
             session_id=session.pk, author=alice, client_id=uuid.uuid4(), body="<b>blank</b>"
         )
-        text = agent_tools.chat_log(session_id=session.pk, user=agent1)
+        text = time_entries.chat_log(session_id=session.pk, user=agent1)
         assert text.startswith(f"Chat {session.pk}: #{alice_ticket.pk} Printer on fire\n")
         assert "Alice Client: <b>blank</b>" in text
         assert "* Ada Agent joined the chat." in text
 
     def test_chat_log_access(self, alice, alice_ticket, agent1, agent2, supervisor):
         session = active_chat(alice, alice_ticket, agent1)
-        assert agent_tools.chat_log(session_id=session.pk, user=supervisor)
+        assert time_entries.chat_log(session_id=session.pk, user=supervisor)
         with pytest.raises(ChatNotFound):
-            agent_tools.chat_log(session_id=session.pk, user=agent2)
+            time_entries.chat_log(session_id=session.pk, user=agent2)
         with pytest.raises(ChatForbidden):
-            agent_tools.chat_log(session_id=session.pk, user=alice)
+            time_entries.chat_log(session_id=session.pk, user=alice)
         with pytest.raises(ChatNotFound):
-            agent_tools.chat_log(session_id=999_999, user=agent1)
+            time_entries.chat_log(session_id=999_999, user=agent1)
 
     def test_minutes_round_up_from_the_answer(self, alice, alice_ticket, agent1):
         start = timezone.now()
         with time_machine.travel(start, tick=False):
             session = active_chat(alice, alice_ticket, agent1)
         session.refresh_from_db()
-        assert agent_tools.chat_minutes(session, now=start) == 1  # at least one
-        assert agent_tools.chat_minutes(session, now=start + timedelta(seconds=61)) == 2
-        assert agent_tools.chat_minutes(session, now=start + timedelta(minutes=7)) == 7
-        assert agent_tools.chat_minutes(session, now=start + timedelta(days=3)) == 24 * 60
+        assert time_entries.chat_minutes(session, now=start) == 1  # at least one
+        assert time_entries.chat_minutes(session, now=start + timedelta(seconds=61)) == 2
+        assert time_entries.chat_minutes(session, now=start + timedelta(minutes=7)) == 7
+        assert time_entries.chat_minutes(session, now=start + timedelta(days=3)) == 24 * 60
         with time_machine.travel(start + timedelta(minutes=4, seconds=1), tick=False):
             services.session_end(session_id=session.pk, agent=agent1)
         session.refresh_from_db()
         # Ended: the end counts, not now.
-        assert agent_tools.chat_minutes(session, now=start + timedelta(hours=2)) == 5
+        assert time_entries.chat_minutes(session, now=start + timedelta(hours=2)) == 5
         session.answered_at = None
-        assert agent_tools.chat_minutes(session) == 1
+        assert time_entries.chat_minutes(session) == 1
 
     def test_draft_has_the_duration_and_the_log(self, alice, alice_ticket, agent1):
         start = timezone.now()
         with time_machine.travel(start, tick=False):
             session = active_chat(alice, alice_ticket, agent1)
         with time_machine.travel(start + timedelta(minutes=2, seconds=30), tick=False):
-            draft = agent_tools.time_entry_draft(session_id=session.pk, agent=agent1)
+            draft = time_entries.time_entry_draft(session_id=session.pk, agent=agent1)
         assert draft.ticket_id == alice_ticket.pk
         assert draft.minutes == 3
-        assert draft.note == agent_tools.chat_log(session_id=session.pk, user=agent1)
+        assert draft.note == time_entries.chat_log(session_id=session.pk, user=agent1)
 
     def test_time_entry_goes_on_the_ticket(self, alice, alice_ticket, agent1, supervisor):
         session = active_chat(alice, alice_ticket, agent1)
-        entry = agent_tools.chat_time_entry_add(
+        entry = time_entries.chat_time_entry_add(
             session_id=session.pk, agent=agent1, minutes=12, note="  Chat log here  "
         )
         assert (entry.ticket, entry.agent, entry.minutes, entry.note) == (
@@ -414,27 +416,29 @@ class TestChatLogAndTimeEntry:
         )
         # After the end too, and by a supervisor who was never in the room.
         services.session_end(session_id=session.pk, agent=agent1)
-        agent_tools.chat_time_entry_add(session_id=session.pk, agent=supervisor, minutes=1, note="")
+        time_entries.chat_time_entry_add(
+            session_id=session.pk, agent=supervisor, minutes=1, note=""
+        )
         assert TimeEntry.objects.filter(ticket=alice_ticket).count() == 2
 
     def test_a_resent_time_entry_is_logged_once(self, alice, alice_ticket, agent1):
         session = active_chat(alice, alice_ticket, agent1)
         key = str(uuid.uuid4())
-        first = agent_tools.chat_time_entry_add(
+        first = time_entries.chat_time_entry_add(
             session_id=session.pk, agent=agent1, minutes=12, note="log", client_id=key
         )
         # The answer was lost; the browser sends the same try again.
-        again = agent_tools.chat_time_entry_add(
+        again = time_entries.chat_time_entry_add(
             session_id=session.pk, agent=agent1, minutes=12, note="log", client_id=key
         )
         assert again.pk == first.pk
         assert TimeEntry.objects.filter(ticket=alice_ticket).count() == 1
         # A new try (new id) is a new entry; no id at all, as the ticket page sends, too.
-        agent_tools.chat_time_entry_add(
+        time_entries.chat_time_entry_add(
             session_id=session.pk, agent=agent1, minutes=5, note="", client_id=str(uuid.uuid4())
         )
-        agent_tools.chat_time_entry_add(session_id=session.pk, agent=agent1, minutes=5, note="")
-        agent_tools.chat_time_entry_add(session_id=session.pk, agent=agent1, minutes=5, note="")
+        time_entries.chat_time_entry_add(session_id=session.pk, agent=agent1, minutes=5, note="")
+        time_entries.chat_time_entry_add(session_id=session.pk, agent=agent1, minutes=5, note="")
         assert TimeEntry.objects.filter(ticket=alice_ticket).count() == 4
 
     def test_a_time_entry_id_reused_on_another_ticket_is_refused(self, alice, alice_ticket, agent1):
@@ -451,10 +455,10 @@ class TestChatLogAndTimeEntry:
         the first agent's."""
         session = active_chat(alice, alice_ticket, agent1)
         key = uuid.uuid4()
-        mine = agent_tools.chat_time_entry_add(
+        mine = time_entries.chat_time_entry_add(
             session_id=session.pk, agent=agent1, minutes=12, note="", client_id=key
         )
-        theirs = agent_tools.chat_time_entry_add(
+        theirs = time_entries.chat_time_entry_add(
             session_id=session.pk, agent=supervisor, minutes=3, note="", client_id=key
         )
         assert theirs.pk != mine.pk and theirs.agent == supervisor and theirs.minutes == 3
@@ -463,7 +467,7 @@ class TestChatLogAndTimeEntry:
     def test_bad_minutes_write_nothing(self, alice, alice_ticket, agent1, minutes):
         session = active_chat(alice, alice_ticket, agent1)
         with pytest.raises(TicketError) as excinfo:
-            agent_tools.chat_time_entry_add(
+            time_entries.chat_time_entry_add(
                 session_id=session.pk, agent=agent1, minutes=minutes, note="x"
             )
         assert excinfo.value.code == "minutes_invalid"
@@ -472,17 +476,19 @@ class TestChatLogAndTimeEntry:
     def test_time_entry_refusals(self, alice, alice_ticket, agent1, agent2):
         session = active_chat(alice, alice_ticket, agent1)
         with pytest.raises(ChatNotFound):
-            agent_tools.chat_time_entry_add(session_id=session.pk, agent=agent2, minutes=5, note="")
+            time_entries.chat_time_entry_add(
+                session_id=session.pk, agent=agent2, minutes=5, note=""
+            )
         with pytest.raises(ChatNotFound):
-            agent_tools.time_entry_draft(session_id=session.pk, agent=agent2)
+            time_entries.time_entry_draft(session_id=session.pk, agent=agent2)
         with pytest.raises(ChatForbidden):
-            agent_tools.chat_time_entry_add(session_id=session.pk, agent=alice, minutes=5, note="")
+            time_entries.chat_time_entry_add(session_id=session.pk, agent=alice, minutes=5, note="")
         # A pre-ticket chat has no ticket (until it ends with Create ticket).
         pre = services.session_request(client=alice, kind=ChatKind.PRE_TICKET, subject="VPN")
         services.session_join(session_id=pre.pk, agent=agent1)
         with pytest.raises(InvalidState) as excinfo:
-            agent_tools.time_entry_draft(session_id=pre.pk, agent=agent1)
+            time_entries.time_entry_draft(session_id=pre.pk, agent=agent1)
         assert excinfo.value.code == "no_ticket"
         with pytest.raises(InvalidState):
-            agent_tools.chat_time_entry_add(session_id=pre.pk, agent=agent1, minutes=5, note="")
+            time_entries.chat_time_entry_add(session_id=pre.pk, agent=agent1, minutes=5, note="")
         assert not TimeEntry.objects.exists()

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from chat import services
-from chat.attachments import attachment_send
+from chat.files.services import attachment_send
 from chat.models import ChatAttachment, ChatKind, Message, MessageKind
 from presence.models import AgentPresence, PresenceStatus
 from tests.chat.files_helpers import png_bytes, stored_files, upload
@@ -27,7 +27,7 @@ def _postgres_only() -> None:
 
 
 def test_two_identical_uploads_at_once_store_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("chat.events._deliver", lambda frames: None)
+    monkeypatch.setattr("chat.broadcasts._deliver", lambda frames: None)
     alice = client_user(full_name="Alice Client")
     agent = AgentFactory()
     AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)

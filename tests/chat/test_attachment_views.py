@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from chat import services
-from chat.attachments import attachment_send
+from chat.files.services import attachment_send
 from chat.models import ChatAttachment, ChatKind, ChatSession, Message, MessageKind
 from tests.chat.files_helpers import (
     HTML_BYTES,

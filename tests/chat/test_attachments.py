@@ -7,9 +7,10 @@ import uuid
 
 import pytest
 
-from chat import attachments, receipts, services
-from chat.attachments import AttachmentRefused, AttachmentTooLarge, attachment_send, sniff_image
+from chat import messages, receipts, services, transcripts
 from chat.errors import ChatNotFound, InvalidState, MessageInvalid
+from chat.files import services as attachments
+from chat.files.services import AttachmentRefused, AttachmentTooLarge, attachment_send, sniff_image
 from chat.models import ChatAttachment, ChatKind, ChatSession, Message, MessageKind
 from chat.payloads import message_payload
 from chat.transcripts import transcript_lines, transcript_text
@@ -272,14 +273,14 @@ class TestRetryAndRollback:
         between): the locked check finds it, and our copy is deleted."""
         client_id = uuid.uuid4()
         first = send(live, alice, client_id=client_id)
-        real = attachments._stored_message
+        real = messages.stored
         calls = {"n": 0}
 
-        def miss_once(session, cid):  # type: ignore[no-untyped-def]
+        def miss_once(session_id, cid):  # type: ignore[no-untyped-def]
             calls["n"] += 1
-            return None if calls["n"] == 1 else real(session, cid)
+            return None if calls["n"] == 1 else real(session_id, cid)
 
-        monkeypatch.setattr(attachments, "_stored_message", miss_once)
+        monkeypatch.setattr(messages, "stored", miss_once)
         again = send(live, alice, client_id=client_id)
         assert again.message.pk == first.message.pk and not again.created
         assert ChatAttachment.objects.count() == 1
@@ -292,7 +293,7 @@ class TestRetryAndRollback:
         def broken(message):  # type: ignore[no-untyped-def]
             raise RuntimeError("database went away")
 
-        monkeypatch.setattr("chat.services.events.message_created", broken)
+        monkeypatch.setattr("chat.broadcasts.message_created", broken)
         with pytest.raises(RuntimeError):
             send(live, alice)
         assert_nothing_stored(live, before)
@@ -335,6 +336,6 @@ class TestTranscript:
     def test_transcript_on_the_ticket_lists_the_file(self, live, alice, agent1, alice_ticket):
         send(live, alice, "screen.png")
         services.session_end(session_id=live.pk, agent=agent1)
-        assert services.transcript_attach(session_id=live.pk)
+        assert transcripts.transcript_attach(session_id=live.pk)
         transcript = alice_ticket.attachments.get(source_key=f"chat-transcript-{live.pk}")
         assert "sent a file: screen.png" in transcript.file.read().decode()

@@ -17,12 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Company
-from chat import blocks, services
-from chat.client_ip import client_ip_from_scope
+from chat import services
+from chat.agent_tools import blocks
 from chat.errors import ChatForbidden, ChatNotFound, ChatUnavailable, InvalidState, MessageInvalid
 from chat.models import ChatBlock, ChatKind, ChatSession, Message, SessionEvent, SessionStatus
 from presence import tasks as presence_tasks
 from presence.models import AgentPresence, PresenceStatus
+from realtime.client_ip import client_ip_from_scope
 from tests.factories import AgentFactory, SupervisorFactory, TicketFactory, UserFactory, client_user
 from tests.realtime.conftest import ORIGIN, receive_type, send, session_cookie
 
@@ -232,10 +233,10 @@ class TestExpirySweep:
         assert blocks.sweep_block_expiry(now=timezone.now() + timedelta(days=2)) == 0
 
     def test_beat_task_runs_the_block_sweep(self, live, agent1):
-        assert "chat.blocks.sweep_block_expiry" in presence_tasks.SWEEPS
+        assert "chat.agent_tools.blocks.sweep_block_expiry" in presence_tasks.SWEEPS
         block = blocks.client_block(session_id=live.pk, agent=agent1, reason="x", block_ip=False)
         results = presence_tasks.run_sweeps(now=timezone.now() + timedelta(days=1, seconds=1))
-        assert results["chat.blocks.sweep_block_expiry"] == 1
+        assert results["chat.agent_tools.blocks.sweep_block_expiry"] == 1
         block.refresh_from_db()
         assert not block.active
 

@@ -12,7 +12,7 @@ from asgiref.sync import sync_to_async
 from django.db import connection, connections
 from django.utils import timezone
 
-from chat import services
+from chat import capacity, services
 from chat.errors import AtCapacity
 from chat.models import ChatKind, ChatSession, Participant, SessionEvent, SessionStatus
 from presence.models import AgentConnection, AgentPresence, PresenceStatus
@@ -118,9 +118,9 @@ class TestCapacity:
         (session,) = waiting_requests(1)
         services.session_join(session_id=session.pk, agent=agent1)
         with transaction.atomic():
-            services._check_capacity(agent1, exclude_session_id=session.pk)
+            capacity.check_capacity(agent1, exclude_session_id=session.pk)
             with pytest.raises(AtCapacity):
-                services._check_capacity(agent1)
+                capacity.check_capacity(agent1)
 
 
 # --- Consumer: the error frame -----------------------------------------------------
@@ -161,7 +161,7 @@ def test_one_agent_joining_many_chats_at_once_stops_at_the_limit(monkeypatch, se
     if connection.vendor != "postgresql":
         pytest.skip("the capacity race is tested on PostgreSQL")
     settings.MAX_CHATS_PER_AGENT = 2
-    monkeypatch.setattr("chat.events._deliver", lambda frames: None)
+    monkeypatch.setattr("chat.broadcasts._deliver", lambda frames: None)
     agent = AgentFactory()
     AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
     alice = client_user(full_name="Alice Client")
@@ -234,7 +234,7 @@ def test_capacity_lock_does_not_hold_up_the_agents_messages(settings) -> None:
     def hold_capacity_lock() -> None:
         try:
             with transaction.atomic():
-                services._check_capacity(agent)
+                capacity.check_capacity(agent)
                 holding.set()
                 release.wait(timeout=10)
         except BaseException as exc:  # noqa: BLE001

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 
-from chat.attachments import attachment_send
+from chat.files.services import attachment_send
 from tests.chat.files_helpers import PDF_BYTES, png_bytes, upload
 from tests.chat.test_consumer_chat import make_people, start_chat
 from tests.realtime.conftest import receive_type, send

@@ -13,8 +13,9 @@ from asgiref.sync import sync_to_async
 
 from accounts.models import Company
 from chat.models import ChatComment, ChatSession, Participant
-from chat.realtime import event, user_group
 from presence.models import AgentPresence, PresenceStatus
+from realtime.broadcast import event
+from realtime.groups import user_group
 from tests.factories import AgentFactory, SupervisorFactory, TicketFactory, client_user
 from tests.realtime.conftest import receive_type, send
 from tests.realtime.test_consumer import assert_closed

@@ -19,8 +19,9 @@ from django.test import Client
 
 from accounts.models import Company
 from chat.models import ChatSession, PageView, SessionStatus
-from chat.realtime import event, user_group
 from presence.models import AgentPresence, PresenceStatus
+from realtime.broadcast import event
+from realtime.groups import user_group
 from tests.factories import AgentFactory, SupervisorFactory, TicketFactory, client_user
 from tests.realtime.conftest import ORIGIN, receive_type, send
 from tests.realtime.test_consumer import assert_closed

@@ -11,7 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import Company
-from chat import follow_up, services, timers
+from chat import follow_up, services, timers, transcripts
 from chat.errors import ChatForbidden, ChatNotFound, InvalidState, MessageInvalid
 from chat.models import ChatKind, ChatSession, SessionEvent, SessionStatus
 from tests.factories import client_user
@@ -192,9 +192,9 @@ class TestTranscriptEmail:
         html = email.alternatives[0][0]
         assert "&lt;b&gt;hi&lt;/b&gt;" in html and "<b>hi</b>" not in html
         # A retried or repeated task sends nothing more.
-        assert follow_up.transcript_email(session_id=post_ticket.pk) is False
+        assert transcripts.transcript_email(session_id=post_ticket.pk) is False
         assert len(mail.outbox) == 1
 
     def test_not_for_a_chat_that_has_not_ended(self, post_ticket):
-        assert follow_up.transcript_email(session_id=post_ticket.pk) is False
+        assert transcripts.transcript_email(session_id=post_ticket.pk) is False
         assert mail.outbox == []

@@ -9,7 +9,8 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from chat import invites, services
+from chat import services
+from chat.agent_tools import invites
 from chat.errors import AlreadyAnswered
 from chat.models import ChatInvitation, ChatKind, Message, Participant, SessionEvent
 from presence.models import AgentPresence, PresenceStatus

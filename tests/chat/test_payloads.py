@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from chat import events, services
+from chat import selectors, services
 from chat.models import ChatKind, ChatSession, Participant, ParticipantRole
 from chat.payloads import session_payload
 from presence.models import AgentConnection
@@ -56,9 +56,9 @@ def test_row_payloads_match_instance_payloads(alice, alice_ticket, agent1, agent
             .filter(pk__in=ids)
             .order_by("-requested_at", "-id")
         ]
-        assert events._load_many(ids) == expected
+        assert selectors.session_payloads_of(ids) == expected
     # The cases this covers.
-    by_id = {p["id"]: p for p in events._load_many(ids)}
+    by_id = {p["id"]: p for p in selectors.session_payloads_of(ids)}
     assert by_id[on_ticket.pk]["title"].startswith(f"#{alice_ticket.pk} ")
     assert by_id[no_subject.pk]["title"] == f"Chat {no_subject.pk}"
     assert [p["in_room"] for p in by_id[on_ticket.pk]["participants"]] == [True, True, False]

@@ -50,7 +50,7 @@ def test_ten_agents_press_join_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
         with lock:
             taken_frames.extend(f for _, f in frames if f["type"] == "queue.taken")
 
-    monkeypatch.setattr("chat.events._deliver", record)
+    monkeypatch.setattr("chat.broadcasts._deliver", record)
     barrier = threading.Barrier(len(agents))
     winners: list[int] = []
     losers: list[str] = []
@@ -100,7 +100,7 @@ def test_both_sides_send_at_once_and_seqs_stay_gap_free(monkeypatch: pytest.Monk
         with lock:
             broadcast.extend(f["message"]["seq"] for _, f in frames if f["type"] == "chat.message")
 
-    monkeypatch.setattr("chat.events._deliver", record)
+    monkeypatch.setattr("chat.broadcasts._deliver", record)
     client_ids = [uuid.uuid4() for _ in range(10)]
     # Each client_id is sent twice, by two threads at once (a resend racing
     # its first send).

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from accounts.models import Company
-from chat import services
+from chat import receipts, services, transcripts
 from chat.errors import (
     AlreadyAnswered,
     ChatForbidden,
@@ -287,10 +287,10 @@ class TestMessages:
     def test_read_marker_only_moves_forward(self, alice, alice_ticket, agent1):
         session = active_chat(alice, alice_ticket, agent1)
         last = ChatSession.objects.get(pk=session.pk).last_seq
-        assert services.participant_mark_read(session_id=session.pk, user=alice, seq=last) == last
-        assert services.participant_mark_read(session_id=session.pk, user=alice, seq=1) == last
+        assert receipts.participant_mark_read(session_id=session.pk, user=alice, seq=last) == last
+        assert receipts.participant_mark_read(session_id=session.pk, user=alice, seq=1) == last
         # A seq beyond the last message is clamped.
-        services.participant_mark_read(session_id=session.pk, user=alice, seq=10_000)
+        receipts.participant_mark_read(session_id=session.pk, user=alice, seq=10_000)
         assert Participant.objects.get(session=session, user=alice).last_read_seq == last
 
 
@@ -319,7 +319,7 @@ class TestEnd:
             TicketNote.objects.filter(ticket=alice_ticket, body__contains="transcript").count() == 1
         )
         # A retried or repeated task leaves one file and one note.
-        assert services.transcript_attach(session_id=session.pk) is False
+        assert transcripts.transcript_attach(session_id=session.pk) is False
         assert TicketAttachment.objects.filter(ticket=alice_ticket).count() == 1
         assert TicketNote.objects.filter(ticket=alice_ticket).count() == 1
 

@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role
-from chat import services, supervision
+from chat import receipts, services
+from chat.broadcasts import chat_group, chat_staff_group
 from chat.errors import ChatForbidden, ChatNotFound, InvalidState, MessageInvalid
-from chat.events import chat_group, chat_staff_group
 from chat.models import (
     ChatComment,
     ChatKind,
@@ -21,8 +21,11 @@ from chat.models import (
     Participant,
     SessionStatus,
 )
-from chat.realtime import user_group
+from chat.supervision import comments as supervision_comments
+from chat.supervision import selectors as supervision_selectors
+from chat.supervision import watch as supervision_watch
 from presence.models import AgentPresence, PresenceStatus
+from realtime.groups import user_group
 from tests.factories import AgentFactory, SupervisorFactory, TicketFactory, client_user
 from tickets.models import TicketStatus
 
@@ -61,30 +64,35 @@ def say(session, author, body):  # type: ignore[no-untyped-def]
 class TestMentions:
     def test_tokens(self):
         body = "@Priya check the toner, @agent1. mail bob@acme.example or @Priya again @x-y_"
-        assert supervision.mention_tokens(body) == ["priya", "agent1", "x-y_"]
+        assert supervision_comments.mention_tokens(body) == ["priya", "agent1", "x-y_"]
 
     def test_by_first_name_or_email_local_part(self, agent1, priya, supervisor):
-        found = supervision.resolve_mentions("@priya and @AGENT1 please", author=supervisor)
+        found = supervision_comments.resolve_mentions(
+            "@priya and @AGENT1 please", author=supervisor
+        )
         assert {u.pk for u in found} == {priya.pk, agent1.pk}
 
     def test_email_local_part_wins_over_a_first_name(self, agent1, priya, supervisor):
         # A staff member whose first name is another's login name.
         AgentFactory(email="someone@example.com", full_name="Agent1 Person")
-        assert supervision.resolve_mentions("@agent1", author=supervisor) == [agent1]
+        assert supervision_comments.resolve_mentions("@agent1", author=supervisor) == [agent1]
 
     def test_shared_first_name_mentions_both(self, priya, supervisor):
         other = AgentFactory(email="p.two@example.com", full_name="Priya Two")
-        found = supervision.resolve_mentions("@Priya", author=supervisor)
+        found = supervision_comments.resolve_mentions("@Priya", author=supervisor)
         assert {u.pk for u in found} == {priya.pk, other.pk}
 
     def test_never_clients_inactive_or_the_author(self, alice, priya, supervisor):
         gone = AgentFactory(email="gone@example.com", full_name="Gone Agent", is_active=False)
         assert gone.pk
         body = "@alice @Alice @gone @Gone @sam @supervisor @priya"
-        assert supervision.resolve_mentions(body, author=supervisor) == [priya]
+        assert supervision_comments.resolve_mentions(body, author=supervisor) == [priya]
 
     def test_email_addresses_in_text_are_not_mentions(self, agent1, supervisor):
-        assert supervision.resolve_mentions("write to x@agent1.example", author=supervisor) == []
+        assert (
+            supervision_comments.resolve_mentions("write to x@agent1.example", author=supervisor)
+            == []
+        )
 
 
 # --- Comments --------------------------------------------------------------------------------
@@ -92,7 +100,7 @@ class TestMentions:
 
 class TestCommentAdd:
     def test_supervisor_comments_and_mentions_are_stored(self, live, supervisor, agent1, sent):
-        comment = supervision.comment_add(
+        comment = supervision_comments.comment_add(
             session_id=live.pk, author=supervisor, body="  @Ada check the toner  "
         )
         assert comment.body == "@Ada check the toner"
@@ -105,7 +113,9 @@ class TestCommentAdd:
         self, live, supervisor, agent1, priya, alice, sent, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=True):
-            supervision.comment_add(session_id=live.pk, author=supervisor, body="@Priya look")
+            supervision_comments.comment_add(
+                session_id=live.pk, author=supervisor, body="@Priya look"
+            )
         groups = sent.groups_of("chat.comment")
         assert set(groups) == {
             chat_staff_group(live.pk),  # supervisors watching
@@ -133,7 +143,7 @@ class TestCommentAdd:
             left_at=timezone.now(),
         )
         with django_capture_on_commit_callbacks(execute=True):
-            supervision.comment_add(session_id=live.pk, author=supervisor, body="hi")
+            supervision_comments.comment_add(session_id=live.pk, author=supervisor, body="hi")
         assert user_group(agent2.pk) not in sent.groups_of("chat.comment")
 
     def test_a_resent_comment_is_posted_once(
@@ -141,7 +151,7 @@ class TestCommentAdd:
     ):
         key = str(uuid.uuid4())
         with django_capture_on_commit_callbacks(execute=True):
-            first = supervision.comment_add(
+            first = supervision_comments.comment_add(
                 session_id=live.pk, author=supervisor, body="@Ada look", client_id=key
             )
         told = len(sent.of_type("chat.comment"))
@@ -149,7 +159,7 @@ class TestCommentAdd:
         # the chat ended even: the stored one comes back, nobody is told twice.
         services.session_end(session_id=live.pk, agent=agent1)
         with django_capture_on_commit_callbacks(execute=True):
-            again = supervision.comment_add(
+            again = supervision_comments.comment_add(
                 session_id=live.pk, author=supervisor, body="@Ada look", client_id=key
             )
         assert again.pk == first.pk
@@ -158,22 +168,26 @@ class TestCommentAdd:
         # Another author's comment with the same id is its own, and a new
         # comment on an ended chat is still refused.
         with pytest.raises(InvalidState):
-            supervision.comment_add(session_id=live.pk, author=agent1, body="mine", client_id=key)
+            supervision_comments.comment_add(
+                session_id=live.pk, author=agent1, body="mine", client_id=key
+            )
 
     def test_comments_without_an_id_are_each_posted(self, live, supervisor):
         for _ in range(2):
-            supervision.comment_add(session_id=live.pk, author=supervisor, body="same words")
+            supervision_comments.comment_add(
+                session_id=live.pk, author=supervisor, body="same words"
+            )
         assert ChatComment.objects.count() == 2
 
     def test_agent_in_the_room_may_comment(self, live, agent1, supervisor):
-        comment = supervision.comment_add(
+        comment = supervision_comments.comment_add(
             session_id=live.pk, author=agent1, body="@supervisor need a hand"
         )
         assert list(comment.mentions.all()) == [supervisor]
 
     def test_agent_outside_the_room_is_refused(self, live, agent2):
         with pytest.raises(ChatNotFound):  # cannot even see an active chat it is not in
-            supervision.comment_add(session_id=live.pk, author=agent2, body="x")
+            supervision_comments.comment_add(session_id=live.pk, author=agent2, body="x")
         assert not ChatComment.objects.exists()
 
     def test_agent_who_can_see_a_waiting_request_still_may_not_comment(
@@ -183,55 +197,57 @@ class TestCommentAdd:
             client=alice, kind=ChatKind.POST_TICKET, ticket_id=alice_ticket.pk
         )
         with pytest.raises(ChatForbidden):
-            supervision.comment_add(session_id=waiting.pk, author=agent2, body="x")
+            supervision_comments.comment_add(session_id=waiting.pk, author=agent2, body="x")
 
     def test_client_is_refused(self, live, alice):
         with pytest.raises(ChatForbidden):
-            supervision.comment_add(session_id=live.pk, author=alice, body="x")
+            supervision_comments.comment_add(session_id=live.pk, author=alice, body="x")
         assert not ChatComment.objects.exists()
 
     def test_unknown_chat(self, supervisor):
         with pytest.raises(ChatNotFound):
-            supervision.comment_add(session_id=999_999, author=supervisor, body="x")
+            supervision_comments.comment_add(session_id=999_999, author=supervisor, body="x")
 
     def test_empty_and_too_long(self, live, supervisor, settings):
         with pytest.raises(MessageInvalid) as empty:
-            supervision.comment_add(session_id=live.pk, author=supervisor, body="   ")
+            supervision_comments.comment_add(session_id=live.pk, author=supervisor, body="   ")
         assert empty.value.code == "comment_empty"
         settings.CHAT_MESSAGE_MAX_CHARS = 10
         with pytest.raises(MessageInvalid) as long:
-            supervision.comment_add(session_id=live.pk, author=supervisor, body="x" * 11)
+            supervision_comments.comment_add(session_id=live.pk, author=supervisor, body="x" * 11)
         assert long.value.code == "comment_too_long"
         assert not ChatComment.objects.exists()
 
     def test_only_on_live_chats(self, live, supervisor, agent1):
         services.session_end(session_id=live.pk, agent=agent1)
         with pytest.raises(InvalidState) as ended:
-            supervision.comment_add(session_id=live.pk, author=supervisor, body="x")
+            supervision_comments.comment_add(session_id=live.pk, author=supervisor, body="x")
         assert ended.value.code == "chat_not_live"
 
     def test_waiting_request_may_get_a_supervisor_comment(self, alice, alice_ticket, supervisor):
         waiting = services.session_request(
             client=alice, kind=ChatKind.POST_TICKET, ticket_id=alice_ticket.pk
         )
-        assert supervision.comment_add(session_id=waiting.pk, author=supervisor, body="take it")
+        assert supervision_comments.comment_add(
+            session_id=waiting.pk, author=supervisor, body="take it"
+        )
 
 
 class TestCommentsFor:
     def test_readers(self, live, supervisor, agent1, agent2, alice):
-        supervision.comment_add(session_id=live.pk, author=supervisor, body="one")
-        assert [c.body for c in supervision.comments_for(session_id=live.pk, user=supervisor)] == [
-            "one"
-        ]
-        assert len(supervision.comments_for(session_id=live.pk, user=agent1)) == 1
+        supervision_comments.comment_add(session_id=live.pk, author=supervisor, body="one")
+        assert [
+            c.body for c in supervision_comments.comments_for(session_id=live.pk, user=supervisor)
+        ] == ["one"]
+        assert len(supervision_comments.comments_for(session_id=live.pk, user=agent1)) == 1
         for outsider in (agent2, alice):
             with pytest.raises(ChatNotFound):
-                supervision.comments_for(session_id=live.pk, user=outsider)
+                supervision_comments.comments_for(session_id=live.pk, user=outsider)
 
     def test_agent_who_left_stops_reading(self, live, agent1):
         Participant.objects.filter(session=live, user=agent1).update(left_at=timezone.now())
         with pytest.raises(ChatNotFound):
-            supervision.comments_for(session_id=live.pk, user=agent1)
+            supervision_comments.comments_for(session_id=live.pk, user=agent1)
 
 
 # --- Watching --------------------------------------------------------------------------------
@@ -240,13 +256,13 @@ class TestCommentsFor:
 class TestWatch:
     def test_state_has_history_and_comments(self, live, supervisor, alice):
         say(live, alice, "hello")
-        supervision.comment_add(session_id=live.pk, author=supervisor, body="note")
-        state = supervision.watch_state(session_id=live.pk, supervisor=supervisor)
+        supervision_comments.comment_add(session_id=live.pk, author=supervisor, body="note")
+        state = supervision_watch.watch_state(session_id=live.pk, supervisor=supervisor)
         assert state["type"] == "chat.watching"
         assert [m["body"] for m in state["messages"]][-1] == "hello"
         assert [c["body"] for c in state["comments"]] == ["note"]
         assert state["has_more"] is False
-        replay = supervision.watch_state(
+        replay = supervision_watch.watch_state(
             session_id=live.pk, supervisor=supervisor, after_seq=state["messages"][-1]["seq"]
         )
         assert replay["messages"] == []
@@ -254,9 +270,9 @@ class TestWatch:
     def test_watching_writes_nothing(self, live, supervisor, alice):
         say(live, alice, "hello")
         before = list(Participant.objects.values_list("user_id", "last_read_seq"))
-        supervision.watch_state(session_id=live.pk, supervisor=supervisor)
+        supervision_watch.watch_state(session_id=live.pk, supervisor=supervisor)
         # A watcher's read marker is accepted and ignored (chat.receipts).
-        assert services.participant_mark_read(session_id=live.pk, user=supervisor, seq=99) == 0
+        assert receipts.participant_mark_read(session_id=live.pk, user=supervisor, seq=99) == 0
         assert list(Participant.objects.values_list("user_id", "last_read_seq")) == before
         assert not Participant.objects.filter(user=supervisor).exists()
 
@@ -267,22 +283,24 @@ class TestWatch:
     @pytest.mark.parametrize("who", ["agent1", "agent2", "alice"])
     def test_only_supervisors_watch(self, live, who, request):
         with pytest.raises(ChatForbidden):
-            supervision.watch_state(session_id=live.pk, supervisor=request.getfixturevalue(who))
+            supervision_watch.watch_state(
+                session_id=live.pk, supervisor=request.getfixturevalue(who)
+            )
 
     def test_administrator_may_watch(self, live):
         admin = AgentFactory(role=Role.ADMINISTRATOR, email="admin@example.com")
-        assert supervision.watch_state(session_id=live.pk, supervisor=admin)["session"]
+        assert supervision_watch.watch_state(session_id=live.pk, supervisor=admin)["session"]
 
     def test_only_live_chats(self, live, supervisor, agent1):
         services.session_end(session_id=live.pk, agent=agent1)
         with pytest.raises(InvalidState):
-            supervision.watch_state(session_id=live.pk, supervisor=supervisor)
+            supervision_watch.watch_state(session_id=live.pk, supervisor=supervisor)
         with pytest.raises(ChatNotFound):
-            supervision.watch_state(session_id=999_999, supervisor=supervisor)
+            supervision_watch.watch_state(session_id=999_999, supervisor=supervisor)
 
     def test_keeps_chat_group_only_for_someone_in_the_room(self, live, supervisor, agent1):
-        assert supervision.watch_keeps_chat_group(session_id=live.pk, user=agent1)
-        assert not supervision.watch_keeps_chat_group(session_id=live.pk, user=supervisor)
+        assert supervision_watch.watch_keeps_chat_group(session_id=live.pk, user=agent1)
+        assert not supervision_watch.watch_keeps_chat_group(session_id=live.pk, user=supervisor)
 
 
 # --- Console reads ---------------------------------------------------------------------------
@@ -295,7 +313,7 @@ class TestSnapshot:
             client=bob, kind=ChatKind.PRE_TICKET, subject="VPN is down"
         )
         AgentPresence.objects.filter(user=agent2).update(status=PresenceStatus.AWAY)
-        snap = supervision.console_snapshot()
+        snap = supervision_selectors.console_snapshot()
         assert [s["id"] for s in snap["waiting"]] == [waiting.pk]
         assert [s["id"] for s in snap["chats"]] == [live.pk]
         agents = {a["id"]: a for a in snap["agents"]}
@@ -311,12 +329,12 @@ class TestSnapshot:
         AgentPresence.objects.filter(user=agent1).update(
             offline_deadline=timezone.now() - timedelta(seconds=1)
         )
-        agents = {a["id"]: a for a in supervision.console_snapshot()["agents"]}
+        agents = {a["id"]: a for a in supervision_selectors.console_snapshot()["agents"]}
         assert agents[agent1.pk]["available"] is False
 
     def test_agent_who_left_no_longer_counts(self, live, agent1):
         Participant.objects.filter(session=live, user=agent1).update(left_at=timezone.now())
-        snap = supervision.console_snapshot()
+        snap = supervision_selectors.console_snapshot()
         agents = {a["id"]: a for a in snap["agents"]}
         assert agents[agent1.pk]["open_chats"] == 0
         assert snap["unattended"] == [live.pk]
@@ -324,9 +342,9 @@ class TestSnapshot:
 
 class TestTabs:
     def test_closed_lists_answered_chats_that_are_over(self, live, agent1, alice, alice_ticket):
-        assert list(supervision.closed_chats()) == []
+        assert list(supervision_selectors.closed_chats()) == []
         services.session_end(session_id=live.pk, agent=agent1)
-        closed = list(supervision.closed_chats())
+        closed = list(supervision_selectors.closed_chats())
         assert [s.pk for s in closed] == [live.pk]
         assert [p.user for p in closed[0].agent_participants] == [agent1]
 
@@ -362,9 +380,13 @@ class TestTabs:
         self._abandoned(alice, status=SessionStatus.DECLINED, kind=ChatKind.PUSH)
 
         def ids(state: str) -> set[int]:
-            return {s.pk for s in supervision.follow_up_requests(state=state)}
+            return {s.pk for s in supervision_selectors.follow_up_requests(state=state)}
 
         assert ids("unassigned") == {no_ticket.pk, with_ticket.pk}
         assert ids("assigned") == {callback.pk}
         assert ids("closed") == {card_closed.pk, ticket_closed.pk}
-        assert supervision.follow_up_counts() == {"unassigned": 2, "assigned": 1, "closed": 2}
+        assert supervision_selectors.follow_up_counts() == {
+            "unassigned": 2,
+            "assigned": 1,
+            "closed": 2,
+        }

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from chat import services, supervision
+from chat import services
 from chat.models import (
     ChatKind,
     ChatSession,
@@ -25,6 +25,9 @@ from chat.models import (
     ParticipantRole,
     SessionStatus,
 )
+from chat.supervision import comments as supervision_comments
+from chat.supervision import selectors as supervision_selectors
+from chat.supervision import watch as supervision_watch
 from tests.factories import AgentFactory, SupervisorFactory, TicketFactory
 from tickets.models import Ticket, TicketAttachment, TicketStatus
 
@@ -151,7 +154,7 @@ def test_tickets_tab_actions(supervisor, alice, agent1):
     assert response["Location"].endswith("?tab=tickets&state=unassigned")
     ticket.refresh_from_db()
     assert (ticket.status, ticket.assignee) == (TicketStatus.ASSIGNED, agent1)
-    assert request.pk in {s.pk for s in supervision.follow_up_requests(state="assigned")}
+    assert request.pk in {s.pk for s in supervision_selectors.follow_up_requests(state="assigned")}
 
     console.post(reverse("supervisor:ticket_close", args=[ticket.pk]), {"state": "assigned"})
     ticket.refresh_from_db()
@@ -281,7 +284,7 @@ def test_snapshot_costs_the_same_queries_for_10_or_200_chats(alice, agent1):
 
     def count_queries() -> tuple[int, dict]:
         with CaptureQueriesContext(connection) as queries:
-            snap = supervision.console_snapshot()
+            snap = supervision_selectors.console_snapshot()
         return len(queries), snap
 
     add(10)
@@ -301,8 +304,8 @@ def test_comments_stay_out_of_everything_the_client_gets(
     live, alice, alice_ticket, agent1, supervisor, django_capture_on_commit_callbacks
 ):
     services.message_send(session_id=live.pk, author=alice, client_id=uuid.uuid4(), body="hello")
-    supervision.comment_add(session_id=live.pk, author=supervisor, body=SECRET)
-    supervision.comment_add(session_id=live.pk, author=agent1, body="agent side note")
+    supervision_comments.comment_add(session_id=live.pk, author=supervisor, body=SECRET)
+    supervision_comments.comment_add(session_id=live.pk, author=agent1, body="agent side note")
     with django_capture_on_commit_callbacks(execute=True):
         services.session_end(session_id=live.pk, agent=agent1)
 
@@ -335,7 +338,7 @@ def test_comments_stay_out_of_everything_the_client_gets(
 
 
 def test_transcript_page_shows_comments_as_inert_text(live, supervisor, agent1):
-    supervision.comment_add(session_id=live.pk, author=supervisor, body=SECRET)
+    supervision_comments.comment_add(session_id=live.pk, author=supervisor, body=SECRET)
     html = logged_in(supervisor).get(reverse("supervisor:transcript", args=[live.pk])).content
     html = html.decode()
     assert "Internal comment" in html
@@ -365,9 +368,9 @@ def test_xss_in_comments_names_and_subjects_is_inert(payload, supervisor, alice,
         client=alice, kind=ChatKind.PRE_TICKET, subject=f"Subject {payload}"
     )
     services.session_join(session_id=live.pk, agent=agent1)
-    supervision.comment_add(session_id=live.pk, author=supervisor, body=f"@Ada {payload}")
+    supervision_comments.comment_add(session_id=live.pk, author=supervisor, body=f"@Ada {payload}")
     # The watch state carries the text as typed; the browser inserts it as text.
-    state = supervision.watch_state(session_id=live.pk, supervisor=supervisor)
+    state = supervision_watch.watch_state(session_id=live.pk, supervisor=supervisor)
     assert state["comments"][0]["body"] == f"@Ada {payload}"
     console = logged_in(supervisor)
     _inert(console.get(reverse("supervisor:transcript", args=[live.pk])).content.decode())

@@ -81,7 +81,7 @@ class Frames:
 @pytest.fixture
 def frames(monkeypatch: pytest.MonkeyPatch) -> Frames:
     recorder = Frames()
-    monkeypatch.setattr("chat.events._deliver", recorder.record)
+    monkeypatch.setattr("chat.broadcasts._deliver", recorder.record)
     return recorder
 
 

@@ -215,10 +215,10 @@ class TestSweepFrames:
 
     @pytest.fixture
     def five_waiting(self, alice, sent, monkeypatch):  # type: ignore[no-untyped-def]
-        from chat import events
+        from chat import broadcasts
 
         # Batches of 2, so five chats take three staff frames.
-        monkeypatch.setattr(events, "SWEEP_FRAME_SESSIONS", 2)
+        monkeypatch.setattr(broadcasts, "SWEEP_FRAME_SESSIONS", 2)
         with time_machine.travel(T0, tick=False):
             return [
                 services.session_request(

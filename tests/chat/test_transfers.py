@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from chat import services, transfers
+from chat import services
+from chat.agent_tools import transfers
+from chat.agent_tools.transfers import TargetUnavailable, session_transfer, transfer_targets
 from chat.errors import AtCapacity, ChatForbidden, ChatNotFound, InvalidState, MessageInvalid
 from chat.models import (
     ChatKind,
@@ -17,7 +19,6 @@ from chat.models import (
     SessionEvent,
     SessionStatus,
 )
-from chat.transfers import TargetUnavailable, session_transfer, transfer_targets
 from presence.models import AgentPresence, PresenceStatus
 from tests.factories import AgentFactory, SupervisorFactory, TicketFactory
 
@@ -264,7 +265,7 @@ class TestAfterTheHandover:
         assert in_room(session) == {agent2.pk}
 
     def test_the_old_agent_cannot_end_or_block(self, alice, alice_ticket, agent1, agent2):
-        from chat.blocks import client_block
+        from chat.agent_tools.blocks import client_block
 
         session = live_chat(alice, alice_ticket, agent1)
         session_transfer(session_id=session.pk, by=agent1, to_agent_id=agent2.pk, reason="x")
@@ -283,7 +284,7 @@ class TestAfterTheHandover:
         services.session_end(session_id=session.pk, agent=agent1)
 
     def test_invitations_of_the_old_agent_lapse(self, alice, alice_ticket, agent1, agent2, tom):
-        from chat import invites
+        from chat.agent_tools import invites
         from chat.errors import AlreadyAnswered
 
         session = live_chat(alice, alice_ticket, agent1)

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Company
-from chat import services, visitors
+from chat import services
 from chat.errors import ChatForbidden, ChatNotFound, InvalidState, MessageInvalid
 from chat.models import (
     ChatKind,
@@ -31,6 +31,9 @@ from chat.models import (
 )
 from chat.payloads import session_payload
 from chat.transcripts import transcript_text
+from chat.visitors import middleware as visitor_middleware
+from chat.visitors import page_views
+from chat.visitors import recording as visit_recording
 from presence.models import AgentConnection
 from tests.factories import SupervisorFactory, client_user
 
@@ -40,7 +43,7 @@ IP = "203.0.113.7"
 UA = "Mozilla/5.0 (X11; Linux x86_64) VisitorTest/1.0"
 FIRST_AT = datetime(2026, 3, 4, 9, 15, tzinfo=UTC)
 LANDING_AT = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-VISIT = visitors.Visit(
+VISIT = visit_recording.Visit(
     user_agent=UA,
     landing_page="/portal/tickets/12/",
     landing_at=LANDING_AT,
@@ -68,7 +71,7 @@ def live(waiting, agent1) -> ChatSession:  # type: ignore[no-untyped-def]
 
 
 def view(session, client, path="/portal/tickets/12/", title="Printer"):  # type: ignore[no-untyped-def]
-    return visitors.page_view_record(session_id=session.pk, client=client, path=path, title=title)
+    return page_views.page_view_record(session_id=session.pk, client=client, path=path, title=title)
 
 
 def logged_in(user) -> Client:  # type: ignore[no-untyped-def]
@@ -82,9 +85,9 @@ def logged_in(user) -> Client:  # type: ignore[no-untyped-def]
 
 class TestFirstVisitCookie:
     def test_value_round_trips_and_needs_no_quoting(self):
-        value = visitors.visit_cookie(FIRST_AT, "/portal/tickets/12/?page=2")
+        value = visit_recording.visit_cookie(FIRST_AT, "/portal/tickets/12/?page=2")
         assert value == "2026-03-04T09:15:00Z|%2Fportal%2Ftickets%2F12%2F%3Fpage%3D2"
-        assert visitors.parse_visit_cookie(value) == (FIRST_AT, "/portal/tickets/12/?page=2")
+        assert visit_recording.parse_visit_cookie(value) == (FIRST_AT, "/portal/tickets/12/?page=2")
         cookie = SimpleCookie()
         cookie["sb_first_visit"] = value
         assert '"' not in cookie.output()  # no quoting a browser would keep
@@ -113,7 +116,7 @@ class TestFirstVisitCookie:
         ],
     )
     def test_bad_values_count_as_none(self, raw):
-        assert visitors.parse_visit_cookie(raw) is None
+        assert visit_recording.parse_visit_cookie(raw) is None
 
     def test_middleware_sets_it_once_on_portal_pages(self, alice, alice_ticket, settings):
         client = logged_in(alice)
@@ -123,7 +126,7 @@ class TestFirstVisitCookie:
         assert morsel["samesite"] == "Lax"
         assert not morsel["secure"]  # tests run over http
         assert morsel["max-age"] == settings.VISITOR_COOKIE_DAYS * 24 * 3600
-        at, path = visitors.parse_visit_cookie(morsel.value)
+        at, path = visit_recording.parse_visit_cookie(morsel.value)
         assert path == f"/portal/tickets/{alice_ticket.pk}/"
         assert abs(timezone.now() - at) < timedelta(minutes=1)
         # The browser sends it back: later pages leave it alone.
@@ -139,7 +142,7 @@ class TestFirstVisitCookie:
         client = logged_in(alice)
         client.cookies["sb_first_visit"] = "2999-01-01T00:00:00Z|%2Fportal%2F"
         response = client.get(reverse("portal:home"))
-        assert visitors.parse_visit_cookie(response.cookies["sb_first_visit"].value)[1] == (
+        assert visit_recording.parse_visit_cookie(response.cookies["sb_first_visit"].value)[1] == (
             "/portal/"
         )
 
@@ -147,7 +150,7 @@ class TestFirstVisitCookie:
         anonymous = Client()
         response = anonymous.get("/portal/")
         assert response.status_code == 302  # to the login page
-        assert visitors.parse_visit_cookie(response.cookies["sb_first_visit"].value)[1] == (
+        assert visit_recording.parse_visit_cookie(response.cookies["sb_first_visit"].value)[1] == (
             "/portal/"
         )
         assert "sb_first_visit" not in Client().get("/accounts/login/").cookies
@@ -161,11 +164,11 @@ class TestFirstVisitCookie:
         async def async_view(request):  # type: ignore[no-untyped-def]
             return HttpResponse("ok")
 
-        middleware = visitors.VisitorMiddleware(async_view)
+        middleware = visitor_middleware.VisitorMiddleware(async_view)
         assert iscoroutinefunction(middleware)  # no thread hop under ASGI
         response = async_to_sync(middleware)(RequestFactory().get("/portal/"))
         assert {"sb_first_visit", "sb_landing"} <= set(response.cookies)
-        sync = visitors.VisitorMiddleware(lambda request: HttpResponse("ok"))
+        sync = visitor_middleware.VisitorMiddleware(lambda request: HttpResponse("ok"))
         assert not iscoroutinefunction(sync)
         assert "sb_landing" in sync(RequestFactory().get("/portal/")).cookies
         assert not sync(RequestFactory().get("/console/")).cookies
@@ -182,7 +185,7 @@ class TestLandingPage:
         # A browser-session cookie: no expiry, gone when the browser closes.
         assert morsel["max-age"] == "" and morsel["expires"] == ""
         assert morsel["httponly"] is True and morsel["samesite"] == "Lax"
-        assert visitors.parse_visit_cookie(morsel.value)[1] == (
+        assert visit_recording.parse_visit_cookie(morsel.value)[1] == (
             f"/portal/tickets/{alice_ticket.pk}/?tab=notes"
         )
         assert "sb_landing" not in client.get(reverse("portal:home")).cookies
@@ -209,7 +212,7 @@ class TestRecording:
         assert ChatSession.objects.get(pk=waiting.pk).client_ip == IP
 
     def test_asking_again_for_the_open_chat_changes_nothing(self, alice, alice_ticket, waiting):
-        other = visitors.Visit(user_agent="Other/2.0", client_ip="198.51.100.1")
+        other = visit_recording.Visit(user_agent="Other/2.0", client_ip="198.51.100.1")
         again = request(alice, alice_ticket, visit=other)
         assert again.pk == waiting.pk
         assert VisitorInfo.objects.get(session=waiting).user_agent == UA
@@ -236,20 +239,20 @@ class TestRecording:
         scope = {
             "headers": [(b"user-agent", b"Agent\x01/1.0\n" + b"x" * 600)],
             "cookies": {
-                "sb_first_visit": visitors.visit_cookie(FIRST_AT, "/portal/"),
-                "sb_landing": visitors.visit_cookie(LANDING_AT, "/portal/tickets/12/"),
+                "sb_first_visit": visit_recording.visit_cookie(FIRST_AT, "/portal/"),
+                "sb_landing": visit_recording.visit_cookie(LANDING_AT, "/portal/tickets/12/"),
             },
         }
-        visit = visitors.visit_from_scope(scope, client_ip=IP)
+        visit = visit_recording.visit_from_scope(scope, client_ip=IP)
         assert visit.user_agent.startswith("Agent/1.0 xxx")
-        assert len(visit.user_agent) == visitors.USER_AGENT_MAX
+        assert len(visit.user_agent) == visit_recording.USER_AGENT_MAX
         assert (visit.first_visit_at, visit.first_visit_page) == (FIRST_AT, "/portal/")
         assert (visit.landing_at, visit.landing_page) == (LANDING_AT, "/portal/tickets/12/")
         assert visit.client_ip == IP
 
     def test_visit_from_a_scope_with_bad_values(self):
         scope = {"headers": [], "cookies": {"sb_first_visit": "nonsense", "sb_landing": "x|/"}}
-        assert visitors.visit_from_scope(scope) == visitors.Visit()
+        assert visit_recording.visit_from_scope(scope) == visit_recording.Visit()
 
 
 # --- Page views -------------------------------------------------------------------------------
@@ -296,7 +299,7 @@ class TestPageViews:
         ]
 
     def test_a_chat_keeps_a_bounded_number(self, live, alice, monkeypatch):
-        monkeypatch.setattr(visitors, "PAGE_VIEWS_PER_CHAT", 2)
+        monkeypatch.setattr(page_views, "PAGE_VIEWS_PER_CHAT", 2)
         assert view(live, alice, "/portal/a/").created
         assert view(live, alice, "/portal/b/").created
         assert not view(live, alice, "/portal/c/").created
@@ -364,12 +367,12 @@ class TestPageViews:
         with pytest.raises(ChatForbidden):
             view(live, SupervisorFactory())
         with pytest.raises(ChatNotFound):
-            visitors.page_view_record(session_id=999999, client=carol, path="/portal/")
+            page_views.page_view_record(session_id=999999, client=carol, path="/portal/")
         assert not PageView.objects.exists()
 
     def test_title_is_stored_as_text(self, live, alice, agent1):
         view(live, alice, title=XSS)
-        reply = visitors.visitor_info_for(user=agent1, session_id=live.pk)
+        reply = page_views.visitor_info_for(user=agent1, session_id=live.pk)
         line = reply["page_views"][0]
         assert line["title"] == XSS  # as typed; the console inserts it as text
         assert line["text"].endswith(f"— {XSS}")
@@ -382,7 +385,7 @@ class TestVisitorInfoRead:
     def test_agent_in_the_chat_reads_it(self, live, alice, agent1):
         with time_machine.travel(timezone.now() + timedelta(seconds=5)):
             view(live, alice)
-        reply = visitors.visitor_info_for(user=agent1, session_id=live.pk)
+        reply = page_views.visitor_info_for(user=agent1, session_id=live.pk)
         assert reply["visitor"] == {
             "ip_address": IP,
             "user_agent": UA,
@@ -396,7 +399,7 @@ class TestVisitorInfoRead:
         assert [v["path"] for v in reply["page_views"]] == ["/portal/tickets/12/"]
 
     def test_supervisor_reads_any(self, live):
-        reply = visitors.visitor_info_for(user=SupervisorFactory(), session_id=live.pk)
+        reply = page_views.visitor_info_for(user=SupervisorFactory(), session_id=live.pk)
         assert reply["visitor"]["ip_address"] == IP
 
     def test_client_other_agent_and_anonymous_get_not_found(self, live, alice, agent2):
@@ -404,12 +407,12 @@ class TestVisitorInfoRead:
 
         for user in (alice, agent2, AnonymousUser()):
             with pytest.raises(ChatNotFound):
-                visitors.visitor_info_for(user=user, session_id=live.pk)
+                page_views.visitor_info_for(user=user, session_id=live.pk)
 
     def test_a_chat_without_a_visit(self, alice, agent1):
         session = services.session_request(client=alice, kind=ChatKind.PRE_TICKET, subject="Hi")
         services.session_join(session_id=session.pk, agent=agent1)
-        reply = visitors.visitor_info_for(user=agent1, session_id=session.pk)
+        reply = page_views.visitor_info_for(user=agent1, session_id=session.pk)
         assert reply["visitor"]["recorded"] is False
         assert reply["visitor"]["user_agent"] == ""
 
@@ -445,4 +448,4 @@ def test_another_company_client_cannot_report_or_read(live, acme):
     with pytest.raises(ChatNotFound):
         view(live, globex)
     with pytest.raises(ChatNotFound):
-        visitors.visitor_info_for(user=globex, session_id=live.pk)
+        page_views.visitor_info_for(user=globex, session_id=live.pk)

@@ -17,9 +17,13 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Company
-from chat import blocks, message_templates, services, supervision, transfers, visitors
-from chat.attachments import attachment_send
+from chat import services
+from chat.agent_tools import blocks, transfers
+from chat.agent_tools import templates as message_templates
+from chat.files.services import attachment_send
 from chat.models import ChatKind, ChatTemplate
+from chat.supervision import comments as supervision_comments
+from chat.visitors import page_views
 from presence.models import AgentPresence, PresenceStatus
 from tests.chat.files_helpers import png_bytes, upload
 from tests.chat.test_xss_messages import assert_inert
@@ -56,7 +60,7 @@ def hostile_chat(request, tmp_path, settings):  # type: ignore[no-untyped-def]
 
     session = services.session_request(client=alice, kind=ChatKind.POST_TICKET, ticket_id=ticket.pk)
     services.session_join(session_id=session.pk, agent=agent1)
-    visitors.page_view_record(
+    page_views.page_view_record(
         session_id=session.pk, client=alice, path="/portal/", title=f"Page {payload}"
     )
     services.message_send(session_id=session.pk, author=alice, client_id=uuid.uuid4(), body=payload)
@@ -73,7 +77,9 @@ def hostile_chat(request, tmp_path, settings):  # type: ignore[no-untyped-def]
         client_id=uuid.uuid4(),
         upload=upload(f"{payload}.png", png_bytes(), "image/png"),
     )
-    supervision.comment_add(session_id=session.pk, author=supervisor, body=f"@agent1 {payload}")
+    supervision_comments.comment_add(
+        session_id=session.pk, author=supervisor, body=f"@agent1 {payload}"
+    )
     blocks.client_block(session_id=session.pk, agent=agent1, reason=payload, block_ip=False)
     transfers.session_transfer(
         session_id=session.pk, by=agent1, to_agent_id=agent2.pk, reason=payload

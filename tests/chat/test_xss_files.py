@@ -14,7 +14,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from chat import follow_up, services
+from chat import services, transcripts
 from chat.models import ChatKind, Message, MessageKind
 from chat.payloads import message_payload
 from chat.transcripts import transcript_lines, transcript_text
@@ -111,7 +111,7 @@ def test_supervisor_transcript_page_is_inert(chat_with_files):
 
 def test_transcript_email_and_text_are_inert(chat_with_files, agent1):
     services.session_end(session_id=chat_with_files.pk, agent=agent1)
-    assert follow_up.transcript_email(session_id=chat_with_files.pk)
+    assert transcripts.transcript_email(session_id=chat_with_files.pk)
     (email,) = mail.outbox
     html, _ = email.alternatives[0]
     assert_inert(html)

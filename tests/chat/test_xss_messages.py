@@ -19,7 +19,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from chat import follow_up, receipts, services
+from chat import receipts, services, transcripts
 from chat.formatting import ALLOWED_TAGS, URL_SCHEMES
 from chat.models import ChatKind
 from chat.payloads import message_payload
@@ -193,8 +193,8 @@ def test_history_tabs_are_inert(chat_with_payloads, alice, agent1, alice_ticket)
 def test_transcript_email_and_file_are_inert(chat_with_payloads, alice, agent1, alice_ticket):
     session, _ = chat_with_payloads
     services.session_end(session_id=session.pk, agent=agent1)
-    assert services.transcript_attach(session_id=session.pk)
-    assert follow_up.transcript_email(session_id=session.pk)
+    assert transcripts.transcript_attach(session_id=session.pk)
+    assert transcripts.transcript_email(session_id=session.pk)
 
     (email,) = mail.outbox
     html, mimetype = email.alternatives[0]

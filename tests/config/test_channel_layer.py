@@ -14,8 +14,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings
 
-from config.channel_layer import RECEIVE_BATCH, SwitchboardChannelLayer
 from config.redis_urls import channels_hosts
+from realtime.layer import RECEIVE_BATCH, SwitchboardChannelLayer
 
 
 def new_layer(**config: Any) -> SwitchboardChannelLayer:

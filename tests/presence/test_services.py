@@ -36,7 +36,9 @@ def presence_settings(settings: Any) -> None:
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     """Broadcasts that reached the channel layer (i.e. after commit)."""
     calls: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr("chat.realtime.send_now", lambda group, msg: calls.append((group, msg)))
+    monkeypatch.setattr(
+        "realtime.broadcast.send_now", lambda group, msg: calls.append((group, msg))
+    )
     return calls
 
 

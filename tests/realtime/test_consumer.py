@@ -394,8 +394,9 @@ async def test_sweep_flip_is_relayed_to_agents(connect) -> None:
 
 # --- Registry: another app's frames and event hooks -----------------------------------
 async def test_registered_frame_and_event_hook(connect) -> None:
-    from chat import frames
-    from chat.realtime import send_now, user_group
+    from realtime import registry as frames
+    from realtime.broadcast import send_now
+    from realtime.groups import user_group
 
     @frames.frame("test.echo", audience=frames.Audience.STAFF, fields={"n": frames.Int()})
     async def echo(ctx, data):  # type: ignore[no-untyped-def]
@@ -460,7 +461,8 @@ async def test_an_event_naming_a_socket_to_leave_out_skips_it_on_any_layer(conne
     from channels.layers import get_channel_layer
     from channels_redis.core import RedisChannelLayer
 
-    from chat.realtime import EXCEPT_CHANNEL_KEY, user_group
+    from realtime.broadcast import EXCEPT_CHANNEL_KEY
+    from realtime.groups import user_group
 
     agent = await make(AgentFactory)
     first, second = await connect(agent), await connect(agent)
@@ -483,7 +485,7 @@ async def test_an_event_for_a_socket_the_browser_just_closed_is_dropped_quietly(
     # with a traceback for every event still on its way.
     from autobahn.exception import Disconnected
 
-    from chat.consumers import SwitchboardConsumer
+    from realtime.consumer import SwitchboardConsumer
 
     consumer = SwitchboardConsumer()
     consumer.channel_name = "specific.test!gone"
@@ -493,6 +495,6 @@ async def test_an_event_for_a_socket_the_browser_just_closed_is_dropped_quietly(
         raise Disconnected("Attempt to send on a closed protocol")
 
     consumer.send = gone  # type: ignore[method-assign]
-    with caplog.at_level("DEBUG", logger="chat.consumers"):
+    with caplog.at_level("DEBUG", logger="realtime.consumer"):
         await consumer._relay({"type": "test.event", "n": 1})
     assert [r.levelname for r in caplog.records] == ["DEBUG"]

@@ -10,7 +10,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
-from chat import realtime
+from realtime import broadcast as realtime
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from chat import realtime
+from realtime import broadcast as realtime
 
 
 def receive_types(layer: Any, channel: str, count: int) -> list[str]:

@@ -1,6 +1,6 @@
 // Files in a chat window: the paperclip (file picker), files dropped onto the
 // window and images pasted from the clipboard. Each file is one HTTP upload
-// (multipart POST with the CSRF token, chat/views_files.py) carrying a
+// (multipart POST with the CSRF token, chat/files/views.py) carrying a
 // client_id: a retry after a lost answer sends the same one, and the server
 // stores the file once. The answer is the stored message, ingested like a
 // chat.send ack; the other side gets it over the socket.

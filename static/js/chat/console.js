@@ -199,7 +199,7 @@ function dropRequestToast(sessionId) {
 }
 
 // Another agent invites this one into a live chat: a toast like a request's,
-// whose Join lets the invited agent into the answered chat (chat/invites.py).
+// whose Join lets the invited agent into the answered chat (chat/services.py, session_join).
 function inviteToast(session, invitedBy) {
   dropInviteToast(session.id);
   const from = invitedBy ? invitedBy.name : "An agent";

@@ -1,6 +1,6 @@
 // Page views: while a client's chat is open (waiting or active), the portal
 // page it is on is reported to each such chat, so its agents see where the
-// client is (chat/visitors.py). The portal is made of full page loads, so
+// client is (chat/visitors/). The portal is made of full page loads, so
 // "on load" (and on every reconnect, and when a chat starts here) covers each
 // navigation; the server records a path once in a row, so repeats are free.
 // The client never sees these lines: the server sends them to staff only.

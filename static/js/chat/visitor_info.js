@@ -1,5 +1,5 @@
 // Visitor info and page views in the console's chat windows (staff only; the
-// server never sends either to a client: chat/visitors.py).
+// server never sends either to a client: chat/visitors/).
 //
 // - A "Visitor" section next to "In the room": IP address, user agent, when
 //   the chat was requested, the landing page of the client's browser session

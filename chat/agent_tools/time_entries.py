@@ -1,0 +1,114 @@
+"""The chat window's agent tools that read the log: Copy chat log, and a time
+entry on the chat's ticket with the chat's duration and its log.
+
+Only an agent who took part in the chat, or a supervisor, may use them; the
+log is the server's transcript format (chat/transcripts.py), the same text
+that is attached to the ticket when the chat ends.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from chat import lifecycle
+from chat.access import participant_of, require_agent
+from chat.errors import ChatNotFound, InvalidState
+from chat.models import ChatSession, ParticipantRole
+from chat.transcripts import transcript_text
+from tickets import services as ticket_services
+from tickets.errors import TicketError
+from tickets.models import TimeEntry
+
+# tickets.services.time_entry_add refuses more: a longer chat is prefilled at the cap.
+MAX_MINUTES = 24 * 60
+
+
+def _check_agent(session: ChatSession, user: User) -> None:
+    """A participant agent (in the room or not: time is often logged after
+    the end) or a supervisor; anyone else is told the chat does not exist."""
+    require_agent(user)
+    if user.is_supervisor:
+        return
+    participant = participant_of(session, user)
+    if participant is None or participant.role != ParticipantRole.AGENT:
+        raise ChatNotFound("That chat does not exist.")
+
+
+def _session(session_id: int) -> ChatSession:
+    session = (
+        ChatSession.objects.select_related("client", "contact__company", "ticket")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        raise ChatNotFound("That chat does not exist.")
+    return session
+
+
+def chat_log(*, session_id: int, user: User) -> str:
+    """The chat's transcript as plain text, for the clipboard."""
+    session = _session(session_id)
+    _check_agent(session, user)
+    return transcript_text(session)
+
+
+def chat_minutes(session: ChatSession, *, now: datetime | None = None) -> int:
+    """Whole minutes from the answer to the end (or now), rounded up, at least
+    one and at most a day. An unanswered chat counts one minute."""
+    if session.answered_at is None:
+        return 1
+    until = session.ended_at or now or timezone.now()
+    seconds = max(0.0, (until - session.answered_at).total_seconds())
+    return min(MAX_MINUTES, max(1, math.ceil(seconds / 60)))
+
+
+@dataclass(frozen=True)
+class TimeEntryDraft:
+    ticket_id: int
+    minutes: int
+    note: str
+
+
+def _require_ticket(session: ChatSession) -> None:
+    if session.ticket_id is None:
+        raise InvalidState(
+            "This chat has no ticket to log time on.",
+            code="no_ticket",
+        )
+
+
+def time_entry_draft(*, session_id: int, agent: User) -> TimeEntryDraft:
+    """What the Time entry dialog starts with: the chat's duration and its log."""
+    session = _session(session_id)
+    _check_agent(session, agent)
+    _require_ticket(session)
+    assert session.ticket_id is not None
+    return TimeEntryDraft(
+        ticket_id=session.ticket_id, minutes=chat_minutes(session), note=transcript_text(session)
+    )
+
+
+def chat_time_entry_add(
+    *, session_id: int, agent: User, minutes: int, note: str, client_id: str | None = None
+) -> TimeEntry:
+    """Log ``minutes`` on the chat's ticket with ``note``. Bad minutes are
+    refused by the ticket service (``minutes_invalid``) and nothing is written;
+    a ``client_id`` sent before returns that entry (see time_entry_add)."""
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise TicketError("Minutes must be a positive whole number.", code="minutes_invalid")
+    with transaction.atomic():
+        # Locked so the ticket read is the one the chat has now (a pre-ticket
+        # chat gets its ticket when it ends).
+        session = lifecycle.lock(session_id)
+        _check_agent(session, agent)
+        _require_ticket(session)
+        assert session.ticket is not None
+        return ticket_services.time_entry_add(
+            ticket=session.ticket, agent=agent, minutes=minutes, note=note, client_id=client_id
+        )

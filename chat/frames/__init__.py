@@ -1,0 +1,7 @@
+"""Chat's frames of the /ws/ socket, registered with realtime.registry when
+its autodiscovery imports this package. Each handler is thin: the registry
+validated the fields, the handler calls one service or selector in a worker
+thread and answers with what the browser needs; access is checked in the
+services on every frame."""
+
+from chat.frames import agent_tools, chats, supervision, transfers, visitors  # noqa: F401

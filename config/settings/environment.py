@@ -1,0 +1,50 @@
+"""Reading settings from the environment: django-environ's ``Env``, with the
+variable's name in every refusal so a bad value stops start-up with a message
+that says which one."""
+
+from __future__ import annotations
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+env = environ.Env()
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """A whole number of at least ``minimum``."""
+    try:
+        value = env.int(name, default=default)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number (got {env.str(name)!r})"
+        ) from exc
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum} (got {value})")
+    return value
+
+
+def env_seconds(name: str, default: float, *, least: float) -> float:
+    """Seconds: 0 (off) or at least ``least``. Not ``env.float``: it drops
+    every character that is not a digit, so "0.2s" or "2 min" would pass."""
+    try:
+        value = float(env.str(name, default=str(default)))
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"{name} must be a number of seconds (got {env.str(name)!r})"
+        ) from exc
+    if value != 0 and not value >= least:  # also refuses nan and negatives
+        raise ImproperlyConfigured(
+            f"{name} must be 0 (off) or at least {least} (got {env.str(name)!r})"
+        )
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """true/false, yes/no, on/off, 1/0. Not ``env.bool``: it reads every value
+    it does not know as false, so a typo would switch a setting off silently."""
+    raw = env.str(name, default="1" if default else "0").strip().lower()
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off", ""}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false (got {raw!r})")
