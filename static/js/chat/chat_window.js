@@ -4,26 +4,11 @@
 // a text message's body_html: markdown the server rendered and sanitized
 // (chat/formatting.py), inserted as HTML.
 
+import { el } from "../dom.js";
 import { FileAttacher } from "./attachments.js";
 import { Conversation, sideOf } from "./conversation.js";
 
 let windowCount = 0;
-
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value == null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) {
-    if (child == null) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 export function formatDuration(ms) {
   const total = Math.max(0, Math.floor(ms / 1000));

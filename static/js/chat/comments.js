@@ -7,7 +7,8 @@
 //   installComments({ socket, userId, windows })  // once, from console.js
 //   attachComments(win)                           // for each new ChatWindow
 
-import { el, formatTime } from "./chat_window.js";
+import { el } from "../dom.js";
+import { formatTime } from "./chat_window.js";
 import { newClientId } from "./conversation.js";
 import { chime, showNotification } from "./notify.js";
 

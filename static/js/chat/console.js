@@ -4,9 +4,10 @@
 // the follow-up cards: abandoned requests and callbacks) and the chat windows
 // docked at the bottom.
 
+import { el } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { blockAction } from "./block.js";
-import { ChatWindow, el, formatDuration, formatTime } from "./chat_window.js";
+import { ChatWindow, formatDuration, formatTime } from "./chat_window.js";
 import { attachComments, installComments } from "./comments.js";
 import { attachVisitorInfo, installVisitorInfo } from "./visitor_info.js";
 import { askNotificationPermission, chime, showNotification } from "./notify.js";

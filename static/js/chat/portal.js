@@ -2,7 +2,8 @@
 // invitations. Loaded on every portal page so the client counts as online.
 
 import { getSocket } from "../socket.js";
-import { ChatWindow, el } from "./chat_window.js";
+import { el } from "../dom.js";
+import { ChatWindow } from "./chat_window.js";
 import { ClientFollowUp } from "./follow_up.js";
 import { reportPageView } from "./page_views.js";
 import { showNotification } from "./notify.js";

@@ -9,9 +9,10 @@
 // here from timestamps. Everything people typed goes in with textContent;
 // a message's body_html is the server's sanitized markdown.
 
+import { el } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { attachmentView } from "./attachments.js";
-import { el, formatDuration, formatTime } from "./chat_window.js";
+import { formatDuration, formatTime } from "./chat_window.js";
 import { newClientId } from "./conversation.js";
 import { openTransferDialog } from "./transfer.js";
 

@@ -11,7 +11,8 @@
 //   installVisitorInfo({ socket, windows })  // once, from console.js
 //   attachVisitorInfo(win)                   // for each new ChatWindow, after attachComments
 
-import { el, formatTime } from "./chat_window.js";
+import { el } from "../dom.js";
+import { formatTime } from "./chat_window.js";
 
 let socketRef = null;
 const attached = new Set();
