@@ -8,6 +8,7 @@
 //   attachComments(win)                           // for each new ChatWindow
 
 import { el } from "../dom.js";
+import { actionToast } from "../toasts.js";
 import { formatTime } from "./chat_window.js";
 import { newClientId } from "./conversation.js";
 import { chime, showNotification } from "./notify.js";
@@ -110,27 +111,31 @@ export function attachComments(win) {
   loadComments(win);
 }
 
+const MENTION_TOAST_MS = 30000;
+
 function mentionToast(frame) {
-  const toasts = document.getElementById("toasts");
   const { comment } = frame;
   const author = comment.author ? comment.author.name : "Someone";
   const win = windowsRef && windowsRef.get(frame.session_id);
   const isSupervisor = ["supervisor", "administrator"].includes(document.body.dataset.role);
-  const item = el("div", { class: "toast toast-mention", role: "alert", "data-comment-id": String(comment.id) },
-    el("div", { class: "toast-text" },
-      el("strong", { text: `${author} mentioned you` }),
+  const item = actionToast({
+    kind: "toast-mention",
+    attrs: { "data-comment-id": String(comment.id) },
+    title: `${author} mentioned you`,
+    lines: [
       el("span", { class: "toast-context", text: frame.title || `Chat ${frame.session_id}` }),
-      el("span", { class: "toast-quote", text: comment.body })),
-    el("div", { class: "toast-actions" },
+      el("span", { class: "toast-quote", text: comment.body }),
+    ],
+    actions: [
       win
         ? el("button", { type: "button", class: "btn btn-primary btn-small", text: "Show chat",
           onclick: () => { win.root.classList.remove("minimized"); win.input.focus(); item.remove(); } })
         : isSupervisor
           ? el("a", { class: "btn btn-primary btn-small", href: `/console/supervisor/?watch=${frame.session_id}`, text: "Watch" })
           : null,
-      el("button", { type: "button", class: "btn btn-small", text: "Dismiss", onclick: () => item.remove() })));
-  if (toasts) toasts.append(item);
-  setTimeout(() => item.remove(), 30000);
+    ],
+    timeout: MENTION_TOAST_MS,
+  });
   chime();
   showNotification(`${author} mentioned you`, comment.body, `comment-${comment.id}`);
 }

@@ -6,6 +6,7 @@
 
 import { el } from "../dom.js";
 import { getSocket } from "../socket.js";
+import { actionToast, messageToast } from "../toasts.js";
 import { blockAction } from "./block.js";
 import { ChatWindow, formatDuration, formatTime } from "./chat_window.js";
 import { attachComments, installComments } from "./comments.js";
@@ -17,7 +18,6 @@ import { openTransferDialog } from "./transfer.js";
 const socket = getSocket();
 const userId = Number(document.body.dataset.userId || 0);
 const dock = document.getElementById("chat-dock");
-const toasts = document.getElementById("toasts");
 const manager = document.getElementById("session-manager");
 const warningSeconds = Number((manager && manager.dataset.warningSeconds) || 30);
 // The Block action of every chat window (block.js builds its dialog once).
@@ -32,13 +32,11 @@ let clockOffset = 0; // server time minus browser time, from the snapshot
 
 const now = () => Date.now() + clockOffset;
 
+const NOTE_MS = 8000;
+
+// Errors (the default) and confirmations ("info"), as toasts that go by themselves.
 function note(message, kind = "error") {
-  const item = el("div", { class: `toast toast-${kind}`, role: kind === "info" ? "status" : "alert" },
-    el("span", { text: message }),
-    el("button", { type: "button", class: "toast-close", "aria-label": "Dismiss", text: "×",
-      onclick: () => item.remove() }));
-  toasts.append(item);
-  setTimeout(() => item.remove(), 8000);
+  messageToast(message, { kind, timeout: NOTE_MS });
 }
 
 // --- Which list a session belongs in ---------------------------------------------------------
@@ -88,8 +86,13 @@ function queueRow(session) {
       el("strong", { class: "sm-title", text: session.title }),
       el("span", { class: "sm-sub", text: `${session.client.name} · ${session.company || ""}` })),
     el("span", { class: "sm-wait", title: "Waiting time", text: formatDuration(waitedMs) }),
-    el("button", { type: "button", class: "btn btn-primary btn-small", text: "Join",
-      onclick: (e) => join(session.id, e.currentTarget) }));
+    joinButton(session.id));
+}
+
+// Join of a queue row, a request toast or an invitation toast.
+function joinButton(sessionId) {
+  return el("button", { type: "button", class: "btn btn-primary btn-small", text: "Join",
+    onclick: (e) => join(sessionId, e.currentTarget) });
 }
 
 function chatRow(session, mine) {
@@ -178,17 +181,14 @@ setInterval(() => {
 // --- Chat request notifications ----------------------------------------------------------------
 function requestToast(session) {
   if (requestToasts.has(session.id)) return;
-  const item = el("div", { class: "toast toast-request", role: "alert", "data-session-id": String(session.id) },
-    el("div", { class: "toast-text" },
-      el("strong", { text: "Chat request" }),
-      el("span", { text: `${session.client.name} (${session.company || "no company"}): ${session.title}` })),
-    el("div", { class: "toast-actions" },
-      el("button", { type: "button", class: "btn btn-primary btn-small", text: "Join",
-        onclick: (e) => join(session.id, e.currentTarget) }),
-      el("button", { type: "button", class: "btn btn-small", text: "Dismiss",
-        onclick: () => dropRequestToast(session.id) })));
-  toasts.append(item);
-  requestToasts.set(session.id, item);
+  requestToasts.set(session.id, actionToast({
+    kind: "toast-request",
+    attrs: { "data-session-id": String(session.id) },
+    title: "Chat request",
+    lines: [el("span", { text: `${session.client.name} (${session.company || "no company"}): ${session.title}` })],
+    actions: [joinButton(session.id)],
+    onDismiss: () => dropRequestToast(session.id),
+  }));
 }
 
 function dropRequestToast(sessionId) {
@@ -204,17 +204,14 @@ function dropRequestToast(sessionId) {
 function inviteToast(session, invitedBy) {
   dropInviteToast(session.id);
   const from = invitedBy ? invitedBy.name : "An agent";
-  const item = el("div", { class: "toast toast-request toast-invite", role: "alert", "data-session-id": String(session.id) },
-    el("div", { class: "toast-text" },
-      el("strong", { text: "Chat invitation" }),
-      el("span", { text: `${from} invites you to the chat with ${session.client.name}: ${session.title}` })),
-    el("div", { class: "toast-actions" },
-      el("button", { type: "button", class: "btn btn-primary btn-small", text: "Join",
-        onclick: (e) => join(session.id, e.currentTarget) }),
-      el("button", { type: "button", class: "btn btn-small", text: "Dismiss",
-        onclick: () => dropInviteToast(session.id) })));
-  toasts.append(item);
-  inviteToasts.set(session.id, item);
+  inviteToasts.set(session.id, actionToast({
+    kind: "toast-request toast-invite",
+    attrs: { "data-session-id": String(session.id) },
+    title: "Chat invitation",
+    lines: [el("span", { text: `${from} invites you to the chat with ${session.client.name}: ${session.title}` })],
+    actions: [joinButton(session.id)],
+    onDismiss: () => dropInviteToast(session.id),
+  }));
 }
 
 function dropInviteToast(sessionId) {
