@@ -9,27 +9,14 @@
 
 import { el } from "../dom.js";
 import { actionToast } from "../toasts.js";
-import { formatTime } from "./chat_window.js";
 import { newClientId } from "./conversation.js";
+import { commentRow } from "./log_rows.js";
 import { chime, showNotification } from "./notify.js";
 
 let socketRef = null;
 let myId = 0;
 let windowsRef = null;
 const attached = new Set();
-
-export function commentNode(comment) {
-  return el("div", { class: "chat-line comment", "data-comment-id": String(comment.id) },
-    el("div", { class: "chat-meta" },
-      el("span", { class: "tag tag-internal", text: "Internal" }),
-      el("strong", { text: comment.author ? comment.author.name : "Unknown" }),
-      el("time", { datetime: comment.created_at, text: formatTime(comment.created_at) })),
-    // textContent: a comment is plain text, whatever it contains.
-    el("div", { class: "chat-body", text: comment.body }),
-    comment.mentions && comment.mentions.length
-      ? el("div", { class: "chat-comment-mentions", text: `Notified: ${comment.mentions.map((u) => u.name).join(", ")}` })
-      : null);
-}
 
 // Rows of the window's messages (same order as `messages`) with the comments
 // slotted in by time: each before the first message written after it.
@@ -47,10 +34,10 @@ function interleave(win) {
     let c = 0;
     messages.forEach((message, index) => {
       const at = Date.parse(message.created_at);
-      while (c < comments.length && Date.parse(comments[c].created_at) < at) out.push(commentNode(comments[c++]));
+      while (c < comments.length && Date.parse(comments[c].created_at) < at) out.push(commentRow(comments[c++]));
       out.push(rows[index]);
     });
-    while (c < comments.length) out.push(commentNode(comments[c++]));
+    while (c < comments.length) out.push(commentRow(comments[c++]));
     // Rows past the messages (pending sends, the end-of-chat line) stay last.
     for (let i = messages.length; i < rows.length; i++) out.push(rows[i]);
     return out;

@@ -11,9 +11,9 @@
 
 import { el } from "../dom.js";
 import { getSocket } from "../socket.js";
-import { attachmentView } from "./attachments.js";
-import { formatDuration, formatTime } from "./chat_window.js";
 import { newClientId } from "./conversation.js";
+import { formatDuration } from "./format.js";
+import { commentRow, messageRow, pageViewRow } from "./log_rows.js";
 import { openTransferDialog } from "./transfer.js";
 
 const socket = getSocket();
@@ -345,6 +345,16 @@ function watchError(message) {
 const WATCH_STATUS = { invited: "Invited", waiting: "Waiting", active: "Live", ended: "Ended",
   abandoned: "Abandoned", callback: "Callback", closed: "Closed", declined: "Declined" };
 
+// The watch panel's rows (supervisor.css, log_rows.js): client on the left,
+// staff on the right; a message's body is always chat-md here.
+const WATCH_ROWS = {
+  line: "sv-line",
+  meta: "sv-line-meta",
+  body: "sv-line-body",
+  messageBody: "sv-line-body chat-md",
+  mentions: "sv-line-mentions muted",
+};
+
 function renderWatch() {
   if (!watchParts || !watch.session) return;
   const { title, status, people, log } = watchParts;
@@ -354,10 +364,12 @@ function renderWatch() {
   const inRoom = session.participants.filter((p) => p.in_room).map((p) => `${p.user.name} (${p.role})`);
   people.textContent = inRoom.length ? `In the room: ${inRoom.join(", ")}` : "Nobody in the room yet.";
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  const side = (message) => (message.author && message.author.id === session.client.id ? "client" : "agent");
   const items = [
-    ...[...watch.messages.values()].map((m) => ({ at: m.created_at, key: m.seq, node: messageRow(m) })),
-    ...[...watch.comments.values()].map((c) => ({ at: c.created_at, key: 1e12 + c.id, node: commentRow(c) })),
-    ...[...watch.pageViews.values()].map((v) => ({ at: v.viewed_at, key: 2e12 + v.id, node: pageViewRow(v) })),
+    ...[...watch.messages.values()].map((m) => ({ at: m.created_at, key: m.seq,
+      node: messageRow(m, { rows: WATCH_ROWS, side }) })),
+    ...[...watch.comments.values()].map((c) => ({ at: c.created_at, key: 1e12 + c.id, node: commentRow(c, WATCH_ROWS) })),
+    ...[...watch.pageViews.values()].map((v) => ({ at: v.viewed_at, key: 2e12 + v.id, node: pageViewRow(v, WATCH_ROWS) })),
   ];
   items.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.key - b.key);
   log.replaceChildren(...items.map((item) => item.node));
@@ -365,43 +377,6 @@ function renderWatch() {
   const live = ["invited", "waiting", "active"].includes(session.status);
   watchParts.input.disabled = !live;
   watchParts.submit.disabled = !live;
-}
-
-function messageRow(message) {
-  if (message.kind === "system") {
-    return el("div", { class: "sv-line system", "data-seq": String(message.seq) },
-      el("span", { text: message.body }),
-      el("time", { datetime: message.created_at, text: formatTime(message.created_at) }));
-  }
-  const fromClient = watch.session && message.author && message.author.id === watch.session.client.id;
-  const body = el("div", { class: "sv-line-body chat-md" });
-  if (message.attachment) body.append(attachmentView(message.attachment)); // name as text
-  else if (typeof message.body_html === "string") body.innerHTML = message.body_html; // sanitized by the server
-  else body.textContent = message.body;
-  return el("div", { class: `sv-line ${fromClient ? "client" : "agent"}`, "data-seq": String(message.seq) },
-    el("div", { class: "sv-line-meta" },
-      el("strong", { text: message.author ? message.author.name : "Unknown" }),
-      el("time", { datetime: message.created_at, text: formatTime(message.created_at) })),
-    body);
-}
-
-function pageViewRow(view) {
-  // view.text ("Alice viewed /portal/tickets/12/ — Printer") is the server's, as text.
-  return el("div", { class: "sv-line system page-view", "data-page-view-id": String(view.id) },
-    el("span", { text: view.text }),
-    el("time", { datetime: view.viewed_at, text: formatTime(view.viewed_at) }));
-}
-
-function commentRow(comment) {
-  return el("div", { class: "sv-line comment", "data-comment-id": String(comment.id) },
-    el("div", { class: "sv-line-meta" },
-      el("span", { class: "tag tag-internal", text: "Internal" }),
-      el("strong", { text: comment.author ? comment.author.name : "Unknown" }),
-      el("time", { datetime: comment.created_at, text: formatTime(comment.created_at) })),
-    el("div", { class: "sv-line-body", text: comment.body }),
-    comment.mentions && comment.mentions.length
-      ? el("div", { class: "sv-line-mentions muted", text: `Notified: ${comment.mentions.map((u) => u.name).join(", ")}` })
-      : null);
 }
 
 async function postComment() {
