@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 from django.conf import settings
 
+from chat.models import Outcome
 from chat.permissions import chat_allowed_for_user
 from chat.selectors import sessions_for_ticket
 from chat.transcripts import transcript_lines
@@ -61,3 +62,13 @@ def chat_block_seconds() -> int:
 def inactivity_seconds() -> int:
     """After how long without a message a client may end its chat."""
     return int(settings.INACTIVITY_SECONDS)
+
+
+# Labels and statuses the scripts need, handed to the page with json_script
+# rather than copied into static/js.
+
+
+@register.simple_tag
+def outcome_choices() -> list[list[str]]:
+    """The follow-up outcomes as [value, label] (the console's End session dialog)."""
+    return [[str(value), str(label)] for value, label in Outcome.choices]

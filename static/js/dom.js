@@ -22,3 +22,10 @@ export function el(tag, attrs = {}, ...children) {
   }
   return node;
 }
+
+// A value the server put in the page with json_script (templates/…, from
+// chat/templatetags/chat_tags.py), or `fallback` where the page has none.
+export function pageData(id, fallback = null) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : fallback;
+}

@@ -4,7 +4,7 @@
 // the follow-up cards: abandoned requests and callbacks) and the chat windows
 // docked at the bottom.
 
-import { el } from "../dom.js";
+import { el, pageData } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { actionToast, messageToast } from "../toasts.js";
 import { blockAction } from "./block.js";
@@ -505,12 +505,8 @@ for (const button of document.querySelectorAll("[data-chat-push-ticket]")) {
 }
 
 // --- End session on a follow-up card ---------------------------------------------------------------------
-const OUTCOMES = [
-  ["resolved_phone", "Resolved by phone"],
-  ["resolved_email", "Resolved by email"],
-  ["ticket_created", "Ticket created"],
-  ["no_response", "No response"],
-];
+// [value, label] of chat.models.Outcome (templates/chat/_console.html).
+const OUTCOMES = pageData("chat-outcomes", []);
 
 const followUpDialog = buildFollowUpDialog();
 
