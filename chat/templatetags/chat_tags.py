@@ -7,10 +7,12 @@ from typing import Any
 from django import template
 from django.conf import settings
 
-from chat.models import Outcome
+from chat.models import OPEN_STATUSES, Outcome
 from chat.permissions import chat_allowed_for_user
 from chat.selectors import sessions_for_ticket
 from chat.transcripts import transcript_lines
+from chat.visitors import PAGE_VIEW_STATUSES
+from presence.models import PresenceStatus
 from presence.selectors import is_online
 
 register = template.Library()
@@ -72,3 +74,21 @@ def inactivity_seconds() -> int:
 def outcome_choices() -> list[list[str]]:
     """The follow-up outcomes as [value, label] (the console's End session dialog)."""
     return [[str(value), str(label)] for value, label in Outcome.choices]
+
+
+@register.simple_tag
+def open_statuses() -> list[str]:
+    """The statuses of a live chat, in which staff comment (chat/comments.js, the watch)."""
+    return [str(status) for status in OPEN_STATUSES]
+
+
+@register.simple_tag
+def page_view_statuses() -> list[str]:
+    """The statuses in which the portal reports the client's page views (chat/page_views.js)."""
+    return [str(status) for status in PAGE_VIEW_STATUSES]
+
+
+@register.simple_tag
+def presence_labels() -> dict[str, str]:
+    """The agents' presence statuses, value -> label (presence.js, the supervisor console)."""
+    return {str(value): str(label) for value, label in PresenceStatus.choices}

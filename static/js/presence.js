@@ -1,9 +1,10 @@
 // Console header: my presence toggle, the live Agents list and the
 // connection indicator (templates/presence/_toggle.html).
-import { el } from "./dom.js";
+import { el, pageData } from "./dom.js";
 import { getSocket } from "./socket.js";
 
-const LABELS = { available: "Available", away: "Away", offline: "Offline" };
+// presence.models.PresenceStatus, value -> label (templates/presence/_toggle.html).
+const LABELS = pageData("presence-labels", {});
 const ORDER = { available: 0, away: 1, offline: 2 };
 const STATE_LABELS = {
   idle: "Connecting…",

@@ -5,7 +5,10 @@
 // navigation; the server records a path once in a row, so repeats are free.
 // The client never sees these lines: the server sends them to staff only.
 
-const OPEN = new Set(["waiting", "active"]);
+import { pageData } from "../dom.js";
+
+// chat.visitors.PAGE_VIEW_STATUSES (templates/chat/_portal.html).
+const OPEN = new Set(pageData("chat-page-view-statuses", []));
 const PATH_MAX = 500;
 const TITLE_MAX = 200;
 

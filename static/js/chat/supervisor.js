@@ -9,7 +9,7 @@
 // here from timestamps. Everything people typed goes in with textContent;
 // a message's body_html is the server's sanitized markdown.
 
-import { el } from "../dom.js";
+import { el, pageData } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { Conversation, newClientId } from "./conversation.js";
 import { formatDuration } from "./format.js";
@@ -104,7 +104,8 @@ setInterval(() => {
 }, 1000);
 
 // --- Chats tab --------------------------------------------------------------------------------------
-const STATUS_LABEL = { available: "Available", away: "Away", offline: "Offline" };
+// The presence labels of presence.models.PresenceStatus (templates/presence/_toggle.html).
+const STATUS_LABEL = pageData("presence-labels", {});
 
 function watchButton(session) {
   const watching = watch.id === session.id;
@@ -323,6 +324,8 @@ function watchError(message) {
   watchParts.error.hidden = !message;
 }
 
+// chat.models.OPEN_STATUSES (templates/chat/_console.html): the watch takes comments then.
+const LIVE = pageData("chat-open-statuses", []);
 const WATCH_STATUS = { invited: "Invited", waiting: "Waiting", active: "Live", ended: "Ended",
   abandoned: "Abandoned", callback: "Callback", closed: "Closed", declined: "Declined" };
 
@@ -355,7 +358,7 @@ function renderWatch() {
   items.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.key - b.key);
   log.replaceChildren(...items.map((item) => item.node));
   if (atBottom || items.length < 4) log.scrollTop = log.scrollHeight;
-  const live = ["invited", "waiting", "active"].includes(session.status);
+  const live = LIVE.includes(session.status);
   watchParts.input.disabled = !live;
   watchParts.submit.disabled = !live;
 }
