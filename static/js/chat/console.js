@@ -180,24 +180,38 @@ setInterval(() => {
 }, 1000);
 
 // --- Chat request notifications ----------------------------------------------------------------
-function requestToast(session) {
-  if (requestToasts.has(session.id)) return;
-  requestToasts.set(session.id, actionToast({
-    kind: "toast-request",
+// A toast offering to Join a chat, one per chat in `toasts` (requestToasts or
+// inviteToasts), until Join, Dismiss or the chat moves on.
+function joinToast(toasts, session, { kind, title, text }) {
+  toasts.set(session.id, actionToast({
+    kind,
     attrs: { "data-session-id": String(session.id) },
-    title: "Chat request",
-    lines: [el("span", { text: `${session.client.name} (${session.company || "no company"}): ${session.title}` })],
+    title,
+    lines: [el("span", { text })],
     actions: [joinButton(session.id)],
-    onDismiss: () => dropRequestToast(session.id),
+    onDismiss: () => dropToast(toasts, session.id),
   }));
 }
 
-function dropRequestToast(sessionId) {
-  const item = requestToasts.get(sessionId);
+function dropToast(toasts, sessionId) {
+  const item = toasts.get(sessionId);
   if (item) {
     item.remove();
-    requestToasts.delete(sessionId);
+    toasts.delete(sessionId);
   }
+}
+
+function requestToast(session) {
+  if (requestToasts.has(session.id)) return;
+  joinToast(requestToasts, session, {
+    kind: "toast-request",
+    title: "Chat request",
+    text: `${session.client.name} (${session.company || "no company"}): ${session.title}`,
+  });
+}
+
+function dropRequestToast(sessionId) {
+  dropToast(requestToasts, sessionId);
 }
 
 // Another agent invites this one into a live chat: a toast like a request's,
@@ -205,22 +219,15 @@ function dropRequestToast(sessionId) {
 function inviteToast(session, invitedBy) {
   dropInviteToast(session.id);
   const from = invitedBy ? invitedBy.name : "An agent";
-  inviteToasts.set(session.id, actionToast({
+  joinToast(inviteToasts, session, {
     kind: "toast-request toast-invite",
-    attrs: { "data-session-id": String(session.id) },
     title: "Chat invitation",
-    lines: [el("span", { text: `${from} invites you to the chat with ${session.client.name}: ${session.title}` })],
-    actions: [joinButton(session.id)],
-    onDismiss: () => dropInviteToast(session.id),
-  }));
+    text: `${from} invites you to the chat with ${session.client.name}: ${session.title}`,
+  });
 }
 
 function dropInviteToast(sessionId) {
-  const item = inviteToasts.get(sessionId);
-  if (item) {
-    item.remove();
-    inviteToasts.delete(sessionId);
-  }
+  dropToast(inviteToasts, sessionId);
 }
 
 setInterval(() => {
