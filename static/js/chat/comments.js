@@ -24,7 +24,6 @@ const LIVE = pageData("chat-open-statuses", []);
 
 // Rows of the window's messages (same order as `messages`) with the comments
 // slotted in by time: each before the first message written after it.
-
 function interleave(win) {
   return (rows, messages) => {
     // Called on every render: comments are for live chats only.

@@ -1,9 +1,9 @@
 // Client portal: Join chat / Start a chat, the chat dialog, and push-chat
 // invitations. Loaded on every portal page so the client counts as online.
 
+import { el } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { messageToast } from "../toasts.js";
-import { el } from "../dom.js";
 import { ChatWindow } from "./chat_window.js";
 import { ClientFollowUp } from "./follow_up.js";
 import { reportPageView } from "./page_views.js";
