@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import template
@@ -66,29 +67,31 @@ def inactivity_seconds() -> int:
     return int(settings.INACTIVITY_SECONDS)
 
 
-# Labels and statuses the scripts need, handed to the page with json_script
-# rather than copied into static/js.
+# Labels and statuses the scripts need, as JSON for a data-* attribute (the
+# pages carry no inline script, not even json_script) rather than copied into
+# static/js. Autoescaping makes the JSON a safe attribute value; the browser
+# reads it back with static/js/dom.js's dataJson().
 
 
 @register.simple_tag
-def outcome_choices() -> list[list[str]]:
-    """The follow-up outcomes as [value, label] (the console's End session dialog)."""
-    return [[str(value), str(label)] for value, label in Outcome.choices]
+def outcome_choices() -> str:
+    """The follow-up outcomes as [[value, label], ...] (the console's End session dialog)."""
+    return json.dumps([[str(value), str(label)] for value, label in Outcome.choices])
 
 
 @register.simple_tag
-def open_statuses() -> list[str]:
+def open_statuses() -> str:
     """The statuses of a live chat, in which staff comment (chat/comments.js, the watch)."""
-    return [str(status) for status in OPEN_STATUSES]
+    return json.dumps([str(status) for status in OPEN_STATUSES])
 
 
 @register.simple_tag
-def page_view_statuses() -> list[str]:
+def page_view_statuses() -> str:
     """The statuses in which the portal reports the client's page views (chat/page_views.js)."""
-    return [str(status) for status in PAGE_VIEW_STATUSES]
+    return json.dumps([str(status) for status in PAGE_VIEW_STATUSES])
 
 
 @register.simple_tag
-def presence_labels() -> dict[str, str]:
-    """The agents' presence statuses, value -> label (presence.js, the supervisor console)."""
-    return {str(value): str(label) for value, label in PresenceStatus.choices}
+def presence_labels() -> str:
+    """The agents' presence statuses, {value: label} (presence.js, the supervisor console)."""
+    return json.dumps({str(value): str(label) for value, label in PresenceStatus.choices})

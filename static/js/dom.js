@@ -23,9 +23,10 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-// A value the server put in the page with json_script (templates/…, from
-// chat/templatetags/chat_tags.py), or `fallback` where the page has none.
-export function pageData(id, fallback = null) {
-  const node = document.getElementById(id);
-  return node ? JSON.parse(node.textContent) : fallback;
+// A value the server wrote as JSON into a data-* attribute of `node`
+// (templates, from chat/templatetags/chat_tags.py): dataJson(manager,
+// "outcomes") reads data-outcomes. `fallback` where there is none.
+export function dataJson(node, key, fallback = null) {
+  const raw = node && node.dataset[key];
+  return raw ? JSON.parse(raw) : fallback;
 }

@@ -1,10 +1,8 @@
 // Console header: my presence toggle, the live Agents list and the
 // connection indicator (templates/presence/_toggle.html).
-import { el, pageData } from "./dom.js";
+import { dataJson, el } from "./dom.js";
 import { getSocket } from "./socket.js";
 
-// presence.models.PresenceStatus, value -> label (templates/presence/_toggle.html).
-const LABELS = pageData("presence-labels", {});
 const ORDER = { available: 0, away: 1, offline: 2 };
 const STATE_LABELS = {
   idle: "Connecting…",
@@ -16,6 +14,8 @@ const STATE_LABELS = {
 };
 
 function init(root) {
+  // presence.models.PresenceStatus, value -> label (data-labels, templates/presence/_toggle.html).
+  const labels = dataJson(root, "labels", {});
   const socket = getSocket();
   const myId = Number(document.body.dataset.userId || 0);
   const buttons = [...root.querySelectorAll("[data-status]")];
@@ -55,7 +55,7 @@ function init(root) {
           el("span", { class: "presence-dot", "aria-hidden": "true" }),
           el("span", { class: "presence-agent-name",
             text: agent.user_id === myId ? `${agent.name} (you)` : agent.name }),
-          el("span", { class: "presence-agent-status", text: LABELS[agent.status] || agent.status }))),
+          el("span", { class: "presence-agent-status", text: labels[agent.status] || agent.status }))),
     );
     if (!rows.length) list.append(el("li", { class: "presence-empty", text: "No agents yet." }));
     const available = rows.filter((agent) => agent.status === "available").length;

@@ -7,7 +7,7 @@
 //   installComments({ socket, userId, windows })  // once, from console.js
 //   attachComments(win)                           // for each new ChatWindow
 
-import { el, pageData } from "../dom.js";
+import { dataJson, el } from "../dom.js";
 import { actionToast } from "../toasts.js";
 import { newClientId } from "./conversation.js";
 import { commentRow } from "./log_rows.js";
@@ -18,9 +18,9 @@ let myId = 0;
 let windowsRef = null;
 const attached = new Set();
 
-// The statuses of a live chat (chat.models.OPEN_STATUSES, from
-// templates/chat/_console.html): staff comment in those only.
-const LIVE = pageData("chat-open-statuses", []);
+// The statuses of a live chat (chat.models.OPEN_STATUSES; data-open-statuses
+// of the session manager, templates/chat/_console.html): staff comment in those only.
+const LIVE = dataJson(document.getElementById("session-manager"), "openStatuses", []);
 
 // Rows of the window's messages (same order as `messages`) with the comments
 // slotted in by time: each before the first message written after it.

@@ -4,7 +4,7 @@
 // the follow-up cards: abandoned requests and callbacks) and the chat windows
 // docked at the bottom.
 
-import { el, pageData } from "../dom.js";
+import { dataJson, el } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { actionToast, messageToast } from "../toasts.js";
 import { blockAction } from "./block.js";
@@ -512,8 +512,8 @@ for (const button of document.querySelectorAll("[data-chat-push-ticket]")) {
 }
 
 // --- End session on a follow-up card ---------------------------------------------------------------------
-// [value, label] of chat.models.Outcome (templates/chat/_console.html).
-const OUTCOMES = pageData("chat-outcomes", []);
+// [value, label] of chat.models.Outcome (data-outcomes, templates/chat/_console.html).
+const OUTCOMES = dataJson(manager, "outcomes", []);
 
 const followUpDialog = buildFollowUpDialog();
 

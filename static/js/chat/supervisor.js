@@ -9,7 +9,7 @@
 // here from timestamps. Everything people typed goes in with textContent;
 // a message's body_html is the server's sanitized markdown.
 
-import { el, pageData } from "../dom.js";
+import { dataJson, el } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { Conversation, newClientId } from "./conversation.js";
 import { formatDuration } from "./format.js";
@@ -104,8 +104,8 @@ setInterval(() => {
 }, 1000);
 
 // --- Chats tab --------------------------------------------------------------------------------------
-// The presence labels of presence.models.PresenceStatus (templates/presence/_toggle.html).
-const STATUS_LABEL = pageData("presence-labels", {});
+// The labels of presence.models.PresenceStatus (data-presence-labels, templates/chat/supervisor.html).
+const STATUS_LABEL = dataJson(chatsTab, "presenceLabels", {});
 
 function watchButton(session) {
   const watching = watch.id === session.id;
@@ -324,8 +324,9 @@ function watchError(message) {
   watchParts.error.hidden = !message;
 }
 
-// chat.models.OPEN_STATUSES (templates/chat/_console.html): the watch takes comments then.
-const LIVE = pageData("chat-open-statuses", []);
+// chat.models.OPEN_STATUSES (data-open-statuses, templates/chat/supervisor.html):
+// the watch takes comments then.
+const LIVE = dataJson(watchPanel, "openStatuses", []);
 const WATCH_STATUS = { invited: "Invited", waiting: "Waiting", active: "Live", ended: "Ended",
   abandoned: "Abandoned", callback: "Callback", closed: "Closed", declined: "Declined" };
 
