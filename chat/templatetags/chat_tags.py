@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import template
 from django.conf import settings
 
+from chat.models import OPEN_STATUSES, Outcome
 from chat.permissions import chat_allowed_for_user
 from chat.selectors import sessions_for_ticket
 from chat.transcripts import transcript_lines
+from chat.visitors import PAGE_VIEW_STATUSES
+from presence.models import PresenceStatus
 from presence.selectors import is_online
 
 register = template.Library()
@@ -61,3 +65,33 @@ def chat_block_seconds() -> int:
 def inactivity_seconds() -> int:
     """After how long without a message a client may end its chat."""
     return int(settings.INACTIVITY_SECONDS)
+
+
+# Labels and statuses the scripts need, as JSON for a data-* attribute (the
+# pages carry no inline script, not even json_script) rather than copied into
+# static/js. Autoescaping makes the JSON a safe attribute value; the browser
+# reads it back with static/js/dom.js's dataJson().
+
+
+@register.simple_tag
+def outcome_choices() -> str:
+    """The follow-up outcomes as [[value, label], ...] (the console's End session dialog)."""
+    return json.dumps([[str(value), str(label)] for value, label in Outcome.choices])
+
+
+@register.simple_tag
+def open_statuses() -> str:
+    """The statuses of a live chat, in which staff comment (chat/comments.js, the watch)."""
+    return json.dumps([str(status) for status in OPEN_STATUSES])
+
+
+@register.simple_tag
+def page_view_statuses() -> str:
+    """The statuses in which the portal reports the client's page views (chat/page_views.js)."""
+    return json.dumps([str(status) for status in PAGE_VIEW_STATUSES])
+
+
+@register.simple_tag
+def presence_labels() -> str:
+    """The agents' presence statuses, {value: label} (presence.js, the supervisor console)."""
+    return json.dumps({str(value): str(label) for value, label in PresenceStatus.choices})

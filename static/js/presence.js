@@ -1,8 +1,8 @@
 // Console header: my presence toggle, the live Agents list and the
 // connection indicator (templates/presence/_toggle.html).
+import { dataJson, el } from "./dom.js";
 import { getSocket } from "./socket.js";
 
-const LABELS = { available: "Available", away: "Away", offline: "Offline" };
 const ORDER = { available: 0, away: 1, offline: 2 };
 const STATE_LABELS = {
   idle: "Connecting…",
@@ -14,6 +14,8 @@ const STATE_LABELS = {
 };
 
 function init(root) {
+  // presence.models.PresenceStatus, value -> label (data-labels, templates/presence/_toggle.html).
+  const labels = dataJson(root, "labels", {});
   const socket = getSocket();
   const myId = Number(document.body.dataset.userId || 0);
   const buttons = [...root.querySelectorAll("[data-status]")];
@@ -48,29 +50,14 @@ function init(root) {
       (a, b) => ORDER[a.status] - ORDER[b.status] || a.name.localeCompare(b.name),
     );
     list.replaceChildren(
-      ...rows.map((agent) => {
-        const item = document.createElement("li");
-        item.className = `presence-agent status-${agent.status}`;
-        item.dataset.userId = agent.user_id;
-        const dot = document.createElement("span");
-        dot.className = "presence-dot";
-        dot.setAttribute("aria-hidden", "true");
-        const name = document.createElement("span");
-        name.className = "presence-agent-name";
-        name.textContent = agent.user_id === myId ? `${agent.name} (you)` : agent.name;
-        const status = document.createElement("span");
-        status.className = "presence-agent-status";
-        status.textContent = LABELS[agent.status] || agent.status;
-        item.append(dot, name, status);
-        return item;
-      }),
+      ...rows.map((agent) =>
+        el("li", { class: `presence-agent status-${agent.status}`, "data-user-id": agent.user_id },
+          el("span", { class: "presence-dot", "aria-hidden": "true" }),
+          el("span", { class: "presence-agent-name",
+            text: agent.user_id === myId ? `${agent.name} (you)` : agent.name }),
+          el("span", { class: "presence-agent-status", text: labels[agent.status] || agent.status }))),
     );
-    if (!rows.length) {
-      const empty = document.createElement("li");
-      empty.className = "presence-empty";
-      empty.textContent = "No agents yet.";
-      list.append(empty);
-    }
+    if (!rows.length) list.append(el("li", { class: "presence-empty", text: "No agents yet." }));
     const available = rows.filter((agent) => agent.status === "available").length;
     count.textContent = String(available);
     count.setAttribute("aria-label", `${available} available`);

@@ -76,6 +76,7 @@ def test_block_then_refused_request(new_context, people) -> None:  # noqa: F811
     toast = client.locator(".toast-error")
     expect(toast).to_have_text(re.compile(re.escape(UNAVAILABLE_MESSAGE)))
     expect(client.locator(".chat-window")).to_have_count(0)
+    screenshot(client, "block-4-client-refused-toast")
 
     # Start a chat: the same message, in the dialog.
     client.goto("/portal/")

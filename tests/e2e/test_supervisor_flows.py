@@ -4,6 +4,7 @@ client never does. Three browser contexts: client, agent, supervisor."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -47,8 +48,21 @@ def number(page: Page, name: str):  # type: ignore[no-untyped-def]
     return page.locator(f'[data-number="{name}"] [data-value]')
 
 
+def sent_types(page: Page) -> list[str]:
+    """The types of the frames this page's sockets send from now on (a list that grows)."""
+    types: list[str] = []
+
+    def on_frame(payload: str | bytes) -> None:
+        if isinstance(payload, str) and payload.startswith("{"):
+            types.append(json.loads(payload).get("type", ""))
+
+    page.on("websocket", lambda ws: ws.on("framesent", on_frame))
+    return types
+
+
 def test_supervisor_watches_and_comments(new_context, people, base_url) -> None:
     supervisor = open_as(new_context, "supervisor@example.com")
+    supervisor_frames = sent_types(supervisor)
     supervisor.get_by_role("link", name="Supervisor").click()
     supervisor.wait_for_url("**/console/supervisor/")
     expect(supervisor.locator("#sv-connection")).to_have_text("Live")
@@ -157,6 +171,10 @@ def test_supervisor_watches_and_comments(new_context, people, base_url) -> None:
     assert ChatComment.objects.count() == 2
     # Both comment boxes (watch panel, chat window) sent an id a resend would reuse.
     assert not ChatComment.objects.filter(client_id__isnull=True).exists()
+
+    # Read-only: the watch synced with chat.watch, and sent nothing into the chat.
+    assert "chat.watch" in supervisor_frames
+    assert not {"chat.open", "chat.send", "chat.read", "chat.typing"} & set(supervisor_frames)
 
     # Stop watching: the panel closes and new messages no longer arrive.
     watch.get_by_role("button", name="Stop watching").click()

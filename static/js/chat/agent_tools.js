@@ -3,7 +3,7 @@
 // on the ticket. The server decides who may do what (chat/agent_frames.py);
 // text from people and templates goes in with textContent or as a value.
 
-import { el } from "./chat_window.js";
+import { el } from "../dom.js";
 import { newClientId } from "./conversation.js";
 
 let socket = null;

@@ -8,22 +8,10 @@
 // File names come from people: they only ever go in as textContent or
 // attributes, never as HTML.
 
+import { el } from "../dom.js";
 import { newClientId } from "./conversation.js";
 
 const RETRIES = 2;
-
-function node(tag, attrs = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value == null || value === false) continue;
-    if (key === "class") element.className = value;
-    else if (key === "text") element.textContent = value;
-    else if (key.startsWith("on")) element.addEventListener(key.slice(2), value);
-    else element.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) if (child != null) element.append(child);
-  return element;
-}
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 // The ticket page's file icon (templates/tickets/_files.html) and a paperclip.
@@ -65,16 +53,16 @@ export function formatSize(bytes) {
 // image the server checked (preview_url), a download link otherwise.
 export function attachmentView(attachment) {
   const label = `${attachment.name} (${formatSize(attachment.size)})`;
-  const link = node("a", {
+  const link = el("a", {
     class: "chat-file-link",
     href: attachment.url,
     download: attachment.name,
     title: `Download ${label}`,
   }, icon(FILE_PATH, "chat-file-icon"),
-  node("span", { class: "chat-file-name", text: attachment.name }),
-  node("span", { class: "chat-file-size", text: formatSize(attachment.size) }));
-  if (!attachment.preview_url) return node("div", { class: "chat-file" }, link);
-  const image = node("img", { src: attachment.preview_url, alt: attachment.name });
+  el("span", { class: "chat-file-name", text: attachment.name }),
+  el("span", { class: "chat-file-size", text: formatSize(attachment.size) }));
+  if (!attachment.preview_url) return el("div", { class: "chat-file" }, link);
+  const image = el("img", { src: attachment.preview_url, alt: attachment.name });
   // The log scrolled to its end before the image had a height: keep the
   // end in view once it has one, unless the reader scrolled up meanwhile.
   image.addEventListener("load", () => {
@@ -83,8 +71,8 @@ export function attachmentView(attachment) {
       log.scrollTop = log.scrollHeight;
     }
   }, { once: true });
-  const thumb = node("a", { class: "chat-file-thumb", href: attachment.url, download: attachment.name }, image);
-  return node("div", { class: "chat-file chat-file-image" }, thumb, link);
+  const thumb = el("a", { class: "chat-file-thumb", href: attachment.url, download: attachment.name }, image);
+  return el("div", { class: "chat-file chat-file-image" }, thumb, link);
 }
 
 function sleep(ms) {
@@ -100,7 +88,7 @@ export class FileAttacher {
     // The log is rebuilt on every change; reusing each file's node keeps its
     // image loaded instead of fetching the preview again on every render.
     this.views = new Map(); // attachment id -> node
-    this.input = node("input", {
+    this.input = el("input", {
       type: "file",
       class: "chat-file-input",
       multiple: true,
@@ -113,14 +101,14 @@ export class FileAttacher {
         this.sendAll(files);
       },
     });
-    this.button = node("button", {
+    this.button = el("button", {
       type: "button",
       class: "btn chat-attach",
       "aria-label": "Attach a file",
       title: "Attach a file (or drop an image on the chat, or paste one)",
       onclick: () => { if (this.enabled) this.input.click(); },
     }, icon(CLIP_PATH, "chat-attach-icon", 18));
-    this.statusEl = node("p", { class: "chat-uploading", "aria-live": "polite", hidden: true });
+    this.statusEl = el("p", { class: "chat-uploading", "aria-live": "polite", hidden: true });
 
     const root = win.root;
     let depth = 0; // dragenter/leave fire for every child crossed

@@ -3,7 +3,7 @@
 // The chat goes on; the client is not told, and its next chat requests are
 // refused with a neutral message. Names go in with textContent (inert).
 
-import { el } from "./chat_window.js";
+import { el } from "../dom.js";
 import { newClientId } from "./conversation.js";
 
 const DEFAULT_BLOCK_SECONDS = 24 * 3600;

@@ -4,45 +4,13 @@
 // a text message's body_html: markdown the server rendered and sanitized
 // (chat/formatting.py), inserted as HTML.
 
+import { el } from "../dom.js";
 import { FileAttacher } from "./attachments.js";
-import { Conversation, sideOf } from "./conversation.js";
+import { Conversation } from "./conversation.js";
+import { formatDuration } from "./format.js";
+import { messageRow, readTick } from "./log_rows.js";
 
 let windowCount = 0;
-
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value == null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) {
-    if (child == null) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-export function formatDuration(ms) {
-  const total = Math.max(0, Math.floor(ms / 1000));
-  const hours = Math.floor(total / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const seconds = String(total % 60).padStart(2, "0");
-  return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${seconds}` : `${minutes}:${seconds}`;
-}
-
-export function formatTime(iso) {
-  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
-
-// When a message was read, for the tick's hover: the time, and the day if not today.
-function formatReadTime(iso) {
-  const when = new Date(iso);
-  const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  return when.toDateString() === new Date().toDateString() ? time : `${when.toLocaleDateString()} ${time}`;
-}
 
 function typingText(names) {
   if (!names.length) return "";
@@ -361,7 +329,7 @@ export class ChatWindow {
 
   _renderLog(session) {
     const atBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
-    let rows = this.conversation.ordered().map((message) => this._messageRow(message, session));
+    let rows = this.conversation.ordered().map((message) => this._messageRow(message));
     // The console slots staff-only comments in between (chat/comments.js).
     if (this.interleave) rows = this.interleave(rows, this.conversation.ordered());
     for (const item of this.conversation.outbox) rows.push(this._pendingRow(item));
@@ -385,43 +353,14 @@ export class ChatWindow {
     if (this.typingEl.textContent !== text) this.typingEl.textContent = text;
   }
 
-  _messageRow(message, session) {
-    if (message.kind === "system") {
-      return el("div", { class: "chat-line system", "data-seq": String(message.seq) },
-        el("span", { text: message.body }),
-        el("time", { datetime: message.created_at, text: formatTime(message.created_at) }));
-    }
-    const mine = message.author && message.author.id === this.userId;
-    // Ticks on the messages of the viewer's side (the client's own; for staff,
-    // every agent's): a double tick once the other side has read it.
-    const ownSide = message.author && sideOf(message.author) === (this.viewer === "client" ? "client" : "agent");
-    const read = Boolean(message.read_at);
-    const tick = ownSide
-      ? el("span", {
-        class: `chat-tick${read ? " read" : ""}`,
-        title: read ? `Read ${formatReadTime(message.read_at)}` : "Delivered",
-        "aria-label": read ? `Read ${formatReadTime(message.read_at)}` : "Delivered",
-        text: read ? "✓✓" : "✓",
-      })
-      : null;
-    const body = el("div", { class: "chat-body" });
-    if (message.attachment) {
-      body.append(this.files.view(message.attachment)); // the name goes in as text
-    } else if (typeof message.body_html === "string") {
-      body.classList.add("chat-md");
-      body.innerHTML = message.body_html; // sanitized by the server (chat/formatting.py)
-    } else {
-      body.textContent = message.body;
-    }
-    return el(
-      "div",
-      { class: `chat-line ${mine ? "mine" : "theirs"}`, "data-seq": String(message.seq) },
-      el("div", { class: "chat-meta" },
-        el("strong", { text: message.author ? message.author.name : "Unknown" }),
-        el("time", { datetime: message.created_at, text: formatTime(message.created_at) }),
-        tick),
-      body,
-    );
+  // A message as a chat window shows it (log_rows.js): mine or theirs, with
+  // read ticks, each file's node kept by the FileAttacher.
+  _messageRow(message) {
+    return messageRow(message, {
+      side: (m) => (m.author && m.author.id === this.userId ? "mine" : "theirs"),
+      tick: (m) => readTick(m, this.viewer),
+      attachment: (attachment) => this.files.view(attachment),
+    });
   }
 
   _pendingRow(item) {

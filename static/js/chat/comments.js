@@ -7,8 +7,10 @@
 //   installComments({ socket, userId, windows })  // once, from console.js
 //   attachComments(win)                           // for each new ChatWindow
 
-import { el, formatTime } from "./chat_window.js";
+import { dataJson, el } from "../dom.js";
+import { actionToast } from "../toasts.js";
 import { newClientId } from "./conversation.js";
+import { commentRow } from "./log_rows.js";
 import { chime, showNotification } from "./notify.js";
 
 let socketRef = null;
@@ -16,23 +18,12 @@ let myId = 0;
 let windowsRef = null;
 const attached = new Set();
 
-export function commentNode(comment) {
-  return el("div", { class: "chat-line comment", "data-comment-id": String(comment.id) },
-    el("div", { class: "chat-meta" },
-      el("span", { class: "tag tag-internal", text: "Internal" }),
-      el("strong", { text: comment.author ? comment.author.name : "Unknown" }),
-      el("time", { datetime: comment.created_at, text: formatTime(comment.created_at) })),
-    // textContent: a comment is plain text, whatever it contains.
-    el("div", { class: "chat-body", text: comment.body }),
-    comment.mentions && comment.mentions.length
-      ? el("div", { class: "chat-comment-mentions", text: `Notified: ${comment.mentions.map((u) => u.name).join(", ")}` })
-      : null);
-}
+// The statuses of a live chat (chat.models.OPEN_STATUSES; data-open-statuses
+// of the session manager, templates/chat/_console.html): staff comment in those only.
+const LIVE = dataJson(document.getElementById("session-manager"), "openStatuses", []);
 
 // Rows of the window's messages (same order as `messages`) with the comments
 // slotted in by time: each before the first message written after it.
-const LIVE = ["invited", "waiting", "active"];
-
 function interleave(win) {
   return (rows, messages) => {
     // Called on every render: comments are for live chats only.
@@ -45,10 +36,10 @@ function interleave(win) {
     let c = 0;
     messages.forEach((message, index) => {
       const at = Date.parse(message.created_at);
-      while (c < comments.length && Date.parse(comments[c].created_at) < at) out.push(commentNode(comments[c++]));
+      while (c < comments.length && Date.parse(comments[c].created_at) < at) out.push(commentRow(comments[c++]));
       out.push(rows[index]);
     });
-    while (c < comments.length) out.push(commentNode(comments[c++]));
+    while (c < comments.length) out.push(commentRow(comments[c++]));
     // Rows past the messages (pending sends, the end-of-chat line) stay last.
     for (let i = messages.length; i < rows.length; i++) out.push(rows[i]);
     return out;
@@ -109,27 +100,31 @@ export function attachComments(win) {
   loadComments(win);
 }
 
+const MENTION_TOAST_MS = 30000;
+
 function mentionToast(frame) {
-  const toasts = document.getElementById("toasts");
   const { comment } = frame;
   const author = comment.author ? comment.author.name : "Someone";
   const win = windowsRef && windowsRef.get(frame.session_id);
   const isSupervisor = ["supervisor", "administrator"].includes(document.body.dataset.role);
-  const item = el("div", { class: "toast toast-mention", role: "alert", "data-comment-id": String(comment.id) },
-    el("div", { class: "toast-text" },
-      el("strong", { text: `${author} mentioned you` }),
+  const item = actionToast({
+    kind: "toast-mention",
+    attrs: { "data-comment-id": String(comment.id) },
+    title: `${author} mentioned you`,
+    lines: [
       el("span", { class: "toast-context", text: frame.title || `Chat ${frame.session_id}` }),
-      el("span", { class: "toast-quote", text: comment.body })),
-    el("div", { class: "toast-actions" },
+      el("span", { class: "toast-quote", text: comment.body }),
+    ],
+    actions: [
       win
         ? el("button", { type: "button", class: "btn btn-primary btn-small", text: "Show chat",
           onclick: () => { win.root.classList.remove("minimized"); win.input.focus(); item.remove(); } })
         : isSupervisor
           ? el("a", { class: "btn btn-primary btn-small", href: `/console/supervisor/?watch=${frame.session_id}`, text: "Watch" })
           : null,
-      el("button", { type: "button", class: "btn btn-small", text: "Dismiss", onclick: () => item.remove() })));
-  if (toasts) toasts.append(item);
-  setTimeout(() => item.remove(), 30000);
+    ],
+    timeout: MENTION_TOAST_MS,
+  });
   chime();
   showNotification(`${author} mentioned you`, comment.body, `comment-${comment.id}`);
 }

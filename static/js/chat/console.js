@@ -4,10 +4,13 @@
 // the follow-up cards: abandoned requests and callbacks) and the chat windows
 // docked at the bottom.
 
+import { dataJson, el } from "../dom.js";
 import { getSocket } from "../socket.js";
+import { actionToast, messageToast } from "../toasts.js";
 import { blockAction } from "./block.js";
-import { ChatWindow, el, formatDuration, formatTime } from "./chat_window.js";
+import { ChatWindow } from "./chat_window.js";
 import { attachComments, installComments } from "./comments.js";
+import { formatDuration, formatTime } from "./format.js";
 import { attachVisitorInfo, installVisitorInfo } from "./visitor_info.js";
 import { askNotificationPermission, chime, showNotification } from "./notify.js";
 import { agentMenu } from "./agent_tools.js";
@@ -16,7 +19,6 @@ import { openTransferDialog } from "./transfer.js";
 const socket = getSocket();
 const userId = Number(document.body.dataset.userId || 0);
 const dock = document.getElementById("chat-dock");
-const toasts = document.getElementById("toasts");
 const manager = document.getElementById("session-manager");
 const warningSeconds = Number((manager && manager.dataset.warningSeconds) || 30);
 // The Block action of every chat window (block.js builds its dialog once).
@@ -31,13 +33,11 @@ let clockOffset = 0; // server time minus browser time, from the snapshot
 
 const now = () => Date.now() + clockOffset;
 
+const NOTE_MS = 8000;
+
+// Errors (the default) and confirmations ("info"), as toasts that go by themselves.
 function note(message, kind = "error") {
-  const item = el("div", { class: `toast toast-${kind}`, role: kind === "info" ? "status" : "alert" },
-    el("span", { text: message }),
-    el("button", { type: "button", class: "toast-close", "aria-label": "Dismiss", text: "×",
-      onclick: () => item.remove() }));
-  toasts.append(item);
-  setTimeout(() => item.remove(), 8000);
+  messageToast(message, { kind, timeout: NOTE_MS });
 }
 
 // --- Which list a session belongs in ---------------------------------------------------------
@@ -87,8 +87,13 @@ function queueRow(session) {
       el("strong", { class: "sm-title", text: session.title }),
       el("span", { class: "sm-sub", text: `${session.client.name} · ${session.company || ""}` })),
     el("span", { class: "sm-wait", title: "Waiting time", text: formatDuration(waitedMs) }),
-    el("button", { type: "button", class: "btn btn-primary btn-small", text: "Join",
-      onclick: (e) => join(session.id, e.currentTarget) }));
+    joinButton(session.id));
+}
+
+// Join of a queue row, a request toast or an invitation toast.
+function joinButton(sessionId) {
+  return el("button", { type: "button", class: "btn btn-primary btn-small", text: "Join",
+    onclick: (e) => join(sessionId, e.currentTarget) });
 }
 
 function chatRow(session, mine) {
@@ -175,27 +180,38 @@ setInterval(() => {
 }, 1000);
 
 // --- Chat request notifications ----------------------------------------------------------------
+// A toast offering to Join a chat, one per chat in `toasts` (requestToasts or
+// inviteToasts), until Join, Dismiss or the chat moves on.
+function joinToast(toasts, session, { kind, title, text }) {
+  toasts.set(session.id, actionToast({
+    kind,
+    attrs: { "data-session-id": String(session.id) },
+    title,
+    lines: [el("span", { text })],
+    actions: [joinButton(session.id)],
+    onDismiss: () => dropToast(toasts, session.id),
+  }));
+}
+
+function dropToast(toasts, sessionId) {
+  const item = toasts.get(sessionId);
+  if (item) {
+    item.remove();
+    toasts.delete(sessionId);
+  }
+}
+
 function requestToast(session) {
   if (requestToasts.has(session.id)) return;
-  const item = el("div", { class: "toast toast-request", role: "alert", "data-session-id": String(session.id) },
-    el("div", { class: "toast-text" },
-      el("strong", { text: "Chat request" }),
-      el("span", { text: `${session.client.name} (${session.company || "no company"}): ${session.title}` })),
-    el("div", { class: "toast-actions" },
-      el("button", { type: "button", class: "btn btn-primary btn-small", text: "Join",
-        onclick: (e) => join(session.id, e.currentTarget) }),
-      el("button", { type: "button", class: "btn btn-small", text: "Dismiss",
-        onclick: () => dropRequestToast(session.id) })));
-  toasts.append(item);
-  requestToasts.set(session.id, item);
+  joinToast(requestToasts, session, {
+    kind: "toast-request",
+    title: "Chat request",
+    text: `${session.client.name} (${session.company || "no company"}): ${session.title}`,
+  });
 }
 
 function dropRequestToast(sessionId) {
-  const item = requestToasts.get(sessionId);
-  if (item) {
-    item.remove();
-    requestToasts.delete(sessionId);
-  }
+  dropToast(requestToasts, sessionId);
 }
 
 // Another agent invites this one into a live chat: a toast like a request's,
@@ -203,25 +219,15 @@ function dropRequestToast(sessionId) {
 function inviteToast(session, invitedBy) {
   dropInviteToast(session.id);
   const from = invitedBy ? invitedBy.name : "An agent";
-  const item = el("div", { class: "toast toast-request toast-invite", role: "alert", "data-session-id": String(session.id) },
-    el("div", { class: "toast-text" },
-      el("strong", { text: "Chat invitation" }),
-      el("span", { text: `${from} invites you to the chat with ${session.client.name}: ${session.title}` })),
-    el("div", { class: "toast-actions" },
-      el("button", { type: "button", class: "btn btn-primary btn-small", text: "Join",
-        onclick: (e) => join(session.id, e.currentTarget) }),
-      el("button", { type: "button", class: "btn btn-small", text: "Dismiss",
-        onclick: () => dropInviteToast(session.id) })));
-  toasts.append(item);
-  inviteToasts.set(session.id, item);
+  joinToast(inviteToasts, session, {
+    kind: "toast-request toast-invite",
+    title: "Chat invitation",
+    text: `${from} invites you to the chat with ${session.client.name}: ${session.title}`,
+  });
 }
 
 function dropInviteToast(sessionId) {
-  const item = inviteToasts.get(sessionId);
-  if (item) {
-    item.remove();
-    inviteToasts.delete(sessionId);
-  }
+  dropToast(inviteToasts, sessionId);
 }
 
 setInterval(() => {
@@ -506,12 +512,8 @@ for (const button of document.querySelectorAll("[data-chat-push-ticket]")) {
 }
 
 // --- End session on a follow-up card ---------------------------------------------------------------------
-const OUTCOMES = [
-  ["resolved_phone", "Resolved by phone"],
-  ["resolved_email", "Resolved by email"],
-  ["ticket_created", "Ticket created"],
-  ["no_response", "No response"],
-];
+// [value, label] of chat.models.Outcome (data-outcomes, templates/chat/_console.html).
+const OUTCOMES = dataJson(manager, "outcomes", []);
 
 const followUpDialog = buildFollowUpDialog();
 

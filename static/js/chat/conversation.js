@@ -8,6 +8,9 @@
 // - What the user sends goes into an outbox first (kept in localStorage, so a
 //   reload loses nothing typed) with a client_id; it is resent with the same
 //   client_id until the server acknowledges it, and the server stores it once.
+// - readOnly: a supervisor watching the chat (supervisor.js). It syncs with
+//   chat.watch instead of chat.open and sends nothing: no chat.send (no
+//   outbox), no chat.read, no chat.typing.
 
 import { getSocket } from "../socket.js";
 
@@ -39,14 +42,16 @@ function outboxKey(userId, sessionId) {
 }
 
 export class Conversation {
-  constructor(sessionId, { userId, onChange } = {}) {
+  constructor(sessionId, { userId, onChange, readOnly = false } = {}) {
     this.id = sessionId;
     this.userId = userId;
+    this.readOnly = readOnly;
+    this.closed = false;
     this.session = null;
     this.messages = new Map(); // seq -> message
     this.lastSeq = 0;
     this.held = new Map(); // seq -> message received past a gap
-    this.outbox = this._loadOutbox(); // [{client_id, body, error?}]
+    this.outbox = readOnly ? [] : this._loadOutbox(); // [{client_id, body, error?}]
     this.inflight = new Set(); // client_ids with a chat.send awaiting its ack
     this.fetching = false;
     this.readSent = 0;
@@ -63,6 +68,7 @@ export class Conversation {
   }
 
   close() {
+    this.closed = true;
     clearTimeout(this._readTimer);
     for (const off of this._off) off();
   }
@@ -122,6 +128,7 @@ export class Conversation {
           session_id: this.id,
           after_seq: this.lastSeq,
         });
+        if (this.closed) break; // the window closed, the watch moved on
         this.ingestMany(page.messages || []);
         if (!page.has_more || !(page.messages || []).length) break;
       }
@@ -134,9 +141,11 @@ export class Conversation {
   }
 
   // Called on every (re)connect: replay what we missed, then resend the outbox.
+  // A watch replays with chat.watch, whose reply (chat.watching) also carries
+  // the staff comments, for the caller.
   async sync() {
     const state = await this.socket.request({
-      type: "chat.open",
+      type: this.readOnly ? "chat.watch" : "chat.open",
       session_id: this.id,
       last_seq: this.lastSeq,
     });
@@ -147,6 +156,7 @@ export class Conversation {
 
   // --- sending ------------------------------------------------------------------------
   send(body) {
+    if (this.readOnly) return;
     const item = { client_id: newClientId(), body };
     this._typingSentAt = 0; // typing the next message is news again
     // Keep typing order: while the socket is down, or an earlier message
@@ -212,7 +222,7 @@ export class Conversation {
   markRead() {
     // A supervisor watching is no participant: it never marks anything read
     // (the server ignores it anyway; this saves the frame).
-    if (!this.isParticipant() || this.lastSeq <= this.readSent) return;
+    if (this.readOnly || !this.isParticipant() || this.lastSeq <= this.readSent) return;
     // At most one read per READ_DEBOUNCE_MS, carrying the newest seq when it
     // goes: restarting the wait on every render would hold receipts back for
     // as long as messages keep coming.
@@ -248,7 +258,7 @@ export class Conversation {
   // Called on every keystroke; sends chat.typing at most every TYPING_EVERY_MS.
   noteTyping() {
     const now = Date.now();
-    if (now - this._typingSentAt < TYPING_EVERY_MS || this.socket.state !== "open") return;
+    if (this.readOnly || now - this._typingSentAt < TYPING_EVERY_MS || this.socket.state !== "open") return;
     if (!this.session || this.session.status !== "active" || !this.isParticipant()) return;
     this._typingSentAt = now;
     // Not queued while offline (request only when open): stale news is no news.

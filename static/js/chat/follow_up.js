@@ -7,7 +7,7 @@
 // After a note, a ticket or a callback the panel confirms it and offers Leave.
 // Everything people typed goes in with textContent (el's "text").
 
-import { el } from "./chat_window.js";
+import { el } from "../dom.js";
 
 let formCount = 0;
 

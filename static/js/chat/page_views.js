@@ -5,7 +5,11 @@
 // navigation; the server records a path once in a row, so repeats are free.
 // The client never sees these lines: the server sends them to staff only.
 
-const OPEN = new Set(["waiting", "active"]);
+import { dataJson } from "../dom.js";
+
+// chat.visitors.PAGE_VIEW_STATUSES (data-page-view-statuses of the portal's
+// chat dock, templates/chat/_portal.html).
+const OPEN = new Set(dataJson(document.getElementById("chat-dock"), "pageViewStatuses", []));
 const PATH_MAX = 500;
 const TITLE_MAX = 200;
 

@@ -1,8 +1,10 @@
 // Client portal: Join chat / Start a chat, the chat dialog, and push-chat
 // invitations. Loaded on every portal page so the client counts as online.
 
+import { el } from "../dom.js";
 import { getSocket } from "../socket.js";
-import { ChatWindow, el } from "./chat_window.js";
+import { messageToast } from "../toasts.js";
+import { ChatWindow } from "./chat_window.js";
 import { ClientFollowUp } from "./follow_up.js";
 import { reportPageView } from "./page_views.js";
 import { showNotification } from "./notify.js";
@@ -17,15 +19,11 @@ const inactivitySeconds = Number((dock && dock.dataset.inactivitySeconds) || 360
 let clockOffset = 0; // server time minus browser time, from the snapshot
 const now = () => Date.now() + clockOffset;
 
-function toast(message, kind = "error") {
-  const box = document.getElementById("toasts");
-  if (!box) return window.alert(message);
-  const item = el("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" },
-    el("span", { text: message }),
-    el("button", { type: "button", class: "toast-close", "aria-label": "Dismiss", text: "×",
-      onclick: () => item.remove() }));
-  box.append(item);
-  setTimeout(() => item.remove(), 10000);
+const TOAST_MS = 10000;
+
+// A refusal from the server, as a toast (an alert where the page has no toasts box).
+function toast(message) {
+  messageToast(message, { timeout: TOAST_MS });
 }
 
 // The last sign of life in a chat: the session's stamp, or a newer message

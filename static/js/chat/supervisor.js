@@ -9,10 +9,11 @@
 // here from timestamps. Everything people typed goes in with textContent;
 // a message's body_html is the server's sanitized markdown.
 
+import { dataJson, el } from "../dom.js";
 import { getSocket } from "../socket.js";
-import { attachmentView } from "./attachments.js";
-import { el, formatDuration, formatTime } from "./chat_window.js";
-import { newClientId } from "./conversation.js";
+import { Conversation, newClientId } from "./conversation.js";
+import { formatDuration } from "./format.js";
+import { commentRow, messageRow, pageViewRow } from "./log_rows.js";
 import { openTransferDialog } from "./transfer.js";
 
 const socket = getSocket();
@@ -103,7 +104,8 @@ setInterval(() => {
 }, 1000);
 
 // --- Chats tab --------------------------------------------------------------------------------------
-const STATUS_LABEL = { available: "Available", away: "Away", offline: "Offline" };
+// The labels of presence.models.PresenceStatus (data-presence-labels, templates/chat/supervisor.html).
+const STATUS_LABEL = dataJson(chatsTab, "presenceLabels", {});
 
 function watchButton(session) {
   const watching = watch.id === session.id;
@@ -194,25 +196,39 @@ function renderChats() {
 }
 
 // --- Watching a chat ----------------------------------------------------------------------------------
+// The chat's messages are a read-only Conversation's (conversation.js): kept
+// by seq, duplicates dropped, gaps fetched with chat.history, replayed with
+// chat.watch after a reconnect; it sends no chat.send and no chat.read. The
+// staff comments and the client's page views are the panel's own.
 let watchParts = null; // the watch panel's elements, while it is shown
+const userId = Number(document.body.dataset.userId || 0);
 
 const watch = {
   id: null,
-  session: null,
-  messages: new Map(), // seq -> message
-  lastSeq: 0,
+  conversation: null, // the chat watched (read-only Conversation)
   comments: new Map(), // id -> comment
   pageViews: new Map(), // id -> page view (chat.visitor, then chat.page_viewed)
-  fetching: false,
 };
 
 function resetWatch(id) {
+  if (watch.conversation) watch.conversation.close();
   watch.id = id;
-  watch.session = null;
-  watch.messages = new Map();
-  watch.lastSeq = 0;
+  watch.conversation = id ? watchConversation(id) : null;
   watch.comments = new Map();
   watch.pageViews = new Map();
+}
+
+function watchConversation(id) {
+  const conversation = new Conversation(id, {
+    userId,
+    readOnly: true,
+    // Typing and read receipts show nowhere in the panel; a chat no longer
+    // watched (its answer came late) draws nothing.
+    onChange: (what) => {
+      if (conversation === watch.conversation && (what === "session" || what === "messages")) renderWatch();
+    },
+  });
+  return conversation;
 }
 
 async function startWatching(sessionId) {
@@ -226,8 +242,13 @@ async function startWatching(sessionId) {
   }
   watchPanel.hidden = false;
   watchError("");
+  const { conversation } = watch;
   try {
-    applyWatchState(await socket.request({ type: "chat.watch", session_id: sessionId, last_seq: watch.lastSeq }));
+    const state = await conversation.sync(); // chat.watch -> chat.watching
+    if (conversation === watch.conversation) {
+      for (const comment of state.comments || []) watch.comments.set(comment.id, comment);
+      renderWatch();
+    }
   } catch (error) {
     watchError(error.message || error.code);
   }
@@ -262,44 +283,6 @@ async function stopWatching({ quiet = false } = {}) {
     await socket.request({ type: "chat.unwatch", session_id: id });
   } catch {
     // The socket dropped: a new socket is in no group anyway.
-  }
-}
-
-function applyWatchState(state) {
-  // A reply for a chat we stopped watching in the meantime.
-  if (!state.session || state.session.id !== watch.id) return;
-  if (state.session) watch.session = state.session;
-  for (const message of state.messages || []) ingestMessage(message, false);
-  for (const comment of state.comments || []) watch.comments.set(comment.id, comment);
-  renderWatch();
-  if (state.has_more) fetchGap();
-}
-
-function ingestMessage(message, redraw = true) {
-  if (watch.messages.has(message.seq)) return;
-  watch.messages.set(message.seq, message);
-  // lastSeq is the highest seq with no gap before it.
-  while (watch.messages.has(watch.lastSeq + 1)) watch.lastSeq += 1;
-  if (message.seq > watch.lastSeq + 1) fetchGap();
-  if (redraw) renderWatch();
-}
-
-async function fetchGap() {
-  if (watch.fetching || !watch.id) return;
-  watch.fetching = true;
-  const id = watch.id;
-  try {
-    for (;;) {
-      const page = await socket.request({ type: "chat.history", session_id: id, after_seq: watch.lastSeq });
-      if (watch.id !== id) break;
-      for (const message of page.messages || []) ingestMessage(message, false);
-      renderWatch();
-      if (!page.has_more || !(page.messages || []).length) break;
-    }
-  } catch (error) {
-    console.warn("fetching missed messages failed", error);
-  } finally {
-    watch.fetching = false;
   }
 }
 
@@ -341,66 +324,44 @@ function watchError(message) {
   watchParts.error.hidden = !message;
 }
 
+// chat.models.OPEN_STATUSES (data-open-statuses, templates/chat/supervisor.html):
+// the watch takes comments then.
+const LIVE = dataJson(watchPanel, "openStatuses", []);
 const WATCH_STATUS = { invited: "Invited", waiting: "Waiting", active: "Live", ended: "Ended",
   abandoned: "Abandoned", callback: "Callback", closed: "Closed", declined: "Declined" };
 
+// The watch panel's rows (supervisor.css, log_rows.js): client on the left,
+// staff on the right; a message's body is always chat-md here.
+const WATCH_ROWS = {
+  line: "sv-line",
+  meta: "sv-line-meta",
+  body: "sv-line-body",
+  messageBody: "sv-line-body chat-md",
+  mentions: "sv-line-mentions muted",
+};
+
 function renderWatch() {
-  if (!watchParts || !watch.session) return;
+  const session = watch.conversation && watch.conversation.session;
+  if (!watchParts || !session) return;
   const { title, status, people, log } = watchParts;
-  const session = watch.session;
   title.textContent = session.title;
   status.textContent = `${WATCH_STATUS[session.status] || session.status} · ${session.client.name}${session.company ? `, ${session.company}` : ""}`;
   const inRoom = session.participants.filter((p) => p.in_room).map((p) => `${p.user.name} (${p.role})`);
   people.textContent = inRoom.length ? `In the room: ${inRoom.join(", ")}` : "Nobody in the room yet.";
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  const side = (message) => (message.author && message.author.id === session.client.id ? "client" : "agent");
   const items = [
-    ...[...watch.messages.values()].map((m) => ({ at: m.created_at, key: m.seq, node: messageRow(m) })),
-    ...[...watch.comments.values()].map((c) => ({ at: c.created_at, key: 1e12 + c.id, node: commentRow(c) })),
-    ...[...watch.pageViews.values()].map((v) => ({ at: v.viewed_at, key: 2e12 + v.id, node: pageViewRow(v) })),
+    ...watch.conversation.ordered().map((m) => ({ at: m.created_at, key: m.seq,
+      node: messageRow(m, { rows: WATCH_ROWS, side }) })),
+    ...[...watch.comments.values()].map((c) => ({ at: c.created_at, key: 1e12 + c.id, node: commentRow(c, WATCH_ROWS) })),
+    ...[...watch.pageViews.values()].map((v) => ({ at: v.viewed_at, key: 2e12 + v.id, node: pageViewRow(v, WATCH_ROWS) })),
   ];
   items.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.key - b.key);
   log.replaceChildren(...items.map((item) => item.node));
   if (atBottom || items.length < 4) log.scrollTop = log.scrollHeight;
-  const live = ["invited", "waiting", "active"].includes(session.status);
+  const live = LIVE.includes(session.status);
   watchParts.input.disabled = !live;
   watchParts.submit.disabled = !live;
-}
-
-function messageRow(message) {
-  if (message.kind === "system") {
-    return el("div", { class: "sv-line system", "data-seq": String(message.seq) },
-      el("span", { text: message.body }),
-      el("time", { datetime: message.created_at, text: formatTime(message.created_at) }));
-  }
-  const fromClient = watch.session && message.author && message.author.id === watch.session.client.id;
-  const body = el("div", { class: "sv-line-body chat-md" });
-  if (message.attachment) body.append(attachmentView(message.attachment)); // name as text
-  else if (typeof message.body_html === "string") body.innerHTML = message.body_html; // sanitized by the server
-  else body.textContent = message.body;
-  return el("div", { class: `sv-line ${fromClient ? "client" : "agent"}`, "data-seq": String(message.seq) },
-    el("div", { class: "sv-line-meta" },
-      el("strong", { text: message.author ? message.author.name : "Unknown" }),
-      el("time", { datetime: message.created_at, text: formatTime(message.created_at) })),
-    body);
-}
-
-function pageViewRow(view) {
-  // view.text ("Alice viewed /portal/tickets/12/ — Printer") is the server's, as text.
-  return el("div", { class: "sv-line system page-view", "data-page-view-id": String(view.id) },
-    el("span", { text: view.text }),
-    el("time", { datetime: view.viewed_at, text: formatTime(view.viewed_at) }));
-}
-
-function commentRow(comment) {
-  return el("div", { class: "sv-line comment", "data-comment-id": String(comment.id) },
-    el("div", { class: "sv-line-meta" },
-      el("span", { class: "tag tag-internal", text: "Internal" }),
-      el("strong", { text: comment.author ? comment.author.name : "Unknown" }),
-      el("time", { datetime: comment.created_at, text: formatTime(comment.created_at) })),
-    el("div", { class: "sv-line-body", text: comment.body }),
-    comment.mentions && comment.mentions.length
-      ? el("div", { class: "sv-line-mentions muted", text: `Notified: ${comment.mentions.map((u) => u.name).join(", ")}` })
-      : null);
 }
 
 async function postComment() {
@@ -454,13 +415,10 @@ for (const type of ["queue.added", "queue.taken", "queue.updated", "queue.ended"
 setInterval(() => { if (socket.state === "open") loadSnapshot(); }, POLL_MS);
 
 socket.on("chat.message", (frame) => {
-  if (watch.id && frame.message.session_id === watch.id) ingestMessage(frame.message);
+  if (watch.conversation && frame.message.session_id === watch.id) watch.conversation.ingest(frame.message);
 });
 socket.on("chat.session", (frame) => {
-  if (watch.id && frame.session.id === watch.id) {
-    watch.session = frame.session;
-    renderWatch();
-  }
+  if (watch.conversation && frame.session.id === watch.id) watch.conversation.applySession(frame.session);
 });
 socket.on("chat.page_viewed", (frame) => {
   if (watch.id && frame.session_id === watch.id) {

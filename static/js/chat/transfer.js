@@ -3,7 +3,7 @@
 // is available when it is read, and a Refresh button reads it again; the
 // server checks again when the transfer is made. Names go in as text.
 
-import { el } from "./chat_window.js";
+import { el } from "../dom.js";
 
 let dialog = null;
 

@@ -11,7 +11,8 @@
 //   installVisitorInfo({ socket, windows })  // once, from console.js
 //   attachVisitorInfo(win)                   // for each new ChatWindow, after attachComments
 
-import { el, formatTime } from "./chat_window.js";
+import { el } from "../dom.js";
+import { pageViewRow } from "./log_rows.js";
 
 let socketRef = null;
 const attached = new Set();
@@ -20,12 +21,6 @@ function formatWhen(iso) {
   if (!iso) return null;
   const when = new Date(iso);
   return `${when.toLocaleDateString()} ${when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
-}
-
-export function pageViewNode(view) {
-  return el("div", { class: "chat-line system page-view", "data-page-view-id": String(view.id) },
-    el("span", { text: view.text }),
-    el("time", { datetime: view.viewed_at, text: formatTime(view.viewed_at) }));
 }
 
 // When a row of the log happened: its own <time> (system lines) or its
@@ -45,13 +40,13 @@ function withPageViews(win, rows) {
   let v = 0;
   for (const row of rows) {
     const at = rowTime(row);
-    while (v < views.length && Date.parse(views[v].viewed_at) < at) out.push(pageViewNode(views[v++]));
+    while (v < views.length && Date.parse(views[v].viewed_at) < at) out.push(pageViewRow(views[v++]));
     out.push(row);
   }
   // Past every timed row but before the pending and end-of-chat rows.
   const tail = [];
   while (out.length && rowTime(out[out.length - 1]) === Infinity) tail.unshift(out.pop());
-  while (v < views.length) out.push(pageViewNode(views[v++]));
+  while (v < views.length) out.push(pageViewRow(views[v++]));
   return out.concat(tail);
 }
 
