@@ -4,9 +4,9 @@ the message writer (chat.messages.send_text).
 ``message_send`` runs once per message, and on the benchmark's VM the
 ORM spent about 1.4 of its 1.8 ms of CPU building and compiling its queries
 (select_related, savepoint, save()), against 0.15 ms in the database itself
-(docs/performance.md, chat benchmark, finding 14). These are the statements,
+(docs/performance.md, "Hand-written send SQL"). These are the statements,
 written once: four for SQLite, run in one IMMEDIATE transaction, and on
-PostgreSQL the same work as one statement (finding 16). Table and column names
+PostgreSQL the same work as one statement. Table and column names
 come from the models, values go through the fields' own conversions, so a
 renamed field or a changed column type cannot drift from this file unseen
 (tests/chat/test_message_sql.py compares the rows with what the ORM reads, on
@@ -108,7 +108,7 @@ def _one_statement() -> str:
     a message costs one round trip instead of six (BEGIN, the four, COMMIT).
     Every round trip woke daphne's database thread, which then took the GIL
     from the event loop: with six of them per message the loop of a busy
-    process starved (docs/performance.md, chat benchmark, finding 16).
+    process starved (docs/performance.md, "Hand-written send SQL").
 
     ``place`` locks the session row (a concurrent send of the same chat waits,
     then reads the seq that send took); ``new`` inserts only into an active

@@ -170,7 +170,7 @@ class ChatSession(models.Model):
     # index on it stops PostgreSQL from updating the row in place (a HOT
     # update), so each message would rewrite every index of this table. The
     # inactivity sweep finds active chats through the (status, requested_at)
-    # index instead (docs/performance.md, finding 26).
+    # index instead (docs/performance.md, "HOT updates of the session row").
     inactivity_due_at = models.DateTimeField(null=True, blank=True)
     inactive_at = models.DateTimeField(null=True, blank=True)
     # Marks the rows one sweep run changed, so it broadcasts exactly those;

@@ -1,6 +1,6 @@
 """How a socket's ``chat.send`` reaches ``chat.services.message_send``: the hot
 path of chat, so the thread it runs on and what runs around it are chosen
-here (docs/performance.md, chat benchmark, findings 7 and 24).
+here (docs/performance.md, "PostgreSQL sends in the thread pool").
 
 Every ORM call of a daphne process shares one worker thread by default. On
 PostgreSQL a send mostly waits for round trips, so sends run in the thread

@@ -11,7 +11,7 @@ from config.db.sqlite3 import checkpoint
 # loop, after every socket call that released the GIL, waited up to 5 ms for
 # the database thread to hand it back (a GIL convoy), and the database thread
 # waited as long behind the loop: under load a chat message spent most of its
-# latency queued there. Measured: docs/performance.md, chat benchmark, finding 6.
+# latency queued there. Measured: docs/performance.md, "Switch interval of 0.5 ms".
 sys.setswitchinterval(0.0005)
 # On SQLite this process copies the WAL back in a thread of its own, so that
 # no chat send waits for it (config/db/sqlite3/checkpoint.py).
@@ -41,7 +41,7 @@ application = ProtocolTypeRouter(
 # collections, which a busy socket server triggers often, do not walk it each
 # time. The first generation is also collected less often: every message
 # allocates a few hundred short-lived objects, and each young collection is a
-# pause for every socket of the process. Measured: docs/performance.md, chat
-# benchmark, finding 13 (p99 92 -> 9 ms on SQLite).
+# pause for every socket of the process. Measured: docs/performance.md,
+# "Frozen heap, rare young collections" (p99 92 -> 9 ms on SQLite).
 gc.freeze()
 gc.set_threshold(50_000, 50, 50)

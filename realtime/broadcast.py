@@ -55,7 +55,8 @@ def event(event_type: str, payload: Mapping[str, Any] | None = None) -> dict[str
 # thread-sensitive), and on_commit broadcasts run there too. async_to_sync
 # would make that thread wait until the busy event loop had done the
 # group_send: most of the thread's time under load (docs/performance.md,
-# finding 4). Instead the event is handed to the loop and the thread goes on.
+# "Outbox to the event loop"). Instead the event is handed to the loop and the
+# thread goes on.
 # On the loop, each group has a FIFO of its own, so events to one group leave
 # in the order they were handed over (commit order, when the commits ran in
 # the one database thread; on PostgreSQL message_send runs in a thread pool,
@@ -214,9 +215,9 @@ def _hand_off(batch: _Batch) -> bool:
 # new event loop per call, and since channels_redis keeps its Redis pools per
 # loop, new connections each time, up to SEND_MANY_CONCURRENCY of them for a
 # batch. Connecting was a third of a timer sweep's time (docs/performance.md,
-# "Timer sweep"). Instead each process keeps one loop in a daemon thread, with
-# a channel layer instance of its own (so nobody else's flush() or
-# close_pools() touches its connections from another loop), and the
+# "Sender loop for sync code"). Instead each process keeps one loop in a daemon
+# thread, with a channel layer instance of its own (so nobody else's flush()
+# or close_pools() touches its connections from another loop), and the
 # connections stay open between sends.
 SENDER_TIMEOUT_SECONDS = 30
 _sender_lock = threading.Lock()

@@ -1,9 +1,9 @@
 """A bare Channels echo consumer: the baseline of the chat benchmark (``make bench``).
 
 It is mounted at ``/ws/echo/?pair=<n>`` only when ``SWITCHBOARD_BENCH_ECHO=1``
-(config/asgi.py), never in a normal deployment. The two sockets of a pair join
-the group ``bench-echo.<n>``; a text frame from either is ``group_send`` to that
-group and relayed, unchanged, to both sockets. That is the same path a chat
+(realtime/routing.py), never in a normal deployment. The two sockets of a pair
+join the group ``bench-echo.<n>``; a text frame from either is ``group_send`` to
+that group and relayed, unchanged, to both sockets. That is the same path a chat
 message takes through daphne and the Redis channel layer (frame in ->
 ``group_send`` -> relay out), without the database, authentication, frame
 validation or JSON re-encoding, so the benchmark can say how much the chat code

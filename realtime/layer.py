@@ -9,7 +9,7 @@ row), then passes the lock on. With a thousand sockets and a busy event loop,
 each of those round trips waits for its turn in the loop, the process reads
 fewer messages per second than arrive, and events queue up in Redis: in the
 chat benchmark most of a message's p99 latency was spent there
-(docs/performance.md, chat benchmark, finding 15).
+(docs/performance.md, "One reader per process").
 
 Here one task per event loop reads the key for all of the process's sockets,
 up to ``RECEIVE_BATCH`` messages per round trip (a blocking ``BZPOPMIN`` with
@@ -27,8 +27,9 @@ Redis restart). The reader stops; the next ``receive`` starts a new one.
 A group send is one round trip (a Lua script) instead of four: the stock
 layer expires the group's old members, reads the members, expires old
 messages of their processes' keys and adds the message, each a round trip of
-the sending event loop, for every broadcast (finding 17). It can also leave
-out one socket: the one that sent a chat message has it in its ack already.
+the sending event loop, for every broadcast (docs/performance.md,
+"Group send in one round trip"). It can also leave out one socket: the one
+that sent a chat message has it in its ack already.
 
 Everything else (sends, group membership, flush) is the stock layer.
 """
@@ -271,8 +272,8 @@ class SwitchboardChannelLayer(RedisChannelLayer):
     ) -> None:
         """``(group, message, except_channel)`` sends, in this order, pipelined:
         a sweep's hundreds of events in a few round trips instead of one each
-        (docs/performance.md, timer sweep). A failed send is logged and the
-        others go on."""
+        (docs/performance.md, "Bulk sweep announcements"). A failed send is
+        logged and the others go on."""
         if not self._sends_by_script():
             for group, message, _except in sends:
                 try:

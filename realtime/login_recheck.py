@@ -8,7 +8,7 @@ limit) is refreshed through the ``on_recheck`` hooks of realtime.registry.
 Done by each socket on its next frame, that was
 three queries and a write transaction per socket per period: with a thousand
 sockets, 28 writes a second, each waiting for SQLite's one write lock with the
-chat messages (docs/performance.md, chat benchmark, finding 18). Here one task
+chat messages (docs/performance.md, "Batched login re-check"). Here one task
 per event loop wakes every ``TICK_SECONDS``, takes the sockets whose turn has
 come (at most ``BATCH_LIMIT``, so that a thousand sockets that connected
 together spread out over the next ticks) and checks them: one query for
@@ -103,7 +103,8 @@ class _Refresher:
         for socket in due:
             socket.refresh_at = now + socket.refresh_every
         # The reads not in the database thread that chat sends queue in on
-        # SQLite (docs/performance.md): they would wait behind the whole tick.
+        # SQLite (docs/performance.md, "Batched login re-check"): they would
+        # wait behind the whole tick.
         users = await database_sync_to_async(logged_in_users, thread_sensitive=False)(
             [(socket.channel_name, socket.session_key, socket.user) for socket in due]
         )
@@ -204,12 +205,12 @@ def _verified_users(stores: dict[str, Any]) -> dict[str, AbstractBaseUser]:
 
     ``ModelBackend.get_user`` reads one user per call: a re-check tick of a
     few dozen sockets spent most of its 8 ms there, holding the database
-    thread a chat message waits for (docs/performance.md, chat benchmark,
-    finding 28). The same rules, for the sessions of a backend whose
-    ``get_user`` is ModelBackend's: the backend is still configured, the user
-    exists and may log in, the session's hash matches the password hash under
-    the current secret or one of its fallbacks. Every other session is left
-    to the caller.
+    thread a chat message waits for (docs/performance.md,
+    "Batched login re-check"). The same rules, for the sessions of a backend
+    whose ``get_user`` is ModelBackend's: the backend is still configured, the
+    user exists and may log in, the session's hash matches the password hash
+    under the current secret or one of its fallbacks. Every other session is
+    left to the caller.
 
     Unlike ``get_user``, a session signed under a fallback secret is not
     re-signed here: Django does that by giving the session a new key, which

@@ -122,7 +122,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Keep each thread's connection open: opening the file per request and
     # closing it again (which checkpoints the WAL, an fsync) cost ~4 ms per ORM
-    # call in daphne's database thread (docs/performance.md, finding 3).
+    # call in daphne's database thread (docs/performance.md,
+    # "SQLite connections kept open").
     DATABASES["default"].setdefault("CONN_MAX_AGE", None)
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)

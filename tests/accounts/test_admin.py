@@ -18,8 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from config.management.commands.seed_demo import seed
 from accounts.models import Company, Contact, Role, User
+from config.management.commands.seed_demo import seed
 from officehours.models import Holiday, Schedule, WeeklyInterval
 from presence.models import AgentConnection, AgentPresence
 from tests.factories import (

@@ -4,7 +4,7 @@ frames, send at a fixed total rate, and record what the other side receives.
 Latency is measured in this one process (one clock): from just before a
 ``chat.send`` frame is written to the moment the *other* participant's socket
 reads the ``chat.message`` event with the same ``client_id``. The baseline
-does the same through the bare echo consumer (chat/echo.py).
+does the same through the bare echo consumer (realtime/echo.py).
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def collector_off() -> Iterator[None]:
     collector on, the client paused for up to 130 ms (a full collection walking
     a thousand sockets and their buffers), and still for up to 16 ms with what
     existed before frozen, as many milliseconds added to the messages that
-    were arriving (docs/performance.md, finding 23)."""
+    were arriving (docs/performance.md, "Client without garbage collection")."""
     gc.collect()
     gc.disable()
     try:
@@ -496,13 +496,14 @@ async def measure(
 ) -> None:
     """Send ``duration`` seconds of each load at ``rate``, in ``rounds`` rounds
     of one slice per load. The VM's speed drifts by 20 % or more within a
-    minute here (docs/performance.md), so a chat phase and a baseline phase
-    one after the other compare two different machines; slices taken in turn
-    share the drift. The order alternates (A B, B A, A B...) so neither load
-    always runs first. After a slice its last messages are given up to a
-    second to arrive before the next slice starts (a slower tail runs into
-    the next slice, and its CPU is counted there). Each load sends
-    int(rate * duration) messages in all, spread over the slices."""
+    minute here (docs/performance.md, "Interleaved baseline"), so a chat
+    phase and a baseline phase one after the other compare two different
+    machines; slices taken in turn share the drift. The order alternates
+    (A B, B A, A B...) so neither load always runs first. After a slice its
+    last messages are given up to a second to arrive before the next slice
+    starts (a slower tail runs into the next slice, and its CPU is counted
+    there). Each load sends int(rate * duration) messages in all, spread over
+    the slices."""
     total = int(rate * duration)
     with collector_off():
         for round_number in range(rounds):
@@ -686,7 +687,7 @@ async def open_chats(
 
 
 async def open_echo(stack: Stack, chats: int) -> tuple[Load, float]:
-    """Pairs of sockets on the bare echo consumer (chat/echo.py), the two of a
+    """Pairs of sockets on the bare echo consumer (realtime/echo.py), the two of a
     pair on different daphnes as a chat's are; the load and the daphne memory
     they took per socket (KB)."""
     recorder = Recorder()

@@ -114,7 +114,7 @@ def test_a_send_updates_no_indexed_column(model, updated_fields):
     """Each message updates its chat's row and the sender's participant row.
     While none of the columns it sets is indexed, PostgreSQL updates the rows
     in place (HOT) instead of adding an entry to every index of the table
-    (docs/performance.md, finding 26)."""
+    (docs/performance.md, "HOT updates of the session row")."""
     updated_columns = {model._meta.get_field(name).column for name in updated_fields}
     assert updated_columns.isdisjoint(_indexed_columns(model))
 

@@ -6,7 +6,7 @@ lock; a second writer meanwhile gets SQLITE_BUSY, and SQLite's busy handler
 makes it sleep 1, 2, 5, 10, 15, 20, 25... ms between tries. A write lock held
 for half a millisecond could so cost the next writer 8 or 18 ms; in the chat
 benchmark that was the tail of every run with two daphne processes
-(docs/performance.md, chat benchmark, finding 11).
+(docs/performance.md, "SQLite writers queue on a lock file").
 
 Here each transaction first takes an exclusive ``flock`` on a lock file next to
 the database and keeps it until COMMIT or ROLLBACK. A waiting writer retries

@@ -4,8 +4,8 @@ In WAL mode SQLite copies the log back into the database file (a checkpoint)
 in the commit that takes the log past 1,000 pages: that commit's caller waits
 for the copy and two fsyncs, 3-5 ms here. A chat message writes about nine
 pages, so every ~110th message paid it: in the chat benchmark that was the
-whole SQLite tail, one slow message every 0.57 s (docs/performance.md, chat
-benchmark, finding 29).
+whole SQLite tail, one slow message every 0.57 s (docs/performance.md,
+"SQLite checkpoints in a thread").
 
 Each daphne process (``enable()``, config/asgi.py) starts, when it first
 connects to the file, one thread that runs a PASSIVE checkpoint every
