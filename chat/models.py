@@ -141,7 +141,7 @@ class ChatSession(models.Model):
     )
     subject = models.CharField(max_length=200, blank=True)
     # The address the client's socket came from when it asked (see
-    # chat/client_ip.py for which proxies are trusted); an IP block uses it.
+    # realtime/client_ip.py for which proxies are trusted); an IP block uses it.
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     requested_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -258,7 +258,7 @@ class Participant(models.Model):
 class MessageKind(models.TextChoices):
     TEXT = "text", "Text"
     SYSTEM = "system", "System"
-    # A file someone attached (chat.attachments): body is the file's name.
+    # A file someone attached (chat.files): body is the file's name.
     FILE = "file", "File"
 
 
@@ -285,7 +285,7 @@ class Message(models.Model):
     # When the other side (client vs staff) first read it: the double tick and
     # its hover time. Set once, by chat.receipts; None for system lines.
     read_at = models.DateTimeField(null=True, blank=True)
-    # The file of a ``file`` message (chat.attachments), written with it.
+    # The file of a ``file`` message (chat.files), written with it.
     attachment = models.OneToOneField(
         "ChatAttachment",
         on_delete=models.SET_NULL,
@@ -581,7 +581,7 @@ def chat_private_storage() -> Storage:
 
 class ChatAttachment(models.Model):
     """A file attached in a live chat, stored privately (tickets.models
-    ``private_storage``) and served only by chat.views_files after an access
+    ``private_storage``) and served only by chat.files.views after an access
     check. ``is_image`` is set only when the bytes are a PNG, JPEG, GIF or
     WebP image (sniffed, not taken from the name): only those get an inline
     preview; everything else is a download."""

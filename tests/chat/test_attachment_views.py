@@ -1,4 +1,4 @@
-"""The HTTP side of chat files (chat.views_files): the upload endpoint, and
+"""The HTTP side of chat files (chat.files.views): the upload endpoint, and
 the access matrix and headers of the download and the inline preview."""
 
 from __future__ import annotations

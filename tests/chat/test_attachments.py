@@ -1,4 +1,4 @@
-"""Files in a live chat (chat.attachments): one test (or a few) per rule and
+"""Files in a live chat (chat.files.services): one test (or a few) per rule and
 per refusal. A refusal stores nothing: no row, no message, no file on disk."""
 
 from __future__ import annotations

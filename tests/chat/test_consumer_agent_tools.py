@@ -1,4 +1,4 @@
-"""Consumer tests of the chat window's agent-tool frames (chat/agent_frames.py)
+"""Consumer tests of the chat window's agent-tool frames (chat/frames/agent_tools.py)
 over a real channel layer: each frame's answer, and each refusal as an error
 frame with a stable code, nothing stored."""
 

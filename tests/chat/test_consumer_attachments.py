@@ -1,6 +1,6 @@
 """A file message reaches both sides over the socket (real channel layer),
 is replayed by chat.open after a reconnect, and shows in a supervisor's
-watch; the upload itself is HTTP (chat.views_files), the delivery is the
+watch; the upload itself is HTTP (chat.files.views), the delivery is the
 same chat.message frame as a text message's."""
 
 from __future__ import annotations

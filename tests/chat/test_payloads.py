@@ -1,4 +1,4 @@
-"""The sweep's payloads built from ``.values()`` rows (chat.events._load_many)
+"""The sweep's payloads built from ``.values()`` rows (chat.selectors.session_payloads_of)
 are exactly what chat.payloads.session_payload builds from model instances,
 which the snapshot, replay and API use."""
 

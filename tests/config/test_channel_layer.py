@@ -1,4 +1,4 @@
-"""config.channel_layer: one reader per process delivers to every socket, in
+"""realtime.layer: one reader per process delivers to every socket, in
 order, in batches; a socket that goes away takes nothing of another with it;
 losing Redis fails every waiting socket, as the stock layer does."""
 

@@ -168,7 +168,7 @@ def test_redis_restart_mid_chat_loses_and_doubles_nothing(stack_factory) -> None
 
     # The message acked right before the kill, while daphne B was paused: its
     # event either died with Redis (then the agent got it from the replay on
-    # reconnect) or was already on its way to B's reader (config/channel_layer.py
+    # reconnect) or was already on its way to B's reader (realtime/layer.py
     # keeps a read pending, and Redis had written the answer into B's socket
     # before it was killed). Either way the agent has it once, and the resend
     # of it added no event.

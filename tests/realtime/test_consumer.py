@@ -206,7 +206,7 @@ async def test_ping_pong(connect) -> None:
 @pytest.fixture
 def fast_refresh(settings):  # type: ignore[no-untyped-def]
     # Sockets are re-checked every max(1 s, (stale - heartbeat) / 2), on the
-    # first tick of chat.socket_refresh after that.
+    # first tick of realtime.login_recheck after that.
     settings.PRESENCE_HEARTBEAT_SECONDS = 1
     settings.PRESENCE_STALE_SECONDS = 2
 

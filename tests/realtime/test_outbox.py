@@ -1,4 +1,4 @@
-"""chat.realtime's outbox: broadcasts from a worker thread of a running event
+"""realtime.broadcast's outbox: broadcasts from a worker thread of a running event
 loop (daphne's database thread) are handed to that loop, not waited for."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Sends from plain sync code (a Celery task such as the timer sweep) go
 through one long-lived event loop per process with a channel layer of its own,
-so its Redis connections outlive a single send (chat.realtime, "sender loop")."""
+so its Redis connections outlive a single send (realtime.broadcast, "sender loop")."""
 
 from __future__ import annotations
 

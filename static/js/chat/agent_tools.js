@@ -1,6 +1,6 @@
 // The agent's tools in a chat window's "⋯" menu: invite another agent,
 // insert a greeting/farewell template, copy the chat log, add a time entry
-// on the ticket. The server decides who may do what (chat/agent_frames.py);
+// on the ticket. The server decides who may do what (chat/frames/agent_tools.py);
 // text from people and templates goes in with textContent or as a value.
 
 import { el } from "../dom.js";
