@@ -40,8 +40,11 @@ def _sessions() -> QuerySet[ChatSession]:
 
 def session_by_id(session_id: int) -> ChatSession:
     """The session with what its payload shows, without an access check: for
-    a caller that checked access itself (a service that just changed it)."""
-    return _sessions().get(pk=session_id)
+    a caller that checks access itself. ChatNotFound if there is none."""
+    session = _sessions().filter(pk=session_id).first()
+    if session is None:
+        raise ChatNotFound("That chat does not exist.")
+    return session
 
 
 def session_for(user: User, session_id: int) -> ChatSession:

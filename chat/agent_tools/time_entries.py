@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat import lifecycle
+from chat import lifecycle, selectors
 from chat.access import participant_of, require_agent
 from chat.errors import ChatNotFound, InvalidState
 from chat.models import ChatSession, ParticipantRole
@@ -40,20 +40,9 @@ def _check_agent(session: ChatSession, user: User) -> None:
         raise ChatNotFound("That chat does not exist.")
 
 
-def _session(session_id: int) -> ChatSession:
-    session = (
-        ChatSession.objects.select_related("client", "contact__company", "ticket")
-        .filter(pk=session_id)
-        .first()
-    )
-    if session is None:
-        raise ChatNotFound("That chat does not exist.")
-    return session
-
-
 def chat_log(*, session_id: int, user: User) -> str:
     """The chat's transcript as plain text, for the clipboard."""
-    session = _session(session_id)
+    session = selectors.session_by_id(session_id)
     _check_agent(session, user)
     return transcript_text(session)
 
@@ -85,7 +74,7 @@ def _require_ticket(session: ChatSession) -> None:
 
 def time_entry_draft(*, session_id: int, agent: User) -> TimeEntryDraft:
     """What the Time entry dialog starts with: the chat's duration and its log."""
-    session = _session(session_id)
+    session = selectors.session_by_id(session_id)
     _check_agent(session, agent)
     _require_ticket(session)
     assert session.ticket_id is not None

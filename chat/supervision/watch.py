@@ -13,20 +13,14 @@ from django.conf import settings
 from accounts.models import User
 from chat import selectors
 from chat.access import require_supervisor
-from chat.errors import ChatNotFound, InvalidState
+from chat.errors import InvalidState
 from chat.models import OPEN_STATUSES, ChatSession, Participant
 from chat.payloads import comment_payload, message_payload, session_payload
 from chat.supervision.comments import comments_of
 
 
 def _live_session(session_id: int) -> ChatSession:
-    session = (
-        ChatSession.objects.select_related("client", "contact__company", "ticket")
-        .filter(pk=session_id)
-        .first()
-    )
-    if session is None:
-        raise ChatNotFound("That chat does not exist.")
+    session = selectors.session_by_id(session_id)
     if session.status not in OPEN_STATUSES:
         raise InvalidState("That chat is no longer live.", code="chat_not_live")
     return session
