@@ -12,7 +12,7 @@ from chat.models import OPEN_STATUSES, Outcome
 from chat.permissions import chat_allowed_for_user
 from chat.selectors import sessions_for_ticket
 from chat.transcripts import transcript_lines
-from chat.visitors import PAGE_VIEW_STATUSES
+from chat.visitors.page_views import PAGE_VIEW_STATUSES
 from presence.models import PresenceStatus
 from presence.selectors import is_online
 
