@@ -12,9 +12,10 @@ from django.db import connection
 from chat import services
 from chat.attachments import attachment_send
 from chat.models import ChatAttachment, ChatKind, Message, MessageKind
-from presence.models import AgentPresence, PresenceStatus
+from presence.models import PresenceStatus
 from tests.chat.files_helpers import png_bytes, stored_files, upload
-from tests.factories import AgentFactory, TicketFactory, client_user
+from tests.factories import TicketFactory
+from tests.personas import AGENT1, ALICE
 from tests.races import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -28,9 +29,8 @@ def _postgres_only() -> None:
 
 def test_two_identical_uploads_at_once_store_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("chat.events._deliver", lambda frames: None)
-    alice = client_user(full_name="Alice Client")
-    agent = AgentFactory()
-    AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
+    alice = ALICE.create()
+    agent = AGENT1.create(presence=PresenceStatus.AVAILABLE)
     ticket = TicketFactory(contact=alice.contact)
     session = services.session_request(client=alice, kind=ChatKind.POST_TICKET, ticket_id=ticket.pk)
     services.session_join(session_id=session.pk, agent=agent)

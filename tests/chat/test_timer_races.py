@@ -35,8 +35,8 @@ from chat.models import (
     SessionStatus,
 )
 from presence import tasks as presence_tasks
-from presence.models import AgentPresence, PresenceStatus
-from tests.factories import AgentFactory, SupervisorFactory, client_user
+from presence.models import PresenceStatus
+from tests.personas import AGENT1, ALICE, SUPERVISOR
 from tests.races import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -113,11 +113,9 @@ def lines(session_ids: list[int], body: str) -> Counter[int]:
 
 @pytest.fixture
 def people():  # type: ignore[no-untyped-def]
-    client = client_user(full_name="Alice Client", email="alice@acme.example")
-    agent = AgentFactory(full_name="Ada Agent")
-    AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
-    supervisor = SupervisorFactory(full_name="Sue Supervisor")
-    AgentPresence.objects.create(user=supervisor, status=PresenceStatus.AVAILABLE)
+    client = ALICE.create()
+    agent = AGENT1.create(presence=PresenceStatus.AVAILABLE)
+    supervisor = SUPERVISOR.create(presence=PresenceStatus.AVAILABLE)
     return client, agent, supervisor
 
 
@@ -212,7 +210,7 @@ def test_two_beats_abandoned(people, frames) -> None:  # type: ignore[no-untyped
             ).values_list("session_id", flat=True)
         )
         assert transitions == Counter({pk: 1 for pk in ids})
-        line = timers.ABANDONED_LINE.format(name="Alice Client")
+        line = timers.ABANDONED_LINE.format(name=ALICE.full_name)
         assert lines(ids, line) == Counter({pk: 1 for pk in ids})
         assert_seqs_gap_free(ids)
         abandoned = Counter(
@@ -278,7 +276,7 @@ def test_two_beat_tasks_run_every_sweep_at_once(people, frames) -> None:  # type
     once = Counter({pk: 1 for pk in told + waiting})
     assert Counter(ChatSession.objects.filter(warned_at=now).values_list("pk", flat=True)) == once
     assert lines(waiting, timers.NO_ANSWER_LINE) == Counter({pk: 1 for pk in waiting})
-    abandoned = timers.ABANDONED_LINE.format(name="Alice Client")
+    abandoned = timers.ABANDONED_LINE.format(name=ALICE.full_name)
     assert lines(told + waiting, abandoned) == Counter({pk: 1 for pk in told})
     assert lines(active, timers.INACTIVE_LINE) == Counter({pk: 1 for pk in active})
     assert_seqs_gap_free(told + waiting + active)
