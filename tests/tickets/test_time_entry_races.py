@@ -9,7 +9,8 @@ import uuid
 import pytest
 from django.db import connection
 
-from tests.factories import AgentFactory, TicketFactory, client_user
+from tests.factories import TicketFactory
+from tests.personas import AGENT1, ALICE
 from tests.races import at_once
 from tickets.models import TimeEntry
 from tickets.services import time_entry_add
@@ -24,8 +25,8 @@ def _postgres_only() -> None:
 
 
 def test_identical_time_entries_at_once_store_one() -> None:
-    agent = AgentFactory()
-    ticket = TicketFactory(contact=client_user(full_name="Alice Client").contact)
+    agent = AGENT1.create()
+    ticket = TicketFactory(contact=ALICE.create().contact)
     client_id = uuid.uuid4()
 
     def add() -> int:
