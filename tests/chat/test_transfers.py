@@ -72,10 +72,15 @@ class TestTransferToAgent:
         assert told[0][1]["by"]["id"] == agent1.pk and told[0][1]["reason"] == "Why"
         assert (f"user.{agent2.pk}", {"type": "chat.subscribe", "session_id": session.pk}) in sent
         assert (f"user.{agent1.pk}", {"type": "chat.unsubscribe", "session_id": session.pk}) in sent
-        # The reason never goes to the chat's group, where the client listens.
-        for group, frame in sent:
-            if group == f"chat.{session.pk}":
-                assert "Why" not in str(frame)
+        # The chat's group, where the client listens, hears the session change
+        # and the system line, and never the reason.
+        to_chat = [frame for group, frame in sent if group == f"chat.{session.pk}"]
+        assert [f["session"]["id"] for f in to_chat if f["type"] == "chat.session"] == [session.pk]
+        assert [f["message"]["body"] for f in to_chat if f["type"] == "chat.message"] == [
+            f"{AGENT1.full_name} transferred the chat to {AGENT2.full_name}."
+        ]
+        for frame in to_chat:
+            assert "Why" not in str(frame)
 
     def test_target_must_be_available(self, alice, alice_ticket, agent1, agent2):
         session = live_chat(alice, alice_ticket, agent1)
