@@ -31,14 +31,16 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
+# Not "agent{n}": agent1@ and agent2@ are demo people (tests/personas.py), and an
+# email's local part is a mention ("@agent1").
 class AgentFactory(UserFactory):
     role = Role.AGENT
-    email = factory.Sequence(lambda n: f"agent{n}@example.com")
+    email = factory.Sequence(lambda n: f"agent-{n}@example.com")
 
 
 class SupervisorFactory(UserFactory):
     role = Role.SUPERVISOR
-    email = factory.Sequence(lambda n: f"supervisor{n}@example.com")
+    email = factory.Sequence(lambda n: f"supervisor-{n}@example.com")
 
 
 class CompanyFactory(factory.django.DjangoModelFactory):
@@ -59,11 +61,15 @@ class ContactFactory(factory.django.DjangoModelFactory):
     user = None
 
 
-def client_user(company: Company | None = None, **kwargs: object) -> User:
+def client_user(company: Company | None = None, *, phone: str = "", **kwargs: object) -> User:
     """A portal user with its contact, the way clients exist in the product."""
     user = UserFactory(**kwargs)
     ContactFactory(
-        name=user.full_name, email=user.email, company=company or CompanyFactory(), user=user
+        name=user.full_name,
+        email=user.email,
+        phone=phone,
+        company=company or CompanyFactory(),
+        user=user,
     )
     return user
 
@@ -89,16 +95,16 @@ class NoteFactory(factory.django.DjangoModelFactory):
 
 
 def active_post_ticket_chat() -> tuple[ChatSession, User, User]:
-    """A client's chat on one of its tickets, answered by an available agent:
+    """Alice's chat on one of her tickets, answered by agent1 (available):
     (session, client, agent), through the services as in the product."""
     from chat import services
     from chat.models import ChatKind
-    from presence.models import AgentPresence, PresenceStatus
+    from presence.models import PresenceStatus
+    from tests.personas import AGENT1, ALICE
 
-    client = client_user(full_name="Alice Client")
+    client = ALICE.create()
     ticket = TicketFactory(contact=client.contact)
-    agent = AgentFactory()
-    AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
+    agent = AGENT1.create(presence=PresenceStatus.AVAILABLE)
     requested = services.session_request(
         client=client, kind=ChatKind.POST_TICKET, ticket_id=ticket.pk
     )

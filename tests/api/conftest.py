@@ -1,5 +1,5 @@
-"""A small world for the API tests: two customer companies, their clients,
-staff, and tickets with public and internal notes and files."""
+"""A small world for the API tests: the demo people (tests/personas.py), their
+two companies, and tickets with public and internal notes and files."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from accounts.models import Company, User
-from tests.factories import AgentFactory, CompanyFactory, TicketFactory, client_user
+from tests import personas
+from tests.factories import TicketFactory
 from tickets import services
 from tickets.models import Ticket
 
@@ -28,7 +29,7 @@ class World:
     alice: User  # client of Acme, owns acme_ticket
     bob: User  # another client of Acme (tickets are per contact)
     carol: User  # client of Globex, owns globex_ticket
-    agent: User
+    agent: User  # agent1
     agent2: User
     acme_ticket: Ticket
     globex_ticket: Ticket
@@ -41,13 +42,13 @@ def upload(name: str, content: bytes = b"data") -> SimpleUploadedFile:
 
 @pytest.fixture
 def world(db) -> World:  # type: ignore[no-untyped-def]
-    acme = CompanyFactory(name="Acme")
-    globex = CompanyFactory(name="Globex")
-    alice = client_user(acme, email="alice@acme.example", full_name="Alice Adams")
-    bob = client_user(acme, email="bob@acme.example", full_name="Bob Brown")
-    carol = client_user(globex, email="carol@globex.example", full_name="Carol Clark")
-    agent = AgentFactory(email="agent1@example.com", full_name="Agent One")
-    agent2 = AgentFactory(email="agent2@example.com", full_name="Agent Two")
+    acme = personas.company(personas.ACME)
+    globex = personas.company(personas.GLOBEX)
+    alice = personas.ALICE.create(company=acme)
+    bob = personas.BOB.create(company=acme)
+    carol = personas.CAROL.create(company=globex)
+    agent = personas.AGENT1.create()
+    agent2 = personas.AGENT2.create()
     acme_ticket = TicketFactory(contact=alice.contact, subject="Acme printer on fire")
     globex_ticket = TicketFactory(contact=carol.contact, subject="Globex VPN down")
     closed_ticket = TicketFactory(contact=alice.contact, subject="Old Acme thing")

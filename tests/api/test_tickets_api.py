@@ -50,7 +50,7 @@ def test_client_sees_public_notes_with_attachment_metadata(world: World) -> None
         "download_url": f"/files/attachments/{stored.pk}/",
     }
     assert resolve(attachment["download_url"]).url_name == "attachment"
-    assert notes[0]["author"] == {"id": world.agent.pk, "name": "Agent One"}
+    assert notes[0]["author"] == {"id": world.agent.pk, "name": world.agent.full_name}
 
 
 def test_staff_see_internal_notes_and_files(world: World) -> None:
@@ -70,7 +70,7 @@ def test_ticket_detail_payload(world: World) -> None:
     assert detail["subject"] == "Acme printer on fire"
     assert detail["status"] == "unassigned"
     assert detail["company"] == {"id": world.acme.pk, "name": "Acme"}
-    assert detail["contact"] == {"id": world.alice.contact.pk, "name": "Alice Adams"}
+    assert detail["contact"] == {"id": world.alice.contact.pk, "name": world.alice.full_name}
     assert detail["assignee"] is None
     assert [a["name"] for a in detail["attachments"]] == [PUBLIC_FILE_NAME]
 
@@ -182,7 +182,7 @@ def test_assign_close_reopen(world: World) -> None:
     url = f"/api/tickets/{world.acme_ticket.pk}"
     assigned = client.post(f"{url}/assign/", {"assignee": world.agent2.pk}, format="json").json()
     assert assigned["status"] == "assigned"
-    assert assigned["assignee"] == {"id": world.agent2.pk, "name": "Agent Two"}
+    assert assigned["assignee"] == {"id": world.agent2.pk, "name": world.agent2.full_name}
     closed = client.post(f"{url}/close/").json()
     assert closed["status"] == "closed"
     assert closed["closed_at"]

@@ -7,7 +7,8 @@ import pytest
 from accounts.models import Company
 from chat.models import ChatQueue
 from presence.models import AgentPresence, PresenceStatus
-from tests.factories import AgentFactory, TicketFactory, client_user
+from tests import personas
+from tests.factories import AgentFactory, TicketFactory
 
 
 class SentFrames(list):
@@ -26,14 +27,27 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> SentFrames:
     return frames
 
 
+# The demo people (tests/personas.py); the agents are available.
 @pytest.fixture
 def acme() -> Company:
-    return Company.objects.create(name="Acme")
+    return personas.company(personas.ACME)
 
 
 @pytest.fixture
 def alice(acme):  # type: ignore[no-untyped-def]
-    return client_user(company=acme, email="alice@acme.example", full_name="Alice Client")
+    return personas.ALICE.create(company=acme)
+
+
+@pytest.fixture
+def bob(acme):  # type: ignore[no-untyped-def]
+    """Alice's colleague at Acme: another contact of her company."""
+    return personas.BOB.create(company=acme)
+
+
+@pytest.fixture
+def carol():  # type: ignore[no-untyped-def]
+    """A client of another company (Globex)."""
+    return personas.CAROL.create()
 
 
 @pytest.fixture
@@ -43,16 +57,26 @@ def alice_ticket(alice):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def agent1():  # type: ignore[no-untyped-def]
-    agent = AgentFactory(email="agent1@example.com", full_name="Ada Agent")
+    return personas.AGENT1.create(presence=PresenceStatus.AVAILABLE)
+
+
+@pytest.fixture
+def agent2():  # type: ignore[no-untyped-def]
+    return personas.AGENT2.create(presence=PresenceStatus.AVAILABLE)
+
+
+@pytest.fixture
+def agent3():  # type: ignore[no-untyped-def]
+    """A third available agent, for the tests that need one more than the demo
+    has: no demo person, and named like none (a mention must not find two)."""
+    agent = AgentFactory(email="agent3@example.com", full_name="Nora Quinn")
     AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
     return agent
 
 
 @pytest.fixture
-def agent2():  # type: ignore[no-untyped-def]
-    agent = AgentFactory(email="agent2@example.com", full_name="Ben Agent")
-    AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
-    return agent
+def supervisor():  # type: ignore[no-untyped-def]
+    return personas.SUPERVISOR.create()
 
 
 @pytest.fixture

@@ -6,14 +6,14 @@ from django.urls import reverse
 
 from chat import services
 from chat.models import ChatKind, ChatQueue, ChatSession, ChatSettings, Message
-from tests.factories import UserFactory
+from tests.personas import ADMIN, AGENT2
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_client() -> Client:
-    admin = UserFactory(role="administrator", is_staff=True, is_superuser=True)
+    admin = ADMIN.create()
     client = Client()
     client.force_login(admin)
     return client
@@ -58,7 +58,7 @@ def test_session_admin_shows_transfers(admin_client, alice, alice_ticket, agent1
     html = admin_client.get(reverse("admin:chat_chatsession_change", args=[session.pk]))
     html = html.content.decode()
     assert "&lt;b&gt;night shift&lt;/b&gt;" in html
-    assert "Ben Agent" in html
+    assert AGENT2.full_name in html
 
 
 def test_session_admin_shows_comments_pages_and_files_inert(

@@ -8,14 +8,14 @@ from django.test import Client
 from django.urls import reverse
 
 from chat.models import ChatTemplate, TemplateKind
-from tests.factories import UserFactory
+from tests.personas import ADMIN
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_client() -> Client:
-    admin = UserFactory(role="administrator", is_staff=True, is_superuser=True)
+    admin = ADMIN.create()
     client = Client()
     client.force_login(admin)
     return client

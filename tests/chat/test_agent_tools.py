@@ -38,12 +38,15 @@ from chat.models import (
     TemplateKind,
 )
 from presence.models import AgentPresence, PresenceStatus
-from tests.factories import AgentFactory, SupervisorFactory, TicketFactory
+from tests.factories import AgentFactory, TicketFactory
+from tests.personas import AGENT1, AGENT2, ALICE, SUPERVISOR
 from tickets import services as ticket_services
 from tickets.errors import TicketError
 from tickets.models import TimeEntry
 
 pytestmark = pytest.mark.django_db
+
+INVITED = f"{AGENT1.full_name} invited {AGENT2.full_name} to the chat."
 
 
 def active_chat(alice, ticket, agent) -> ChatSession:  # type: ignore[no-untyped-def]
@@ -61,9 +64,7 @@ def system_lines(session: ChatSession) -> list[str]:
 
 @pytest.fixture
 def supervisor():  # type: ignore[no-untyped-def]
-    user = SupervisorFactory(full_name="Sue Pervisor")
-    AgentPresence.objects.create(user=user, status=PresenceStatus.AVAILABLE)
-    return user
+    return SUPERVISOR.create(presence=PresenceStatus.AVAILABLE)
 
 
 @pytest.fixture
@@ -82,17 +83,17 @@ class TestInvite:
     ):
         session = active_chat(alice, alice_ticket, agent1)
         names = [a["name"] for a in invites.invite_candidates(session_id=session.pk, user=agent1)]
-        # agent3 is away; agent1 is in the room (and asking).
-        assert names == ["Ben Agent", "Sue Pervisor"]
+        # agent3 is away; agent1 is in the room (and asking). By name.
+        assert names == sorted([AGENT2.full_name, SUPERVISOR.full_name])
         invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent2.pk)
         marked = invites.invite_candidates(session_id=session.pk, user=agent1)
         assert {a["name"]: a["invited"] for a in marked} == {
-            "Ben Agent": True,
-            "Sue Pervisor": False,
+            AGENT2.full_name: True,
+            SUPERVISOR.full_name: False,
         }
         services.session_join(session_id=session.pk, agent=agent2)
         names = [a["name"] for a in invites.invite_candidates(session_id=session.pk, user=agent1)]
-        assert names == ["Sue Pervisor"]
+        assert names == [SUPERVISOR.full_name]
 
     def test_agents_at_their_chat_limit_are_not_offered(
         self, alice, alice_ticket, agent1, agent2, settings
@@ -102,7 +103,7 @@ class TestInvite:
         active_chat(alice, other, agent2)
         session = active_chat(alice, alice_ticket, agent1)
         names = [a["name"] for a in invites.invite_candidates(session_id=session.pk, user=agent1)]
-        assert "Ben Agent" not in names
+        assert AGENT2.full_name not in names
 
     def test_invite_records_notifies_and_lets_the_invitee_join(
         self, alice, alice_ticket, agent1, agent2, sent, django_capture_on_commit_callbacks
@@ -117,11 +118,11 @@ class TestInvite:
         ((group, frame),) = sent.of_type("chat.invitation")
         assert group == f"user.{agent2.pk}"
         assert frame["session"]["id"] == session.pk
-        assert frame["invited_by"]["name"] == "Ada Agent"
-        assert system_lines(session)[-1] == "Ada Agent invited Ben Agent to the chat."
+        assert frame["invited_by"]["name"] == AGENT1.full_name
+        assert system_lines(session)[-1] == INVITED
         event = SessionEvent.objects.filter(session=session).last()
         assert (event.old_status, event.new_status, event.actor) == ("active", "active", agent1)
-        assert event.reason == "invited Ben Agent"
+        assert event.reason == f"invited {AGENT2.full_name}"
 
         with django_capture_on_commit_callbacks(execute=True):
             joined = services.session_join(session_id=session.pk, agent=agent2)
@@ -130,9 +131,12 @@ class TestInvite:
         assert participant.role == "agent" and participant.in_room
         invitation.refresh_from_db()
         assert invitation.accepted_at is not None
-        assert system_lines(session)[-1] == "Ben Agent joined the chat."
+        assert system_lines(session)[-1] == f"{AGENT2.full_name} joined the chat."
         event = SessionEvent.objects.filter(session=session).last()
-        assert event.actor == agent2 and event.reason == "joined on invitation from Ada Agent"
+        assert (
+            event.actor == agent2
+            and event.reason == f"joined on invitation from {AGENT1.full_name}"
+        )
         # The room sees the new participant; agent2's sockets subscribe; managers update.
         session_frames = [f for g, f in sent.of_type("chat.session") if g == f"chat.{session.pk}"]
         assert any(
@@ -143,7 +147,10 @@ class TestInvite:
         assert "staff" in sent.groups_of("queue.updated")
         # The invitee may now send, and a second Join changes nothing.
         services.message_send(
-            session_id=session.pk, author=agent2, client_id=uuid.uuid4(), body="Hi, Ben here"
+            session_id=session.pk,
+            author=agent2,
+            client_id=uuid.uuid4(),
+            body=f"Hi, {AGENT2.first_name} here",
         )
         events_before = SessionEvent.objects.filter(session=session).count()
         services.session_join(session_id=session.pk, agent=agent2)
@@ -182,7 +189,7 @@ class TestInvite:
             invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent2.pk)
         assert ChatInvitation.objects.filter(session=session).count() == 1
         assert len(sent.of_type("chat.invitation")) == 2
-        assert system_lines(session).count("Ada Agent invited Ben Agent to the chat.") == 1
+        assert system_lines(session).count(INVITED) == 1
 
     def test_invitee_must_be_available(self, alice, alice_ticket, agent1, agent3):
         session = active_chat(alice, alice_ticket, agent1)
@@ -288,17 +295,19 @@ class TestInvite:
 
 class TestTemplates:
     def test_render_fills_known_placeholders_only(self):
-        values = {"client_first_name": "Alice", "agent_name": "Ada Agent"}
+        values = {"client_first_name": ALICE.first_name, "agent_name": AGENT1.full_name}
         text = message_templates.render(
             "Hi {client_first_name}, {agent_name} here. {unknown} {0.__class__} {{x}}", values
         )
-        assert text == "Hi Alice, Ada Agent here. {unknown} {0.__class__} {{x}}"
+        assert text == (
+            f"Hi {ALICE.first_name}, {AGENT1.full_name} here. {{unknown}} {{0.__class__}} {{{{x}}}}"
+        )
 
     def test_values_must_not_be_reinterpreted(self):
         # A client named "{agent_name}" stays literally so.
-        values = {"client_first_name": "{agent_name}", "agent_name": "Ada"}
+        values = {"client_first_name": "{agent_name}", "agent_name": AGENT1.first_name}
         assert message_templates.render("{client_first_name}/{agent_name}", values) == (
-            "{agent_name}/Ada"
+            f"{{agent_name}}/{AGENT1.first_name}"
         )
 
     def test_unknown_placeholders_are_a_validation_error(self):
@@ -323,7 +332,7 @@ class TestTemplates:
             kind=TemplateKind.GREETING, title="Mine", body="Yo", owner=agent1, ordering=5
         )
         ChatTemplate.objects.create(
-            kind=TemplateKind.GREETING, title="Ben's", body="<b>x</b>", owner=agent2
+            kind=TemplateKind.GREETING, title="Agent2's", body="<b>x</b>", owner=agent2
         )
         session = active_chat(alice, alice_ticket, agent1)
         rows = message_templates.templates_for_session(session_id=session.pk, agent=agent1)
@@ -332,8 +341,8 @@ class TestTemplates:
             ("greeting", "Mine", "mine"),
             ("farewell", "Bye", "global"),
         ]
-        assert rows[0]["text"] == "Hi Alice, Ada Agent"
-        assert rows[2]["text"] == "Bye Alice"
+        assert rows[0]["text"] == f"Hi {ALICE.first_name}, {AGENT1.full_name}"
+        assert rows[2]["text"] == f"Bye {ALICE.first_name}"
 
     def test_templates_need_access_to_the_chat(self, alice, alice_ticket, agent1, agent2):
         session = active_chat(alice, alice_ticket, agent1)
@@ -363,8 +372,8 @@ class TestChatLogAndTimeEntry:
         )
         text = time_entries.chat_log(session_id=session.pk, user=agent1)
         assert text.startswith(f"Chat {session.pk}: #{alice_ticket.pk} Printer on fire\n")
-        assert "Alice Client: <b>blank</b>" in text
-        assert "* Ada Agent joined the chat." in text
+        assert f"{ALICE.full_name}: <b>blank</b>" in text
+        assert f"* {AGENT1.full_name} joined the chat." in text
 
     def test_chat_log_access(self, alice, alice_ticket, agent1, agent2, supervisor):
         session = active_chat(alice, alice_ticket, agent1)

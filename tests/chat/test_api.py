@@ -7,10 +7,9 @@ import uuid
 import pytest
 from django.test import Client
 
-from accounts.models import Company
 from chat import services
 from chat.models import ChatKind
-from tests.factories import SupervisorFactory, client_user
+from tests.personas import CAROL, SUPERVISOR
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +47,7 @@ def test_client_lists_and_reads_own_chat(alice, chat):
 
 
 def test_other_client_and_outside_agent_get_404(chat, agent2):
-    carol = client_user(company=Company.objects.create(name="Globex"))
+    carol = CAROL.create()
     for user in (carol, agent2):
         assert api(user).get(f"/api/chat/sessions/{chat.pk}/").status_code == 404
         assert api(user).get(f"/api/chat/sessions/{chat.pk}/messages/").status_code == 404
@@ -57,7 +56,7 @@ def test_other_client_and_outside_agent_get_404(chat, agent2):
 
 def test_participant_agent_and_supervisor_read(chat, agent1):
     assert api(agent1).get(f"/api/chat/sessions/{chat.pk}/messages/").status_code == 200
-    supervisor = SupervisorFactory()
+    supervisor = SUPERVISOR.create()
     assert api(supervisor).get(f"/api/chat/sessions/{chat.pk}/").status_code == 200
 
 

@@ -19,7 +19,6 @@ from tests.chat.files_helpers import (
     stored_files,
     upload,
 )
-from tests.factories import SupervisorFactory, client_user
 
 pytestmark = pytest.mark.django_db
 
@@ -33,13 +32,13 @@ def live(alice, alice_ticket, agent1) -> ChatSession:  # type: ignore[no-untyped
 
 
 @pytest.fixture
-def people(alice, agent1, agent2, acme):  # type: ignore[no-untyped-def]
+def people(alice, bob, agent1, agent2, supervisor):  # type: ignore[no-untyped-def]
     return {
         "alice": alice,
-        "carol": client_user(company=acme, email="carol@acme.example"),
+        "bob": bob,
         "agent1": agent1,
         "agent2": agent2,
-        "supervisor": SupervisorFactory(email="supervisor@example.com"),
+        "supervisor": supervisor,
     }
 
 
@@ -109,7 +108,7 @@ class TestUpload:
         ("who", "status", "code"),
         [
             ("agent2", 404, "not_found"),
-            ("carol", 404, "not_found"),
+            ("bob", 404, "not_found"),
             ("supervisor", 404, "not_found"),
         ],
     )
@@ -163,7 +162,7 @@ class TestUpload:
 MATRIX = [
     ("anonymous", 302),
     ("alice", 200),  # the chat's client
-    ("carol", 404),  # another client of the same company
+    ("bob", 404),  # another client of the same company
     ("agent1", 200),  # the agent in the chat
     ("agent2", 404),  # an agent not in it
     ("supervisor", 200),

@@ -22,7 +22,6 @@ from tests.chat.files_helpers import (
     stored_files,
     upload,
 )
-from tests.factories import SupervisorFactory, client_user
 
 pytestmark = pytest.mark.django_db
 
@@ -208,17 +207,16 @@ class TestRefusals:
             send(live, agent2)
         assert_nothing_stored(live, before)
 
-    def test_other_client_is_not_a_participant(self, live, acme):
-        carol = client_user(company=acme, email="carol@acme.example")
+    def test_other_client_is_not_a_participant(self, live, bob):
         before = live.messages.count()
         with pytest.raises(ChatNotFound):
-            send(live, carol)
+            send(live, bob)
         assert_nothing_stored(live, before)
 
-    def test_supervisor_watching_is_not_a_participant(self, live):
+    def test_supervisor_watching_is_not_a_participant(self, live, supervisor):
         before = live.messages.count()
         with pytest.raises(ChatNotFound):
-            send(live, SupervisorFactory())
+            send(live, supervisor)
         assert_nothing_stored(live, before)
 
     def test_client_before_an_agent_joined(self, alice, alice_ticket):
@@ -327,8 +325,8 @@ class TestTranscript:
         send(live, agent1, "guide.pdf", PDF_BYTES)
         services.session_end(session_id=live.pk, agent=agent1)
         text = transcript_text(live)
-        assert "Alice Client sent a file: screen.png (" in text
-        assert f"Ada Agent sent a file: guide.pdf ({len(PDF_BYTES)} bytes)" in text
+        assert f"{alice.full_name} sent a file: screen.png (" in text
+        assert f"{agent1.full_name} sent a file: guide.pdf ({len(PDF_BYTES)} bytes)" in text
         lines = [line for line in transcript_lines(live) if line["kind"] == "file"]
         assert [line["attachment"]["name"] for line in lines] == ["screen.png", "guide.pdf"]
         assert str(lines[1]["body_html"]) == f"guide.pdf ({len(PDF_BYTES)} bytes)"

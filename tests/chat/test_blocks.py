@@ -1,5 +1,5 @@
 """Blocking a client (and optionally its IP address) from chat: one test per
-rule of chat.agent_tools.blocks and of the refusal in session_request, the expiry sweep,
+rule of chat.blocks and of the refusal in session_request, the expiry sweep,
 the chat.block frame, admin, and where the client's IP comes from."""
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Company
 from chat import services
 from chat.agent_tools import blocks
 from chat.errors import ChatForbidden, ChatNotFound, ChatUnavailable, InvalidState, MessageInvalid
 from chat.models import ChatBlock, ChatKind, ChatSession, Message, SessionEvent, SessionStatus
 from presence import tasks as presence_tasks
-from presence.models import AgentPresence, PresenceStatus
+from presence.models import PresenceStatus
 from realtime.client_ip import client_ip_from_scope
-from tests.factories import AgentFactory, SupervisorFactory, TicketFactory, UserFactory, client_user
+from tests.factories import TicketFactory, client_user
+from tests.personas import ADMIN, AGENT1, AGENT2, ALICE, BOB, CAROL, SUPERVISOR
 from tests.realtime.conftest import ORIGIN, receive_type, send, session_cookie
 
 ALICE_IP = "203.0.113.7"
@@ -82,7 +82,7 @@ class TestBlock:
         assert live.status == SessionStatus.ACTIVE
 
     def test_a_resent_block_is_made_once(self, live, agent1):
-        supervisor = SupervisorFactory()
+        supervisor = SUPERVISOR.create()
         key = str(uuid.uuid4())
         first = blocks.client_block(
             session_id=live.pk, agent=agent1, reason="spam", block_ip=False, client_id=key
@@ -135,7 +135,7 @@ class TestBlock:
         assert not ChatBlock.objects.exists()
 
     def test_supervisor_may_block_any_chat(self, live, alice):
-        supervisor = SupervisorFactory()
+        supervisor = SUPERVISOR.create()
         block = blocks.client_block(
             session_id=live.pk, agent=supervisor, reason="x", block_ip=False
         )
@@ -174,7 +174,7 @@ class TestRefusal:
 
     def test_blocked_ip_refuses_anyone_there(self, live, agent1, acme):
         blocks.client_block(session_id=live.pk, agent=agent1, reason="abuse", block_ip=True)
-        colleague = client_user(company=acme, email="bob@acme.example")
+        colleague = BOB.create(company=acme)
         with pytest.raises(ChatUnavailable):
             pre_ticket(colleague, ip=ALICE_IP)
         # From another address the colleague may chat; the blocked client may not.
@@ -182,18 +182,18 @@ class TestRefusal:
 
     def test_client_block_without_ip_lets_others_at_that_address_chat(self, live, agent1, acme):
         blocks.client_block(session_id=live.pk, agent=agent1, reason="abuse", block_ip=False)
-        colleague = client_user(company=acme, email="bob@acme.example")
+        colleague = BOB.create(company=acme)
         assert pre_ticket(colleague, ip=ALICE_IP).status == SessionStatus.WAITING
 
     def test_other_clients_are_not_affected(self, live, agent1):
         blocks.client_block(session_id=live.pk, agent=agent1, reason="abuse", block_ip=False)
-        carol = client_user(company=Company.objects.create(name="Globex"))
+        carol = CAROL.create()
         assert pre_ticket(carol, ip="198.51.100.20").status == SessionStatus.WAITING
 
     def test_lifted_block_no_longer_refuses(self, live, alice, agent1):
         block = blocks.client_block(session_id=live.pk, agent=agent1, reason="x", block_ip=True)
         end(live, agent1)
-        admin = UserFactory(role="administrator", is_staff=True, is_superuser=True)
+        admin = ADMIN.create()
         assert blocks.block_lift(block_id=block.pk, by=admin) is True
         assert blocks.block_lift(block_id=block.pk, by=admin) is False  # once
         block.refresh_from_db()
@@ -215,7 +215,7 @@ class TestExpirySweep:
     def test_sweep_ends_expired_blocks_once(self, live, alice, agent1):
         block = blocks.client_block(session_id=live.pk, agent=agent1, reason="x", block_ip=False)
         other = ChatBlock.objects.create(
-            client=client_user(), reason="still on", expires_at=timezone.now() + timedelta(days=2)
+            client=CAROL.create(), reason="still on", expires_at=timezone.now() + timedelta(days=2)
         )
         assert blocks.sweep_block_expiry(now=timezone.now()) == 0
         later = timezone.now() + timedelta(hours=24, seconds=1)
@@ -246,7 +246,7 @@ class TestExpirySweep:
 
 @pytest.fixture
 def admin_user():  # type: ignore[no-untyped-def]
-    return UserFactory(role="administrator", is_staff=True, is_superuser=True)
+    return ADMIN.create()
 
 
 @pytest.fixture
@@ -443,12 +443,9 @@ class TestClientIp:
 
 @sync_to_async
 def make_people() -> dict[str, Any]:
-    acme = Company.objects.create(name="Acme")
-    alice = client_user(company=acme, email="alice@acme.example", full_name="Alice Client")
-    agent1 = AgentFactory(email="agent1@example.com", full_name="Ada Agent")
-    agent2 = AgentFactory(email="agent2@example.com", full_name="Ben Agent")
-    for agent in (agent1, agent2):
-        AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
+    alice = ALICE.create()
+    agent1 = AGENT1.create(presence=PresenceStatus.AVAILABLE)
+    agent2 = AGENT2.create(presence=PresenceStatus.AVAILABLE)
     ticket = TicketFactory(contact=alice.contact, subject="Printer on fire")
     return {"alice": alice, "agent1": agent1, "agent2": agent2, "ticket": ticket}
 
@@ -533,10 +530,7 @@ async def test_block_frame_and_the_refused_request(connect) -> None:
         await alice_ws.disconnect()
 
     # Anyone else from that address is refused too.
-    bob = await sync_to_async(client_user)(
-        company=await sync_to_async(lambda: people["alice"].contact.company)(),
-        email="bob@acme.example",
-    )
+    bob = await sync_to_async(BOB.create)()  # Alice's colleague at Acme
     bob_ws = await connect_from(bob, ALICE_IP)
     try:
         await send(bob_ws, {"type": "chat.request", "kind": "pre_ticket", "subject": "Hi"})

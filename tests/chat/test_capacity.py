@@ -15,8 +15,9 @@ from django.utils import timezone
 from chat import capacity, services
 from chat.errors import AtCapacity
 from chat.models import ChatKind, ChatSession, Participant, SessionEvent, SessionStatus
-from presence.models import AgentConnection, AgentPresence, PresenceStatus
-from tests.factories import AgentFactory, TicketFactory, client_user
+from presence.models import AgentConnection, PresenceStatus
+from tests.factories import TicketFactory, client_user
+from tests.personas import AGENT1, ALICE
 from tests.realtime.conftest import receive_type, send
 
 
@@ -132,8 +133,7 @@ async def test_join_at_capacity_answers_an_error_frame(connect, settings) -> Non
 
     @sync_to_async
     def setup() -> tuple[Any, list[ChatSession]]:
-        agent = AgentFactory(email="agent1@example.com", full_name="Ada Agent")
-        AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
+        agent = AGENT1.create(presence=PresenceStatus.AVAILABLE)
         return agent, waiting_requests(2)
 
     agent, (first, second) = await setup()
@@ -162,9 +162,8 @@ def test_one_agent_joining_many_chats_at_once_stops_at_the_limit(monkeypatch, se
         pytest.skip("the capacity race is tested on PostgreSQL")
     settings.MAX_CHATS_PER_AGENT = 2
     monkeypatch.setattr("chat.broadcasts._deliver", lambda frames: None)
-    agent = AgentFactory()
-    AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
-    alice = client_user(full_name="Alice Client")
+    agent = AGENT1.create(presence=PresenceStatus.AVAILABLE)
+    alice = ALICE.create()
     (already,) = waiting_requests(1, client=alice)
     services.session_join(session_id=already.pk, agent=agent)
     sessions = waiting_requests(8)
@@ -222,8 +221,8 @@ def test_capacity_lock_does_not_hold_up_the_agents_messages(settings) -> None:
 
     from django.db import transaction
 
-    agent = AgentFactory()
-    alice = client_user()
+    agent = AGENT1.create()
+    alice = ALICE.create()
     ticket = TicketFactory(contact=alice.contact)
     live = services.session_request(client=alice, kind=ChatKind.POST_TICKET, ticket_id=ticket.pk)
     services.session_join(session_id=live.pk, agent=agent)

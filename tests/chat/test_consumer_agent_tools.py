@@ -12,7 +12,8 @@ from asgiref.sync import sync_to_async
 
 from chat.models import ChatInvitation, ChatKind, ChatTemplate, Participant, TemplateKind
 from tests.chat.test_consumer_chat import expect_error, make_people, start_chat
-from tests.factories import AgentFactory, SupervisorFactory
+from tests.factories import AgentFactory
+from tests.personas import AGENT1, AGENT2, ALICE, SUPERVISOR
 from tests.realtime.conftest import receive_type, send
 from tickets.models import TimeEntry
 
@@ -31,18 +32,18 @@ async def test_invite_notifies_the_invitee_who_joins(connect) -> None:
     await send(agent_ws, {"type": "chat.invite_candidates", "session_id": session_id, "ref": 1})
     candidates = await receive_type(agent_ws, "chat.invite_candidates")
     assert candidates["ref"] == 1
-    assert [a["name"] for a in candidates["agents"]] == ["Ben Agent"]
+    assert [a["name"] for a in candidates["agents"]] == [AGENT2.full_name]
 
     agent2_id = people["agent2"].pk
     await send(agent_ws, {"type": "chat.invite", "session_id": session_id, "agent_id": agent2_id})
     sent = await receive_type(agent_ws, "chat.invite_sent")
-    assert sent["agent"]["name"] == "Ben Agent"
+    assert sent["agent"]["name"] == AGENT2.full_name
     invitation = await receive_type(other_ws, "chat.invitation")
     assert invitation["session"]["id"] == session_id
-    assert invitation["invited_by"]["name"] == "Ada Agent"
+    assert invitation["invited_by"]["name"] == AGENT1.full_name
     # The room reads a system line.
     line = await receive_type(client_ws, "chat.message")
-    while line["message"]["body"] != "Ada Agent invited Ben Agent to the chat.":
+    while line["message"]["body"] != f"{AGENT1.full_name} invited {AGENT2.full_name} to the chat.":
         line = await receive_type(client_ws, "chat.message")
 
     # After a reload the invitation is still listed.
@@ -104,7 +105,7 @@ async def test_templates_frame(connect) -> None:
     await send(agent_ws, {"type": "chat.templates", "session_id": session_id})
     reply = await receive_type(agent_ws, "chat.templates")
     assert [(t["title"], t["text"]) for t in reply["templates"]] == [
-        ("Hello", "Hi Alice, Ada Agent here")
+        ("Hello", f"Hi {ALICE.first_name}, {AGENT1.full_name} here")
     ]
     await send(client_ws, {"type": "chat.templates", "session_id": session_id})
     await expect_error(client_ws, "forbidden")
@@ -122,7 +123,7 @@ async def test_transcript_frame(connect) -> None:
     reply = await receive_type(agent_ws, "chat.transcript")
     assert reply["ref"] == "c"
     assert reply["text"].startswith(f"Chat {session_id}: ")
-    assert "* Ada Agent joined the chat." in reply["text"]
+    assert f"* {AGENT1.full_name} joined the chat." in reply["text"]
     await send(client_ws, {"type": "chat.transcript", "session_id": session_id})
     await expect_error(client_ws, "forbidden")
     other_ws = await connect(people["agent2"])
@@ -137,7 +138,7 @@ async def test_time_entry_frames(connect) -> None:
     draft = await receive_type(agent_ws, "chat.time_entry_draft")
     assert draft["ticket_id"] == people["ticket"].pk
     assert draft["minutes"] == 1
-    assert "Ada Agent joined the chat." in draft["note"]
+    assert f"{AGENT1.full_name} joined the chat." in draft["note"]
 
     await send(
         agent_ws,
@@ -210,7 +211,7 @@ async def test_time_entry_needs_a_ticket(connect) -> None:
 async def test_supervisor_uses_the_tools_without_being_in_the_room(connect) -> None:
     people = await make_people()
     client_ws, agent_ws, session_id = await start_chat(connect, people)
-    supervisor = await sync_to_async(SupervisorFactory)(full_name="Sue Pervisor")
+    supervisor = await sync_to_async(SUPERVISOR.create)()
     ws = await connect(supervisor)
     for frame_type in (
         "chat.invite_candidates",

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 
-from accounts.models import Company
 from chat.models import (
     ChatSession,
     ContactChatPermission,
@@ -18,8 +17,9 @@ from chat.models import (
     PermissionValue,
     SessionStatus,
 )
-from presence.models import AgentPresence, PresenceStatus
-from tests.factories import AgentFactory, TicketFactory, client_user
+from presence.models import PresenceStatus
+from tests.factories import TicketFactory
+from tests.personas import AGENT1, AGENT2, ALICE, CAROL
 from tests.realtime.conftest import receive_type, send
 from tickets.models import TicketAttachment
 
@@ -28,13 +28,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @sync_to_async
 def make_people() -> dict[str, Any]:
-    acme = Company.objects.create(name="Acme")
-    alice = client_user(company=acme, email="alice@acme.example", full_name="Alice Client")
-    carol = client_user(company=Company.objects.create(name="Globex"), email="carol@globex.example")
-    agent1 = AgentFactory(email="agent1@example.com", full_name="Ada Agent")
-    agent2 = AgentFactory(email="agent2@example.com", full_name="Ben Agent")
-    for agent in (agent1, agent2):
-        AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
+    alice = ALICE.create()
+    carol = CAROL.create()
+    agent1 = AGENT1.create(presence=PresenceStatus.AVAILABLE)
+    agent2 = AGENT2.create(presence=PresenceStatus.AVAILABLE)
     ticket = TicketFactory(contact=alice.contact, subject="Printer on fire")
     return {"alice": alice, "carol": carol, "agent1": agent1, "agent2": agent2, "ticket": ticket}
 

@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 
 from chat.models import Message, Participant
 from tests.chat.test_consumer_chat import expect_error, make_people, request, start_chat
-from tests.factories import SupervisorFactory
+from tests.personas import SUPERVISOR
 from tests.realtime.conftest import receive_type, send
 from tests.realtime.test_consumer import assert_closed
 
@@ -54,7 +54,7 @@ async def say(ws, session_id: int, body: str) -> dict[str, Any]:  # type: ignore
 
 
 async def watching_supervisor(connect, session_id: int):  # type: ignore[no-untyped-def]
-    supervisor = await sync_to_async(SupervisorFactory)()
+    supervisor = await sync_to_async(SUPERVISOR.create)()
     ws = await connect(supervisor)
     await send(ws, {"type": "chat.open", "session_id": session_id, "last_seq": 0})
     await receive_type(ws, "chat.state")

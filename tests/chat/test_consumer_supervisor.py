@@ -11,34 +11,35 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 
-from accounts.models import Company
 from chat.models import ChatComment, ChatSession, Participant
 from presence.models import AgentPresence, PresenceStatus
 from realtime.broadcast import event
 from realtime.groups import user_group
-from tests.factories import AgentFactory, SupervisorFactory, TicketFactory, client_user
+from tests.factories import AgentFactory, TicketFactory
+from tests.personas import AGENT1, AGENT2, ALICE, SUPERVISOR
 from tests.realtime.conftest import receive_type, send
 from tests.realtime.test_consumer import assert_closed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+AT_SUPERVISOR = f"@{SUPERVISOR.first_name}"  # a mention by first name
+
 
 @sync_to_async
 def make_people() -> dict[str, Any]:
-    acme = Company.objects.create(name="Acme")
-    alice = client_user(company=acme, email="alice@acme.example", full_name="Alice Client")
-    agent1 = AgentFactory(email="agent1@example.com", full_name="Ada Agent")
-    agent2 = AgentFactory(email="agent2@example.com", full_name="Ben Agent")
-    priya = AgentFactory(email="agent3@example.com", full_name="Priya Shah")
-    supervisor = SupervisorFactory(email="supervisor@example.com", full_name="Sam Rivera")
-    for agent in (agent1, agent2, priya):
-        AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
+    alice = ALICE.create()
+    agent1 = AGENT1.create(presence=PresenceStatus.AVAILABLE)
+    agent2 = AGENT2.create(presence=PresenceStatus.AVAILABLE)
+    # A third agent, beyond the demo's two (named like no demo person).
+    agent3 = AgentFactory(email="agent3@example.com", full_name="Nora Quinn")
+    AgentPresence.objects.create(user=agent3, status=PresenceStatus.AVAILABLE)
+    supervisor = SUPERVISOR.create()
     ticket = TicketFactory(contact=alice.contact, subject="Printer on fire")
     return {
         "alice": alice,
         "agent1": agent1,
         "agent2": agent2,
-        "priya": priya,
+        "agent3": agent3,
         "supervisor": supervisor,
         "ticket": ticket,
     }
@@ -211,19 +212,19 @@ async def test_comment_reaches_staff_and_the_mentioned_never_the_client(connect)
     people = await make_people()
     client_ws, agent_ws, session_id = await start_chat(connect, people)
     sup = await connect(people["supervisor"])
-    priya_ws = await connect(people["priya"])  # mentioned, not in the chat
-    other_ws = await connect(people["agent2"])  # neither
+    mentioned_ws = await connect(people["agent2"])  # mentioned, not in the chat
+    other_ws = await connect(people["agent3"])  # neither
     await send(sup, {"type": "chat.watch", "session_id": session_id})
     await receive_type(sup, "chat.watching")
 
-    body = "@Priya check the toner <script>alert(1)</script>"
+    body = f"@{AGENT2.first_name} check the toner <script>alert(1)</script>"
     await send(sup, {"type": "chat.comment", "session_id": session_id, "body": body, "ref": "c"})
     reply = await receive_type(sup, "chat.commented")
     assert reply["ref"] == "c"
     assert reply["comment"]["body"] == body
-    assert [u["name"] for u in reply["comment"]["mentions"]] == ["Priya Shah"]
+    assert [u["name"] for u in reply["comment"]["mentions"]] == [AGENT2.full_name]
 
-    for ws in (sup, agent_ws, priya_ws):
+    for ws in (sup, agent_ws, mentioned_ws):
         frame = await receive_type(ws, "chat.comment")
         assert frame["comment"]["id"] == reply["comment"]["id"]
         assert frame["session_id"] == session_id
@@ -243,20 +244,25 @@ async def test_agent_in_the_room_comments_to_the_supervisor(connect) -> None:
     people = await make_people()
     _, agent_ws, session_id = await start_chat(connect, people)
     sup = await connect(people["supervisor"])
-    await send(agent_ws, {"type": "chat.comment", "session_id": session_id, "body": "@sam help"})
+    await send(
+        agent_ws,
+        {"type": "chat.comment", "session_id": session_id, "body": f"{AT_SUPERVISOR} help"},
+    )
     await receive_type(agent_ws, "chat.commented")
     frame = await receive_type(sup, "chat.comment")  # mentioned, though not watching
-    assert frame["comment"]["author"]["name"] == "Ada Agent"
+    assert frame["comment"]["author"]["name"] == AGENT1.full_name
 
     # Sent again with the same client_id (its answer lost): the same comment.
-    comment = {"type": "chat.comment", "session_id": session_id, "body": "@sam again"}
+    comment = {"type": "chat.comment", "session_id": session_id, "body": f"{AT_SUPERVISOR} again"}
     comment["client_id"] = str(uuid.uuid4())
     ids = []
     for _ in range(2):
         await send(agent_ws, comment)
         ids.append((await receive_type(agent_ws, "chat.commented"))["comment"]["id"])
     assert ids[0] == ids[1]
-    assert await sync_to_async(ChatComment.objects.filter(body="@sam again").count)() == 1
+    assert (
+        await sync_to_async(ChatComment.objects.filter(body=f"{AT_SUPERVISOR} again").count)() == 1
+    )
     await send(agent_ws, {**comment, "client_id": "nope"})
     assert "client_id" in (await expect_error(agent_ws, "invalid"))["fields"]
 

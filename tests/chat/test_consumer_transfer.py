@@ -14,6 +14,7 @@ from chat.models import ChatTransfer, Participant
 from presence.models import AgentPresence, PresenceStatus
 from tests.chat.test_consumer_chat import expect_error, make_people, start_chat
 from tests.chat.test_consumer_chat import request as receive_state_of_request
+from tests.personas import AGENT1, AGENT2
 from tests.realtime.conftest import receive_type, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +36,7 @@ async def test_targets_then_transfer(connect) -> None:
 
     await send(agent_ws, {"type": "chat.transfer_targets", "session_id": session_id, "ref": "t"})
     targets = await receive_type(agent_ws, "chat.transfer_targets")
-    assert [a["name"] for a in targets["agents"]] == ["Ben Agent"]
+    assert [a["name"] for a in targets["agents"]] == [AGENT2.full_name]
     assert targets["ref"] == "t"
 
     await drain(client_ws)
@@ -52,13 +53,13 @@ async def test_targets_then_transfer(connect) -> None:
     assert done["session"]["id"] == session_id
 
     told = await receive_type(other_ws, "chat.transferred")
-    assert told["by"]["name"] == "Ada Agent"
+    assert told["by"]["name"] == AGENT1.full_name
     assert told["reason"] == "Knows printers"
     assert told["session"]["id"] == session_id
 
     client_frames = await drain(client_ws)
     lines = [f["message"]["body"] for f in client_frames if f["type"] == "chat.message"]
-    assert "Ada Agent transferred the chat to Ben Agent." in lines
+    assert f"{AGENT1.full_name} transferred the chat to {AGENT2.full_name}." in lines
     assert "Knows printers" not in str(client_frames)
 
     # The new agent's socket was subscribed: it hears the client; the old one does not.

@@ -17,12 +17,12 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from accounts.models import Company
 from chat.models import ChatSession, PageView, SessionStatus
-from presence.models import AgentPresence, PresenceStatus
+from presence.models import PresenceStatus
 from realtime.broadcast import event
 from realtime.groups import user_group
-from tests.factories import AgentFactory, SupervisorFactory, TicketFactory, client_user
+from tests.factories import TicketFactory
+from tests.personas import AGENT1, AGENT2, ALICE, BOB, SUPERVISOR
 from tests.realtime.conftest import ORIGIN, receive_type, send
 from tests.realtime.test_consumer import assert_closed
 
@@ -35,18 +35,15 @@ XSS = "<img src=x onerror=alert(1)>"
 
 @sync_to_async
 def make_people() -> dict[str, Any]:
-    acme = Company.objects.create(name="Acme")
-    alice = client_user(company=acme, email="alice@acme.example", full_name="Alice Client")
-    carol = client_user(company=acme, email="carol@acme.example", full_name="Carol Client")
-    agent1 = AgentFactory(email="agent1@example.com", full_name="Ada Agent")
-    agent2 = AgentFactory(email="agent2@example.com", full_name="Ben Agent")
-    supervisor = SupervisorFactory(email="supervisor@example.com", full_name="Sam Rivera")
-    for agent in (agent1, agent2):
-        AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
+    alice = ALICE.create()
+    bob = BOB.create()  # Alice's colleague at Acme
+    agent1 = AGENT1.create(presence=PresenceStatus.AVAILABLE)
+    agent2 = AGENT2.create(presence=PresenceStatus.AVAILABLE)
+    supervisor = SUPERVISOR.create()
     ticket = TicketFactory(contact=alice.contact, subject="Printer prints blank pages")
     return {
         "alice": alice,
-        "carol": carol,
+        "bob": bob,
         "agent1": agent1,
         "agent2": agent2,
         "supervisor": supervisor,
@@ -175,7 +172,7 @@ async def test_page_view_reaches_the_agent_live_and_never_the_client(connect, op
         live = await receive_type(ws, "chat.page_viewed")
         assert live["session_id"] == session_id
         assert live["page_view"]["text"] == (
-            f"Alice Client viewed /portal/tickets/12/ — Printer {XSS}"
+            f"{ALICE.full_name} viewed /portal/tickets/12/ — Printer {XSS}"
         )
 
     # The same page again (a reload, another tab): recorded once.
@@ -205,9 +202,9 @@ async def test_page_view_refusals(connect, open_socket) -> None:
         await page_view(ws, session_id, "/portal/")
         await expect_error(ws, "forbidden")
     # Another client: the chat does not exist for it.
-    carol_ws = await connect(people["carol"])
-    await page_view(carol_ws, session_id, "/portal/")
-    await expect_error(carol_ws, "not_found")
+    bob_ws = await connect(people["bob"])
+    await page_view(bob_ws, session_id, "/portal/")
+    await expect_error(bob_ws, "not_found")
     # Bad input.
     await page_view(alice_ws, session_id, "//evil.example/")
     await expect_error(alice_ws, "page_path_invalid")

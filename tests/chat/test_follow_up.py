@@ -10,11 +10,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from accounts.models import Company
 from chat import follow_up, services, timers, transcripts
 from chat.errors import ChatForbidden, ChatNotFound, InvalidState, MessageInvalid
 from chat.models import ChatKind, ChatSession, SessionEvent, SessionStatus
-from tests.factories import client_user
 from tickets.models import Ticket, TicketNote
 
 pytestmark = pytest.mark.django_db
@@ -35,11 +33,6 @@ def post_ticket(alice, alice_ticket):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def pre_ticket(alice):  # type: ignore[no-untyped-def]
     return services.session_request(client=alice, kind=ChatKind.PRE_TICKET, subject="VPN down")
-
-
-@pytest.fixture
-def carol():  # type: ignore[no-untyped-def]
-    return client_user(company=Company.objects.create(name="Globex"))
 
 
 class TestOptionsOpenOnlyAfterNoAnswer:

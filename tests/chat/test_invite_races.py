@@ -14,7 +14,8 @@ from chat.agent_tools import invites
 from chat.errors import AlreadyAnswered
 from chat.models import ChatInvitation, ChatKind, Message, Participant, SessionEvent
 from presence.models import AgentPresence, PresenceStatus
-from tests.factories import AgentFactory, TicketFactory, client_user
+from tests.factories import AgentFactory, TicketFactory
+from tests.personas import AGENT1, AGENT2, ALICE
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -26,10 +27,12 @@ def _postgres_only() -> None:
 
 
 def test_invited_join_pressed_in_many_tabs_and_by_outsiders_at_once() -> None:
-    alice = client_user(full_name="Alice Client")
+    alice = ALICE.create()
     ticket = TicketFactory(contact=alice.contact)
-    agent1, invitee, *outsiders = [AgentFactory() for _ in range(5)]
-    for agent in (agent1, invitee, *outsiders):
+    agent1 = AGENT1.create(presence=PresenceStatus.AVAILABLE)
+    invitee = AGENT2.create(presence=PresenceStatus.AVAILABLE)
+    outsiders = [AgentFactory() for _ in range(3)]
+    for agent in outsiders:
         AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
     session = services.session_request(client=alice, kind=ChatKind.POST_TICKET, ticket_id=ticket.pk)
     services.session_join(session_id=session.pk, agent=agent1)

@@ -9,11 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Company
 from chat import services
 from chat.models import ChatKind, ContactChatPermission, PermissionValue
 from presence.models import AgentConnection
-from tests.factories import client_user
+from tests.personas import CAROL
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +73,7 @@ def test_other_client_never_sees_the_history(alice, alice_ticket, agent1):
     session = services.session_request(
         client=alice, kind=ChatKind.POST_TICKET, ticket_id=alice_ticket.pk
     )
-    carol = client_user(company=Company.objects.create(name="Globex"))
+    carol = CAROL.create()
     response = logged_in(carol).get(
         reverse("portal:ticket_detail", args=[alice_ticket.pk]) + "?tab=chats"
     )

@@ -25,7 +25,8 @@ from chat.models import (
     SessionStatus,
 )
 from presence.models import AgentPresence, PresenceStatus
-from tests.factories import AgentFactory, TicketFactory, active_post_ticket_chat, client_user
+from tests.factories import AgentFactory, TicketFactory, active_post_ticket_chat
+from tests.personas import ALICE
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -37,7 +38,7 @@ def _postgres_only() -> None:
 
 
 def test_ten_agents_press_join_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    alice = client_user(full_name="Alice Client")
+    alice = ALICE.create()
     ticket = TicketFactory(contact=alice.contact)
     agents = [AgentFactory() for _ in range(10)]
     for agent in agents:

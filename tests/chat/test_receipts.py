@@ -9,11 +9,10 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Company
 from chat import receipts, services
 from chat.errors import ChatForbidden, ChatNotFound, InvalidState
 from chat.models import ChatKind, ChatSession, Message, MessageKind, Participant
-from tests.factories import SupervisorFactory, client_user
+from tests.personas import CAROL, SUPERVISOR
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +128,7 @@ class TestReadReceipts:
     ):
         session = active_chat(alice, alice_ticket, agent1)
         message = say(session, alice, "Hello")
-        supervisor = SupervisorFactory()
+        supervisor = SUPERVISOR.create()
         with django_capture_on_commit_callbacks(execute=True):
             seq = receipts.participant_mark_read(
                 session_id=session.pk, user=supervisor, seq=message.seq
@@ -142,7 +141,7 @@ class TestReadReceipts:
     def test_outsiders_are_told_the_chat_does_not_exist(self, alice, alice_ticket, agent1, agent2):
         session = active_chat(alice, alice_ticket, agent1)
         message = say(session, alice, "Hello")
-        carol = client_user(company=Company.objects.create(name="Globex"))
+        carol = CAROL.create()
         for outsider in (agent2, carol):
             with pytest.raises(ChatNotFound):
                 receipts.participant_mark_read(
@@ -207,12 +206,12 @@ class TestTyping:
     def test_supervisor_watching_may_not_type(self, alice, alice_ticket, agent1):
         session = active_chat(alice, alice_ticket, agent1)
         with pytest.raises(ChatForbidden) as excinfo:
-            receipts.typing_notify(session_id=session.pk, user=SupervisorFactory())
+            receipts.typing_notify(session_id=session.pk, user=SUPERVISOR.create())
         assert excinfo.value.code == "not_participant"
 
     def test_outsiders_are_told_the_chat_does_not_exist(self, alice, alice_ticket, agent1, agent2):
         session = active_chat(alice, alice_ticket, agent1)
-        carol = client_user(company=Company.objects.create(name="Globex"))
+        carol = CAROL.create()
         for outsider in (agent2, carol):
             with pytest.raises(ChatNotFound):
                 receipts.typing_notify(session_id=session.pk, user=outsider)

@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 
-from accounts.models import Company
 from chat import receipts, services, transcripts
 from chat.errors import (
     AlreadyAnswered,
@@ -32,7 +31,8 @@ from chat.models import (
 )
 from chat.permissions import chat_allowed_for_user
 from presence.models import AgentPresence, PresenceStatus
-from tests.factories import AgentFactory, client_user
+from tests.factories import AgentFactory
+from tests.personas import BOB, CAROL
 from tickets.models import Ticket, TicketAttachment, TicketNote, TicketStatus
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +134,7 @@ class TestRequest:
         assert ChatSession.objects.count() == 1
 
     def test_other_clients_ticket_is_not_found(self, alice, alice_ticket):
-        carol = client_user(company=Company.objects.create(name="Globex"))
+        carol = CAROL.create()
         with pytest.raises(ChatNotFound):
             request_post_ticket(carol, alice_ticket)
         assert ChatSession.objects.count() == 0
@@ -267,7 +267,7 @@ class TestMessages:
 
     def test_outsider_cannot_send(self, alice, alice_ticket, agent1, agent2):
         session = active_chat(alice, alice_ticket, agent1)
-        carol = client_user(company=Company.objects.create(name="Globex"))
+        carol = CAROL.create()
         before = Message.objects.count()
         for outsider in (carol, agent2):
             with pytest.raises(ChatNotFound):
@@ -313,8 +313,8 @@ class TestEnd:
         assert ended.status == SessionStatus.ENDED and ended.ended_by == agent1
         attachment = TicketAttachment.objects.get(ticket=alice_ticket)
         text = attachment.file.read().decode()
-        assert "Alice Client: It smokes" in text and "Ada Agent: Unplug it" in text
-        assert "Ada Agent ended the chat." in text
+        assert f"{alice.full_name}: It smokes" in text and f"{agent1.full_name}: Unplug it" in text
+        assert f"{agent1.full_name} ended the chat." in text
         assert (
             TicketNote.objects.filter(ticket=alice_ticket, body__contains="transcript").count() == 1
         )
@@ -438,7 +438,7 @@ class TestPush:
     def test_only_the_invited_client_answers(self, alice, alice_ticket, agent1):
         self._online(alice)
         session = services.session_push(ticket_id=alice_ticket.pk, agent=agent1)
-        bob = client_user(company=alice.contact.company)
+        bob = BOB.create()  # Alice's colleague
         with pytest.raises(ChatNotFound):
             services.push_answer(session_id=session.pk, client=bob, accept=True)
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import Role
 from chat import receipts, services
 from chat.broadcasts import chat_group, chat_staff_group
 from chat.errors import ChatForbidden, ChatNotFound, InvalidState, MessageInvalid
@@ -26,22 +25,11 @@ from chat.supervision import selectors as supervision_selectors
 from chat.supervision import watch as supervision_watch
 from presence.models import AgentPresence, PresenceStatus
 from realtime.groups import user_group
-from tests.factories import AgentFactory, SupervisorFactory, TicketFactory, client_user
+from tests.factories import AgentFactory, TicketFactory
+from tests.personas import ADMIN, AGENT2, ALICE, BOB, SUPERVISOR
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def supervisor():  # type: ignore[no-untyped-def]
-    return SupervisorFactory(email="supervisor@example.com", full_name="Sam Rivera")
-
-
-@pytest.fixture
-def priya():  # type: ignore[no-untyped-def]
-    agent = AgentFactory(email="agent3@example.com", full_name="Priya Shah")
-    AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
-    return agent
 
 
 @pytest.fixture
@@ -66,27 +54,29 @@ class TestMentions:
         body = "@Priya check the toner, @agent1. mail bob@acme.example or @Priya again @x-y_"
         assert supervision_comments.mention_tokens(body) == ["priya", "agent1", "x-y_"]
 
-    def test_by_first_name_or_email_local_part(self, agent1, priya, supervisor):
-        found = supervision_comments.resolve_mentions(
-            "@priya and @AGENT1 please", author=supervisor
-        )
-        assert {u.pk for u in found} == {priya.pk, agent1.pk}
+    def test_by_first_name_or_email_local_part(self, agent1, agent2, supervisor):
+        body = f"@{agent2.first_name.lower()} and @AGENT1 please"
+        found = supervision_comments.resolve_mentions(body, author=supervisor)
+        assert {u.pk for u in found} == {agent2.pk, agent1.pk}
 
-    def test_email_local_part_wins_over_a_first_name(self, agent1, priya, supervisor):
+    def test_email_local_part_wins_over_a_first_name(self, agent1, agent2, supervisor):
         # A staff member whose first name is another's login name.
         AgentFactory(email="someone@example.com", full_name="Agent1 Person")
         assert supervision_comments.resolve_mentions("@agent1", author=supervisor) == [agent1]
 
-    def test_shared_first_name_mentions_both(self, priya, supervisor):
-        other = AgentFactory(email="p.two@example.com", full_name="Priya Two")
-        found = supervision_comments.resolve_mentions("@Priya", author=supervisor)
-        assert {u.pk for u in found} == {priya.pk, other.pk}
+    def test_shared_first_name_mentions_both(self, agent2, supervisor):
+        other = AgentFactory(email="namesake@example.com", full_name=f"{agent2.first_name} Two")
+        found = supervision_comments.resolve_mentions(f"@{agent2.first_name}", author=supervisor)
+        assert {u.pk for u in found} == {agent2.pk, other.pk}
 
-    def test_never_clients_inactive_or_the_author(self, alice, priya, supervisor):
+    def test_never_clients_inactive_or_the_author(self, alice, agent2, supervisor):
         gone = AgentFactory(email="gone@example.com", full_name="Gone Agent", is_active=False)
         assert gone.pk
-        body = "@alice @Alice @gone @Gone @sam @supervisor @priya"
-        assert supervision_comments.resolve_mentions(body, author=supervisor) == [priya]
+        body = (
+            f"@{ALICE.key} @{alice.first_name} @gone @Gone"
+            f" @{supervisor.first_name} @{SUPERVISOR.key} @{agent2.first_name}"
+        )
+        assert supervision_comments.resolve_mentions(body, author=supervisor) == [agent2]
 
     def test_email_addresses_in_text_are_not_mentions(self, agent1, supervisor):
         assert (
@@ -101,26 +91,26 @@ class TestMentions:
 class TestCommentAdd:
     def test_supervisor_comments_and_mentions_are_stored(self, live, supervisor, agent1, sent):
         comment = supervision_comments.comment_add(
-            session_id=live.pk, author=supervisor, body="  @Ada check the toner  "
+            session_id=live.pk, author=supervisor, body=f"  @{agent1.first_name} check the toner  "
         )
-        assert comment.body == "@Ada check the toner"
+        assert comment.body == f"@{agent1.first_name} check the toner"
         assert list(comment.mentions.all()) == [agent1]
         # Not a message: nothing in the conversation, the seq did not move.
         assert not Message.objects.filter(body__contains="toner").exists()
         assert ChatSession.objects.get(pk=live.pk).last_seq == live.last_seq
 
     def test_delivered_to_staff_groups_only(
-        self, live, supervisor, agent1, priya, alice, sent, django_capture_on_commit_callbacks
+        self, live, supervisor, agent1, agent2, alice, sent, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=True):
             supervision_comments.comment_add(
-                session_id=live.pk, author=supervisor, body="@Priya look"
+                session_id=live.pk, author=supervisor, body=f"@{agent2.first_name} look"
             )
         groups = sent.groups_of("chat.comment")
         assert set(groups) == {
             chat_staff_group(live.pk),  # supervisors watching
             user_group(agent1.pk),  # the agent in the room
-            user_group(priya.pk),  # mentioned, not in the chat
+            user_group(agent2.pk),  # mentioned, not in the chat
         }
         assert chat_group(live.pk) not in groups
         assert user_group(alice.pk) not in groups
@@ -128,7 +118,7 @@ class TestCommentAdd:
         assert {frame["type"] for _, frame in sent} == {"chat.comment"}
         _, frame = sent.of_type("chat.comment")[0]
         assert frame["comment"]["mentions"] == [
-            {"id": priya.pk, "name": "Priya Shah", "role": "agent"}
+            {"id": agent2.pk, "name": AGENT2.full_name, "role": "agent"}
         ]
         assert frame["title"] == live.title
 
@@ -152,7 +142,10 @@ class TestCommentAdd:
         key = str(uuid.uuid4())
         with django_capture_on_commit_callbacks(execute=True):
             first = supervision_comments.comment_add(
-                session_id=live.pk, author=supervisor, body="@Ada look", client_id=key
+                session_id=live.pk,
+                author=supervisor,
+                body=f"@{agent1.first_name} look",
+                client_id=key,
             )
         told = len(sent.of_type("chat.comment"))
         # The answer was lost; the browser sends the same comment again, after
@@ -160,7 +153,10 @@ class TestCommentAdd:
         services.session_end(session_id=live.pk, agent=agent1)
         with django_capture_on_commit_callbacks(execute=True):
             again = supervision_comments.comment_add(
-                session_id=live.pk, author=supervisor, body="@Ada look", client_id=key
+                session_id=live.pk,
+                author=supervisor,
+                body=f"@{agent1.first_name} look",
+                client_id=key,
             )
         assert again.pk == first.pk
         assert ChatComment.objects.count() == 1
@@ -288,7 +284,7 @@ class TestWatch:
             )
 
     def test_administrator_may_watch(self, live):
-        admin = AgentFactory(role=Role.ADMINISTRATOR, email="admin@example.com")
+        admin = ADMIN.create()
         assert supervision_watch.watch_state(session_id=live.pk, supervisor=admin)["session"]
 
     def test_only_live_chats(self, live, supervisor, agent1):
@@ -308,7 +304,7 @@ class TestWatch:
 
 class TestSnapshot:
     def test_groups_chats_by_agent_and_counts(self, live, alice, agent1, agent2, supervisor):
-        bob = client_user(company=alice.contact.company, email="bob@acme.example")
+        bob = BOB.create()  # Alice's colleague
         waiting = services.session_request(
             client=bob, kind=ChatKind.PRE_TICKET, subject="VPN is down"
         )

@@ -28,12 +28,13 @@ from chat.models import (
 from chat.supervision import comments as supervision_comments
 from chat.supervision import selectors as supervision_selectors
 from chat.supervision import watch as supervision_watch
-from tests.factories import AgentFactory, SupervisorFactory, TicketFactory
+from tests.factories import AgentFactory, TicketFactory
+from tests.personas import AGENT1
 from tickets.models import Ticket, TicketAttachment, TicketStatus
 
 pytestmark = pytest.mark.django_db
 
-SECRET = "@Ada the toner is a decoy <script>alert('c')</script>"
+SECRET = f"@{AGENT1.first_name} the toner is a decoy <script>alert('c')</script>"
 
 
 def logged_in(user: User | None) -> Client:
@@ -41,11 +42,6 @@ def logged_in(user: User | None) -> Client:
     if user is not None:
         client.force_login(user)
     return client
-
-
-@pytest.fixture
-def supervisor():  # type: ignore[no-untyped-def]
-    return SupervisorFactory(email="supervisor@example.com", full_name="Sam Rivera")
 
 
 @pytest.fixture
@@ -135,7 +131,7 @@ def test_closed_tab_lists_ended_chats_with_links(supervisor, live, agent1, alice
     html = logged_in(supervisor).get(reverse("supervisor:console") + "?tab=closed").content.decode()
     assert reverse("supervisor:transcript", args=[live.pk]) in html
     assert reverse("console:ticket_detail", args=[alice_ticket.pk]) in html
-    assert "Ada Agent" in html
+    assert agent1.full_name in html
 
 
 def test_tickets_tab_actions(supervisor, alice, agent1):
@@ -344,7 +340,7 @@ def test_transcript_page_shows_comments_as_inert_text(live, supervisor, agent1):
     assert "Internal comment" in html
     assert "&lt;script&gt;alert(&#x27;c&#x27;)&lt;/script&gt;" in html
     assert "<script>alert(" not in html
-    assert "Mentioned: Ada Agent" in html
+    assert f"Mentioned: {agent1.full_name}" in html
 
 
 XSS = [
@@ -368,10 +364,12 @@ def test_xss_in_comments_names_and_subjects_is_inert(payload, supervisor, alice,
         client=alice, kind=ChatKind.PRE_TICKET, subject=f"Subject {payload}"
     )
     services.session_join(session_id=live.pk, agent=agent1)
-    supervision_comments.comment_add(session_id=live.pk, author=supervisor, body=f"@Ada {payload}")
+    supervision_comments.comment_add(
+        session_id=live.pk, author=supervisor, body=f"@{agent1.first_name} {payload}"
+    )
     # The watch state carries the text as typed; the browser inserts it as text.
     state = supervision_watch.watch_state(session_id=live.pk, supervisor=supervisor)
-    assert state["comments"][0]["body"] == f"@Ada {payload}"
+    assert state["comments"][0]["body"] == f"@{agent1.first_name} {payload}"
     console = logged_in(supervisor)
     _inert(console.get(reverse("supervisor:transcript", args=[live.pk])).content.decode())
     services.session_end(session_id=live.pk, agent=agent1, outcome="close", reason="done")

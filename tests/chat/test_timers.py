@@ -13,6 +13,7 @@ from chat import services, timers
 from chat.models import ChatKind, ChatSession, Message, MessageKind, SessionEvent, SessionStatus
 from officehours.models import Schedule, WeeklyInterval
 from presence.models import AgentConnection
+from tests.personas import ALICE, CAROL, SUPERVISOR
 
 pytestmark = pytest.mark.django_db
 
@@ -53,9 +54,8 @@ class TestQueueWarning:
         from presence.models import AgentPresence, PresenceStatus
         from tests.factories import SupervisorFactory
 
-        supervisor = SupervisorFactory()
-        AgentPresence.objects.create(user=supervisor, status=PresenceStatus.AVAILABLE)
-        away = SupervisorFactory()
+        supervisor = SUPERVISOR.create(presence=PresenceStatus.AVAILABLE)
+        away = SupervisorFactory()  # a second supervisor, beyond the demo's one
         AgentPresence.objects.create(user=away, status=PresenceStatus.AWAY)
         with django_capture_on_commit_callbacks(execute=True):
             timers.sweep_queue_warning(now=at(30))
@@ -155,11 +155,9 @@ class TestInactivity:
         assert ended.status == SessionStatus.ENDED and ended.ended_by == alice
 
     def test_other_client_cannot_end(self, active):
-        from accounts.models import Company
         from chat.errors import ChatNotFound
-        from tests.factories import client_user
 
-        carol = client_user(company=Company.objects.create(name="Globex"))
+        carol = CAROL.create()
         with time_machine.travel(at(9999), tick=False), pytest.raises(ChatNotFound):
             services.session_end(session_id=active.pk, agent=carol)
 
@@ -258,16 +256,14 @@ class TestSweepFrames:
         assert {s["status"] for s in cards} == {SessionStatus.ABANDONED}
         # The cards say whether the client is online (Push chat).
         assert {s["client_online"] for s in cards} == {False}
-        line = timers.ABANDONED_LINE.format(name="Alice Client")
+        line = timers.ABANDONED_LINE.format(name=ALICE.full_name)
         assert [f["message"]["body"] for _, f in sent.of_type("chat.swept")] == [line] * 5
         assert sent.of_type("queue.updated") == []
 
     def test_queue_warning(self, five_waiting, sent, django_capture_on_commit_callbacks):
-        from presence.models import AgentPresence, PresenceStatus
-        from tests.factories import SupervisorFactory
+        from presence.models import PresenceStatus
 
-        supervisor = SupervisorFactory()
-        AgentPresence.objects.create(user=supervisor, status=PresenceStatus.AVAILABLE)
+        supervisor = SUPERVISOR.create(presence=PresenceStatus.AVAILABLE)
         sent.clear()
         with django_capture_on_commit_callbacks(execute=True):
             assert timers.sweep_queue_warning(now=at(30)) == 5

@@ -20,7 +20,8 @@ from chat.models import (
     SessionStatus,
 )
 from presence.models import AgentPresence, PresenceStatus
-from tests.factories import AgentFactory, SupervisorFactory, TicketFactory
+from tests.factories import AgentFactory, TicketFactory
+from tests.personas import AGENT1, AGENT2, SUPERVISOR
 
 pytestmark = pytest.mark.django_db
 
@@ -36,18 +37,6 @@ def in_room(session) -> set[int]:  # type: ignore[no-untyped-def]
             "user_id", flat=True
         )
     )
-
-
-@pytest.fixture
-def tom():  # type: ignore[no-untyped-def]
-    agent = AgentFactory(email="tom@example.com", full_name="Tom Becker")
-    AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
-    return agent
-
-
-@pytest.fixture
-def supervisor():  # type: ignore[no-untyped-def]
-    return SupervisorFactory(email="sam@example.com", full_name="Sam Rivera")
 
 
 class TestTransferToAgent:
@@ -66,7 +55,7 @@ class TestTransferToAgent:
         )
         assert transfer.reason == "Printer expert"
         line = Message.objects.filter(session=session, kind=MessageKind.SYSTEM).last()
-        assert line.body == "Ada Agent transferred the chat to Ben Agent."
+        assert line.body == f"{AGENT1.full_name} transferred the chat to {AGENT2.full_name}."
         # The reason is for staff: the client's transcript does not carry it.
         assert not Message.objects.filter(session=session, body__contains="Printer expert").exists()
         session.refresh_from_db()
@@ -84,10 +73,15 @@ class TestTransferToAgent:
         assert told[0][1]["by"]["id"] == agent1.pk and told[0][1]["reason"] == "Why"
         assert (f"user.{agent2.pk}", {"type": "chat.subscribe", "session_id": session.pk}) in sent
         assert (f"user.{agent1.pk}", {"type": "chat.unsubscribe", "session_id": session.pk}) in sent
-        # The reason never goes to the chat's group, where the client listens.
-        for group, frame in sent:
-            if group == f"chat.{session.pk}":
-                assert "Why" not in str(frame)
+        # The chat's group, where the client listens, hears the session change
+        # and the system line, and never the reason.
+        to_chat = [frame for group, frame in sent if group == f"chat.{session.pk}"]
+        assert [f["session"]["id"] for f in to_chat if f["type"] == "chat.session"] == [session.pk]
+        assert [f["message"]["body"] for f in to_chat if f["type"] == "chat.message"] == [
+            f"{AGENT1.full_name} transferred the chat to {AGENT2.full_name}."
+        ]
+        for frame in to_chat:
+            assert "Why" not in str(frame)
 
     def test_target_must_be_available(self, alice, alice_ticket, agent1, agent2):
         session = live_chat(alice, alice_ticket, agent1)
@@ -110,7 +104,7 @@ class TestTransferToAgent:
         session = live_chat(alice, alice_ticket, agent1)
         with pytest.raises(AtCapacity) as refused:
             session_transfer(session_id=session.pk, by=agent1, to_agent_id=agent2.pk, reason="x")
-        assert "Ben Agent already has" in refused.value.message
+        assert f"{AGENT2.full_name} already has" in refused.value.message
         assert in_room(session) == {agent1.pk}
 
     def test_reason_and_target_required(self, alice, alice_ticket, agent1, agent2):
@@ -126,12 +120,14 @@ class TestTransferToAgent:
                 session_id=session.pk, by=agent1, to_agent_id=agent2.pk, to_queue_id=1, reason="x"
             )
 
-    def test_only_an_agent_in_the_room_may_transfer(self, alice, alice_ticket, agent1, agent2, tom):
+    def test_only_an_agent_in_the_room_may_transfer(
+        self, alice, alice_ticket, agent1, agent2, agent3
+    ):
         session = live_chat(alice, alice_ticket, agent1)
         with pytest.raises(ChatNotFound):
-            session_transfer(session_id=session.pk, by=agent2, to_agent_id=tom.pk, reason="x")
+            session_transfer(session_id=session.pk, by=agent2, to_agent_id=agent3.pk, reason="x")
         with pytest.raises(ChatNotFound):
-            session_transfer(session_id=session.pk, by=alice, to_agent_id=tom.pk, reason="x")
+            session_transfer(session_id=session.pk, by=alice, to_agent_id=agent3.pk, reason="x")
         assert in_room(session) == {agent1.pk}
 
     def test_ended_chat_cannot_be_transferred(self, alice, alice_ticket, agent1, agent2):
@@ -152,15 +148,15 @@ class TestTransferToAgent:
 
 class TestTransferToQueue:
     def test_the_least_busy_available_member_gets_it(
-        self, alice, alice_ticket, agent1, agent2, tom
+        self, alice, alice_ticket, agent1, agent2, agent3
     ):
         network = ChatQueue.objects.create(name="Network")
-        network.members.add(agent2, tom)
+        network.members.add(agent2, agent3)
         busy = TicketFactory(contact=alice.contact, subject="Busy")
         live_chat(alice, busy, agent2)
         session = live_chat(alice, alice_ticket, agent1)
         session_transfer(session_id=session.pk, by=agent1, to_queue_id=network.pk, reason="VPN")
-        assert in_room(session) == {tom.pk}
+        assert in_room(session) == {agent3.pk}
         session.refresh_from_db()
         assert session.queue == network
         assert ChatTransfer.objects.get(session=session).to_queue == network
@@ -191,7 +187,7 @@ class TestAssignBySupervisor:
             supervisor,
         )
         line = Message.objects.filter(session=session, kind=MessageKind.SYSTEM).last()
-        assert line.body == "Sam Rivera assigned the chat to Ada Agent."
+        assert line.body == f"{SUPERVISOR.full_name} assigned the chat to {AGENT1.full_name}."
         transfer = ChatTransfer.objects.get(session=session)
         assert transfer.from_agent is None and transfer.by == supervisor
 
@@ -213,14 +209,14 @@ class TestAssignBySupervisor:
 
 class TestTargets:
     def test_lists_available_agents_and_queues_that_have_one(
-        self, alice, alice_ticket, agent1, agent2, tom, default_queue
+        self, alice, alice_ticket, agent1, agent2, agent3, default_queue
     ):
         empty = ChatQueue.objects.create(name="Nobody here")
-        AgentPresence.objects.filter(user=tom).update(status=PresenceStatus.AWAY)
-        empty.members.add(tom)
+        AgentPresence.objects.filter(user=agent3).update(status=PresenceStatus.AWAY)
+        empty.members.add(agent3)
         session = live_chat(alice, alice_ticket, agent1)
         targets = transfer_targets(session_id=session.pk, user=agent1)
-        assert targets["agents"] == [{"id": agent2.pk, "name": "Ben Agent", "open_chats": 0}]
+        assert targets["agents"] == [{"id": agent2.pk, "name": AGENT2.full_name, "open_chats": 0}]
         assert targets["queues"] == [{"id": default_queue.pk, "name": "Support", "available": 1}]
 
     def test_agents_at_capacity_are_not_offered(
@@ -283,13 +279,13 @@ class TestAfterTheHandover:
         assert not Participant.objects.get(session=session, user=agent1).transferred_away
         services.session_end(session_id=session.pk, agent=agent1)
 
-    def test_invitations_of_the_old_agent_lapse(self, alice, alice_ticket, agent1, agent2, tom):
+    def test_invitations_of_the_old_agent_lapse(self, alice, alice_ticket, agent1, agent2, agent3):
         from chat.agent_tools import invites
         from chat.errors import AlreadyAnswered
 
         session = live_chat(alice, alice_ticket, agent1)
-        invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=tom.pk)
+        invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent3.pk)
         session_transfer(session_id=session.pk, by=agent1, to_agent_id=agent2.pk, reason="x")
         with pytest.raises(AlreadyAnswered):
-            services.session_join(session_id=session.pk, agent=tom)
+            services.session_join(session_id=session.pk, agent=agent3)
         assert in_room(session) == {agent2.pk}

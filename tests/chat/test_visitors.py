@@ -17,7 +17,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Company
 from chat import services
 from chat.errors import ChatForbidden, ChatNotFound, InvalidState, MessageInvalid
 from chat.models import (
@@ -35,7 +34,7 @@ from chat.visitors import middleware as visitor_middleware
 from chat.visitors import page_views
 from chat.visitors import recording as visit_recording
 from presence.models import AgentConnection
-from tests.factories import SupervisorFactory, client_user
+from tests.personas import ALICE, SUPERVISOR
 
 pytestmark = pytest.mark.django_db
 
@@ -271,7 +270,7 @@ class TestPageViews:
         assert groups == [f"chat.{live.pk}.staff", f"user.{agent1.pk}"]
         frame = sent.of_type("chat.page_viewed")[0][1]
         assert frame["page_view"]["text"] == (
-            "Alice Client viewed /portal/tickets/12/ — Printer prints blank pages"
+            f"{ALICE.full_name} viewed /portal/tickets/12/ — Printer prints blank pages"
         )
         # Not a message: no seq, no activity, nothing in the client's replay.
         session = ChatSession.objects.get(pk=live.pk)
@@ -358,16 +357,15 @@ class TestPageViews:
             view(live, alice)
         assert exc.value.code == "not_in_room"
 
-    def test_only_the_chats_own_client_reports(self, live, agent1, acme):
-        carol = client_user(company=acme, email="carol@acme.example")
+    def test_only_the_chats_own_client_reports(self, live, agent1, bob):
         with pytest.raises(ChatNotFound):
-            view(live, carol)
+            view(live, bob)
         with pytest.raises(ChatForbidden):
             view(live, agent1)
         with pytest.raises(ChatForbidden):
-            view(live, SupervisorFactory())
+            view(live, SUPERVISOR.create())
         with pytest.raises(ChatNotFound):
-            page_views.page_view_record(session_id=999999, client=carol, path="/portal/")
+            page_views.page_view_record(session_id=999999, client=bob, path="/portal/")
         assert not PageView.objects.exists()
 
     def test_title_is_stored_as_text(self, live, alice, agent1):
@@ -399,7 +397,7 @@ class TestVisitorInfoRead:
         assert [v["path"] for v in reply["page_views"]] == ["/portal/tickets/12/"]
 
     def test_supervisor_reads_any(self, live):
-        reply = page_views.visitor_info_for(user=SupervisorFactory(), session_id=live.pk)
+        reply = page_views.visitor_info_for(user=SUPERVISOR.create(), session_id=live.pk)
         assert reply["visitor"]["ip_address"] == IP
 
     def test_client_other_agent_and_anonymous_get_not_found(self, live, alice, agent2):
@@ -443,9 +441,8 @@ def test_client_pages_api_and_transcript_carry_no_visitor_info(live, alice, agen
             assert needle not in text, (name, needle)
 
 
-def test_another_company_client_cannot_report_or_read(live, acme):
-    globex = client_user(company=Company.objects.create(name="Globex"))
+def test_another_company_client_cannot_report_or_read(live, carol):
     with pytest.raises(ChatNotFound):
-        view(live, globex)
+        view(live, carol)
     with pytest.raises(ChatNotFound):
-        page_views.visitor_info_for(user=globex, session_id=live.pk)
+        page_views.visitor_info_for(user=carol, session_id=live.pk)

@@ -24,10 +24,11 @@ from chat.files.services import attachment_send
 from chat.models import ChatKind, ChatTemplate
 from chat.supervision import comments as supervision_comments
 from chat.visitors import page_views
-from presence.models import AgentPresence, PresenceStatus
+from presence.models import PresenceStatus
 from tests.chat.files_helpers import png_bytes, upload
 from tests.chat.test_xss_messages import assert_inert
-from tests.factories import AgentFactory, SupervisorFactory, TicketFactory, UserFactory, client_user
+from tests.factories import TicketFactory
+from tests.personas import ADMIN, AGENT1, AGENT2, ALICE, SUPERVISOR
 
 pytestmark = pytest.mark.django_db
 
@@ -50,12 +51,15 @@ def hostile_chat(request, tmp_path, settings):  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path
     payload = request.param
     company = Company.objects.create(name=f"Acme {payload}")
-    alice = client_user(company=company, email="alice@acme.example", full_name=f"Alice {payload}")
-    agent1 = AgentFactory(email="agent1@example.com", full_name=f"Ada {payload}")
-    agent2 = AgentFactory(email="agent2@example.com", full_name=f"Ben {payload}")
-    for agent in (agent1, agent2):
-        AgentPresence.objects.create(user=agent, status=PresenceStatus.AVAILABLE)
-    supervisor = SupervisorFactory(email="sam@example.com", full_name=f"Sam {payload}")
+    # The demo people, each with the payload in its name.
+    alice = ALICE.create(company=company, full_name=f"{ALICE.first_name} {payload}")
+    agent1 = AGENT1.create(
+        presence=PresenceStatus.AVAILABLE, full_name=f"{AGENT1.first_name} {payload}"
+    )
+    agent2 = AGENT2.create(
+        presence=PresenceStatus.AVAILABLE, full_name=f"{AGENT2.first_name} {payload}"
+    )
+    supervisor = SUPERVISOR.create(full_name=f"{SUPERVISOR.first_name} {payload}")
     ticket = TicketFactory(contact=alice.contact, subject=f"Printer {payload}")
 
     session = services.session_request(client=alice, kind=ChatKind.POST_TICKET, ticket_id=ticket.pk)
@@ -95,7 +99,7 @@ def hostile_chat(request, tmp_path, settings):  # type: ignore[no-untyped-def]
 
 def test_every_page_that_shows_the_chat_is_inert(hostile_chat) -> None:
     session, ticket = hostile_chat["session"], hostile_chat["ticket"]
-    admin = UserFactory(role="administrator", is_staff=True, is_superuser=True)
+    admin = ADMIN.create()
     pages = [
         (hostile_chat["alice"], reverse("portal:ticket_detail", args=[ticket.pk])),
         (hostile_chat["alice"], reverse("portal:ticket_detail", args=[ticket.pk]) + "?tab=chats"),

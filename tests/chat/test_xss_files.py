@@ -20,7 +20,7 @@ from chat.payloads import message_payload
 from chat.transcripts import transcript_lines, transcript_text
 from tests.chat.files_helpers import PDF_BYTES, png_bytes, upload
 from tests.chat.test_xss_messages import Elements, assert_inert, assert_safe_fragment
-from tests.factories import SupervisorFactory
+from tests.personas import SUPERVISOR
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +102,7 @@ def test_history_tabs_are_inert(chat_with_files, alice, agent1, alice_ticket):
 
 
 def test_supervisor_transcript_page_is_inert(chat_with_files):
-    response = logged_in(SupervisorFactory()).get(
+    response = logged_in(SUPERVISOR.create()).get(
         reverse("supervisor:transcript", args=[chat_with_files.pk])
     )
     assert response.status_code == 200

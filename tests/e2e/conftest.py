@@ -12,7 +12,8 @@ an event loop running, which breaks pytest-asyncio tests that come after it.
 - Tests write through `e2e_db` (transactional_db): rows are committed, so daphne sees
   them, and flushed after each test.
 - Every test in this folder is marked `browser`.
-- tests/e2e/helpers.py: `login(page, email)`, `screenshot(page, name)`, people and tickets.
+- tests/e2e/helpers.py: `login(page, email)`, `screenshot(page, name)`, tickets; the people
+  are the demo's (tests/personas.py).
 """
 
 from __future__ import annotations

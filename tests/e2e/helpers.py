@@ -1,4 +1,5 @@
-"""What the browser tests do again and again: log in, take screenshots, make people."""
+"""What the browser tests do again and again: log in, take screenshots, make tickets.
+The people are the demo's: tests/personas.py."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page
 
-from accounts.models import Company, User
-from tests.factories import PASSWORD, AgentFactory, CompanyFactory, TicketFactory, client_user
+from accounts.models import User
+from tests.factories import PASSWORD, TicketFactory
 from tickets.models import Ticket
 
 SCREENSHOT_DIR = Path(__file__).resolve().parent.parent.parent / "var" / "screenshots"
@@ -33,19 +34,6 @@ def screenshot(page: Page, name: str) -> Path:
 def form_titled(page: Page, heading: str) -> Locator:
     """The form that carries this heading (a ticket page has several forms with a "Note")."""
     return page.locator("form").filter(has=page.get_by_role("heading", name=heading))
-
-
-def make_company(name: str) -> Company:
-    return CompanyFactory(name=name)
-
-
-def make_client(email: str, full_name: str, company: Company) -> User:
-    """A client with a portal login (password tests.factories.PASSWORD)."""
-    return client_user(company=company, email=email, full_name=full_name)
-
-
-def make_agent(email: str, full_name: str) -> User:
-    return AgentFactory(email=email, full_name=full_name)
 
 
 def make_ticket(owner: User, subject: str, description: str = "") -> Ticket:

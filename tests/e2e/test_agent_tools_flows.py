@@ -10,9 +10,10 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from chat.models import ChatSession, ChatTemplate, TemplateKind
-from presence.models import AgentPresence, PresenceStatus
-from tests.e2e.helpers import login, make_agent, make_client, make_company, make_ticket, screenshot
+from presence.models import PresenceStatus
+from tests.e2e.helpers import login, make_ticket, screenshot
 from tests.e2e.test_chat_flows import chat_window, go_available, open_as
+from tests.personas import AGENT1, AGENT2, ALICE
 from tickets.models import TimeEntry
 
 pytestmark = pytest.mark.usefixtures("e2e_db")
@@ -20,12 +21,9 @@ pytestmark = pytest.mark.usefixtures("e2e_db")
 
 @pytest.fixture
 def people() -> dict:
-    acme = make_company("Acme")
-    alice = make_client("alice@acme.example", "Alice Turner", acme)
-    agent1 = make_agent("agent1@example.com", "Ada Agent")
-    agent2 = make_agent("agent2@example.com", "Ben Agent")
-    for agent in (agent1, agent2):
-        AgentPresence.objects.create(user=agent, status=PresenceStatus.OFFLINE)
+    alice = ALICE.create()
+    agent1 = AGENT1.create(presence=PresenceStatus.OFFLINE)
+    agent2 = AGENT2.create(presence=PresenceStatus.OFFLINE)
     ticket = make_ticket(alice, "Printer prints blank pages")
     ChatTemplate.objects.create(
         kind=TemplateKind.GREETING,
@@ -63,7 +61,7 @@ def test_invite_template_copy_log_and_time_entry(new_context, people) -> None:
     agent1.locator(".toast-request").get_by_role("button", name="Join").click()
     agent1.wait_for_url(f"**/console/tickets/{people['ticket'].pk}/")
     window = chat_window(agent1)
-    expect(window).to_contain_text("Ada Agent joined the chat.")
+    expect(window).to_contain_text(f"{AGENT1.full_name} joined the chat.")
     client_window = chat_window(client)
     expect(client_window.get_by_label("Message")).to_be_enabled()
 
@@ -73,24 +71,26 @@ def test_invite_template_copy_log_and_time_entry(new_context, people) -> None:
     screenshot(agent1, "tools-1-menu")
     window.get_by_role("menuitem", name="Invite agent…").click()
     invite = agent1.locator("dialog.chat-invite-dialog")
-    invite.get_by_label("Ben Agent").check()
+    invite.get_by_label(AGENT2.full_name).check()
     screenshot(agent1, "tools-2-invite-dialog")
     invite.get_by_role("button", name="Invite").click()
     expect(invite).to_be_hidden()
-    expect(window.locator(".chat-flash")).to_have_text("Invited Ben Agent")
-    expect(window).to_contain_text("Ada Agent invited Ben Agent to the chat.")
+    expect(window.locator(".chat-flash")).to_have_text(f"Invited {AGENT2.full_name}")
+    expect(window).to_contain_text(f"{AGENT1.full_name} invited {AGENT2.full_name} to the chat.")
 
     toast = agent2.locator(".toast-invite")
-    expect(toast).to_contain_text("Ada Agent invites you to the chat with Alice Turner")
+    expect(toast).to_contain_text(
+        f"{AGENT1.full_name} invites you to the chat with {ALICE.full_name}"
+    )
     screenshot(agent2, "tools-3-invitation-toast")
     toast.get_by_role("button", name="Join").click()
     agent2.wait_for_url(f"**/console/tickets/{people['ticket'].pk}/")
-    expect(chat_window(agent2)).to_contain_text("Ben Agent joined the chat.")
+    expect(chat_window(agent2)).to_contain_text(f"{AGENT2.full_name} joined the chat.")
     # The participants list of the room is live.
     expect(window.locator(".chat-participants summary")).to_have_text("In the room (3)")
     window.locator(".chat-participants summary").click()
-    expect(window.locator(".chat-participants-list")).to_contain_text("Ben Agent")
-    expect(client_window).to_contain_text("Ben Agent joined the chat.")
+    expect(window.locator(".chat-participants-list")).to_contain_text(AGENT2.full_name)
+    expect(client_window).to_contain_text(f"{AGENT2.full_name} joined the chat.")
 
     # --- Greeting template into the box, then sent by the agent ------------------------
     menu_item(agent1, "Insert template…")
@@ -100,7 +100,7 @@ def test_invite_template_copy_log_and_time_entry(new_context, people) -> None:
     screenshot(agent1, "tools-4-templates")
     templates.get_by_role("button", name="Hello").click()
     expect(templates).to_be_hidden()
-    greeting = "Hi Alice, this is Ada Agent from the helpdesk."
+    greeting = f"Hi {ALICE.first_name}, this is {AGENT1.full_name} from the helpdesk."
     expect(window.get_by_label("Message")).to_have_value(greeting)
     # Inserted, not sent: nothing new in the client's log yet.
     expect(client_window.locator(".chat-line", has_text=greeting)).to_have_count(0)
@@ -114,7 +114,7 @@ def test_invite_template_copy_log_and_time_entry(new_context, people) -> None:
     copied = agent1.evaluate("navigator.clipboard.readText()")
     session = ChatSession.objects.get(ticket=people["ticket"])
     assert copied.startswith(f"Chat {session.pk}: #{people['ticket'].pk} Printer prints blank")
-    assert f"Ada Agent: {greeting}" in copied
+    assert f"{AGENT1.full_name}: {greeting}" in copied
 
     # --- Time entry with the prefilled duration ----------------------------------------------
     menu_item(agent1, "Add time entry…")
@@ -144,6 +144,6 @@ def test_invite_template_copy_log_and_time_entry(new_context, people) -> None:
     agent1.reload()
     time_card = agent1.locator(".time-entries")
     expect(time_card).to_contain_text(f"{prefilled} min")
-    expect(time_card).to_contain_text("Ada Agent")
+    expect(time_card).to_contain_text(AGENT1.full_name)
     expect(time_card).to_contain_text(greeting)
     screenshot(agent1, "tools-6-ticket-time")

@@ -13,6 +13,7 @@ from chat.models import ChatBlock, ChatSession
 from chat.services import UNAVAILABLE_MESSAGE
 from tests.e2e.helpers import screenshot
 from tests.e2e.test_chat_flows import chat_window, go_available, open_as, people, send  # noqa: F401
+from tests.personas import ALICE
 
 pytestmark = pytest.mark.usefixtures("e2e_db")
 
@@ -35,7 +36,9 @@ def test_block_then_refused_request(new_context, people) -> None:  # noqa: F811
     agent_window.get_by_role("button", name="Block").click()
     dialog = agent.locator("dialog.chat-block-dialog")
     expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("Alice Turner will not be able to start a chat for 24 hours")
+    expect(dialog).to_contain_text(
+        f"{ALICE.full_name} will not be able to start a chat for 24 hours"
+    )
     dialog.get_by_role("button", name="Block").click()
     expect(dialog.get_by_role("alert")).to_have_text("Say why the client is blocked.")
     assert not ChatBlock.objects.exists()
@@ -49,7 +52,9 @@ def test_block_then_refused_request(new_context, people) -> None:  # noqa: F811
     dialog.get_by_role("button", name="Block").click()
     expect(dialog).to_be_hidden()
     expect(agent.locator(".toast-info")).to_contain_text(
-        re.compile(r"Alice Turner and IP address 127\.0\.0\.1 are blocked from chat until")
+        re.compile(
+            re.escape(ALICE.full_name) + r" and IP address 127\.0\.0\.1 are blocked from chat until"
+        )
     )
     block = ChatBlock.objects.get()
     assert block.client == people["alice"]

@@ -15,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.chat.files_helpers import PDF_BYTES, png_bytes
 from tests.e2e.helpers import screenshot
 from tests.e2e.test_chat_flows import chat_window, go_available, open_as, people  # noqa: F401
+from tests.personas import AGENT1
 
 pytestmark = pytest.mark.usefixtures("e2e_db")
 
@@ -77,7 +78,7 @@ def test_files_both_ways(new_context, people) -> None:  # noqa: F811
     agent.locator(".toast-request").get_by_role("button", name="Join").click()
     agent.wait_for_url(f"**/console/tickets/{people['ticket'].pk}/")
     agent_window = chat_window(agent)
-    expect(agent_window).to_contain_text("Ada Agent joined the chat.")
+    expect(agent_window).to_contain_text(f"{AGENT1.full_name} joined the chat.")
     expect(client_window.get_by_role("button", name="Attach a file")).to_be_enabled()
 
     # Alice drops a screenshot onto her window: the preview on both sides.

@@ -11,8 +11,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from chat.models import ChatSession, SessionStatus
-from presence.models import AgentPresence, PresenceStatus
-from tests.e2e.helpers import login, make_agent, make_client, make_company, make_ticket, screenshot
+from presence.models import PresenceStatus
+from tests.e2e.helpers import login, make_ticket, screenshot
+from tests.personas import AGENT1, ALICE
 from tickets.models import Ticket, TicketAttachment
 
 pytestmark = pytest.mark.usefixtures("e2e_db")
@@ -20,10 +21,8 @@ pytestmark = pytest.mark.usefixtures("e2e_db")
 
 @pytest.fixture
 def people() -> dict:
-    acme = make_company("Acme")
-    alice = make_client("alice@acme.example", "Alice Turner", acme)
-    agent = make_agent("agent1@example.com", "Ada Agent")
-    AgentPresence.objects.create(user=agent, status=PresenceStatus.OFFLINE)
+    alice = ALICE.create()
+    agent = AGENT1.create(presence=PresenceStatus.OFFLINE)
     ticket = make_ticket(alice, "Printer prints blank pages")
     return {"alice": alice, "agent": agent, "ticket": ticket}
 
@@ -72,7 +71,7 @@ def test_post_ticket_chat_ends_with_transcript_on_ticket(new_context, people) ->
     expect(client_window.get_by_label("Message")).to_be_disabled()
 
     toast = agent.locator(".toast-request")
-    expect(toast).to_contain_text("Alice Turner")
+    expect(toast).to_contain_text(ALICE.full_name)
     expect(agent.locator("#session-manager .sm-queue")).to_contain_text(
         "Printer prints blank pages"
     )
@@ -81,7 +80,7 @@ def test_post_ticket_chat_ends_with_transcript_on_ticket(new_context, people) ->
     # Post-ticket: the agent lands on the ticket with the chat window docked.
     agent.wait_for_url(f"**/console/tickets/{people['ticket'].pk}/")
     agent_window = chat_window(agent)
-    expect(agent_window).to_contain_text("Ada Agent joined the chat.")
+    expect(agent_window).to_contain_text(f"{AGENT1.full_name} joined the chat.")
 
     expect(client_window.get_by_label("Message")).to_be_enabled()
     send(client, "Hello, it prints <b>blank</b> pages")
@@ -129,7 +128,7 @@ def test_pre_ticket_chat_becomes_a_ticket(new_context, people) -> None:
     expect(queue).to_contain_text("Cannot reach the VPN")
     queue.get_by_role("button", name="Join").click()
     agent_window = chat_window(agent)
-    expect(agent_window).to_contain_text("Ada Agent joined the chat.")
+    expect(agent_window).to_contain_text(f"{AGENT1.full_name} joined the chat.")
     send(client, "The VPN client says timeout")
     expect(agent_window).to_contain_text("The VPN client says timeout")
 
@@ -161,11 +160,11 @@ def test_push_chat_accepted_by_the_client(new_context, people) -> None:
     expect(chat_window(agent)).to_contain_text("Waiting for the client to accept")
 
     invitation = client.locator("dialog.chat-invitation")
-    expect(invitation).to_contain_text("Ada Agent would like to chat")
+    expect(invitation).to_contain_text(f"{AGENT1.full_name} would like to chat")
     screenshot(client, "chat-4-push-invitation")
     invitation.get_by_role("button", name="Accept").click()
     client_window = chat_window(client)
-    expect(client_window).to_contain_text("Alice Turner joined the chat.")
+    expect(client_window).to_contain_text(f"{ALICE.full_name} joined the chat.")
     send(agent, "Hi Alice, about your printer")
     expect(client_window).to_contain_text("Hi Alice, about your printer")
     send(client, "Yes?")

@@ -1,5 +1,5 @@
 """Formatting, typing and read receipts as people see them: the client (Alice)
-and the agent (Ada) in two browser contexts."""
+and the agent (agent1) in two browser contexts."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from presence.models import AgentPresence, PresenceStatus
-from tests.e2e.helpers import make_agent, make_client, make_company, make_ticket, screenshot
+from presence.models import PresenceStatus
+from tests.e2e.helpers import make_ticket, screenshot
 from tests.e2e.test_chat_flows import chat_window, go_available, open_as, send
+from tests.personas import AGENT1, ALICE
 
 pytestmark = pytest.mark.usefixtures("e2e_db")
 
@@ -19,9 +20,8 @@ LINK_REL = "noopener noreferrer nofollow"
 
 @pytest.fixture
 def people() -> dict:
-    alice = make_client("alice@acme.example", "Alice Turner", make_company("Acme"))
-    agent = make_agent("agent1@example.com", "Ada Agent")
-    AgentPresence.objects.create(user=agent, status=PresenceStatus.OFFLINE)
+    alice = ALICE.create()
+    agent = AGENT1.create(presence=PresenceStatus.OFFLINE)
     return {
         "alice": alice,
         "agent": agent,
@@ -39,7 +39,7 @@ def start_chat(new_context, people: dict) -> tuple[Page, Page]:  # type: ignore[
     # Post-ticket: the agent lands on the ticket; wait for that page's window,
     # not the one of the page it leaves.
     agent.wait_for_url(f"**/console/tickets/{people['ticket'].pk}/")
-    expect(chat_window(agent)).to_contain_text("Ada Agent joined the chat.")
+    expect(chat_window(agent)).to_contain_text(f"{AGENT1.full_name} joined the chat.")
     expect(chat_window(client).get_by_label("Message")).to_be_enabled()
     return client, agent
 
@@ -92,7 +92,7 @@ def test_typing_shows_on_the_other_side_and_expires(new_context, people) -> None
     agent_typing = chat_window(agent).locator(".chat-typing")
 
     chat_window(client).get_by_label("Message").press_sequentially("Is the", delay=50)
-    expect(agent_typing).to_have_text("Alice Turner is typing…")
+    expect(agent_typing).to_have_text(f"{ALICE.full_name} is typing…")
     expect(client_typing).to_have_text("")  # not told about oneself
     screenshot(agent, "receipts-3-typing-agent")
     # Stopped typing: it goes away by itself after a few seconds.
@@ -100,14 +100,14 @@ def test_typing_shows_on_the_other_side_and_expires(new_context, people) -> None
 
     # Typing then sending: the message replaces the indicator at once.
     chat_window(client).get_by_label("Message").press_sequentially(" toner low?", delay=30)
-    expect(agent_typing).to_have_text("Alice Turner is typing…")
+    expect(agent_typing).to_have_text(f"{ALICE.full_name} is typing…")
     chat_window(client).get_by_label("Message").press("Enter")
     expect(chat_window(agent)).to_contain_text("Is the toner low?")
     expect(agent_typing).to_have_text("", timeout=500)
 
     # And the other way.
     chat_window(agent).get_by_label("Message").press_sequentially("Let me", delay=50)
-    expect(client_typing).to_have_text("Ada Agent is typing…")
+    expect(client_typing).to_have_text(f"{AGENT1.full_name} is typing…")
     screenshot(client, "receipts-4-typing-client")
 
 
@@ -115,7 +115,7 @@ def test_double_tick_after_the_other_side_reads(new_context, people) -> None:
     client, agent = start_chat(new_context, people)
     agent_window = chat_window(agent)
 
-    # Alice has her portal closed: Ada's message is delivered, not read.
+    # Alice has her portal closed: agent1's message is delivered, not read.
     portal_context = client.context
     client.close()
     send(agent, "Could you check the toner?")
@@ -130,14 +130,14 @@ def test_double_tick_after_the_other_side_reads(new_context, people) -> None:
     client = portal_context.new_page()
     client.goto("/portal/")
     expect(chat_window(client)).to_contain_text("Could you check the toner?")
-    # ...so it is read: a double tick for Ada, the time on hover.
+    # ...so it is read: a double tick for agent1, the time on hover.
     expect(tick).to_have_text("✓✓")
     expect(tick).to_have_class(re.compile(r"\bread\b"))
     expect(tick).to_have_attribute("title", re.compile(r"^Read \d"))
     tick.hover()
     screenshot(agent, "receipts-6-read")
 
-    # The other way: Alice's reply gets its double tick once Ada's window shows it.
+    # The other way: Alice's reply gets its double tick once agent1's window shows it.
     send(client, "Toner is fine")
     client_tick = (
         chat_window(client)

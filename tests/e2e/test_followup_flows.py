@@ -26,10 +26,10 @@ from playwright.sync_api import Locator, Page, expect
 from chat import timers
 from chat.models import ChatSession, Outcome, SessionStatus
 from officehours.models import Schedule, WeeklyInterval
-from presence.models import AgentConnection, AgentPresence, PresenceStatus
-from tests.e2e.helpers import make_agent, make_client, make_company, make_ticket, screenshot
+from presence.models import AgentConnection, PresenceStatus
+from tests.e2e.helpers import make_ticket, screenshot
 from tests.e2e.test_chat_flows import chat_window, go_available, open_as, wait_for
-from tests.factories import SupervisorFactory
+from tests.personas import AGENT1, ALICE, SUPERVISOR
 from tickets.models import Ticket, TicketNote
 
 pytestmark = pytest.mark.usefixtures("e2e_db")
@@ -39,10 +39,8 @@ SUBJECT = "Printer prints blank pages"
 
 @pytest.fixture
 def people() -> dict:
-    acme = make_company("Acme")
-    alice = make_client("alice@acme.example", "Alice Turner", acme)
-    agent = make_agent("agent1@example.com", "Ada Agent")
-    AgentPresence.objects.create(user=agent, status=PresenceStatus.OFFLINE)
+    alice = ALICE.create()
+    agent = AGENT1.create(presence=PresenceStatus.OFFLINE)
     ticket = make_ticket(alice, SUBJECT)
     return {"alice": alice, "agent": agent, "ticket": ticket}
 
@@ -113,7 +111,7 @@ def test_no_answer_then_callback_reaches_the_callbacks_section(new_context, peop
     screenshot(client, "followup-3-callback-confirmed")
 
     card = agent.locator("#session-manager .sm-callbacks .sm-card", has_text=SUBJECT)
-    expect(card).to_contain_text("Alice Turner · Acme")
+    expect(card).to_contain_text(f"{ALICE.full_name} · {ALICE.company}")
     expect(card.get_by_role("link", name="+442079460000")).to_have_attribute(
         "href", "tel:+442079460000"
     )
@@ -234,7 +232,7 @@ def test_abandoned_card_closed_with_end_session(new_context, people) -> None:
     assert in_thread(timers.sweep_abandoned, now=timezone.now() + timedelta(minutes=5)) == 1
 
     card = agent.locator("#session-manager .sm-abandoned .sm-card", has_text=SUBJECT)
-    expect(card).to_contain_text("Alice Turner · Acme")
+    expect(card).to_contain_text(f"{ALICE.full_name} · {ALICE.company}")
     # Requested now, abandoned by a sweep that ran "five minutes later".
     expect(card.locator(".sm-waited")).to_have_text(re.compile(r"waited 5:\d\d"))
     expect(agent.locator("#session-manager .sm-queue .sm-item")).to_have_count(0)
@@ -276,8 +274,8 @@ def test_abandoned_card_closed_with_end_session(new_context, people) -> None:
 
 
 def test_supervisor_warned_and_queue_entry_red(new_context, people) -> None:
-    SupervisorFactory(email="super@example.com", full_name="Sam Supervisor")
-    supervisor = open_as(new_context, "super@example.com")
+    SUPERVISOR.create()
+    supervisor = open_as(new_context, SUPERVISOR.email)
     go_available(supervisor)
     agent = open_as(new_context, "agent1@example.com")
     go_available(agent)
@@ -293,7 +291,9 @@ def test_supervisor_warned_and_queue_entry_red(new_context, people) -> None:
     assert in_thread(timers.sweep_queue_warning) == 1
     # The server's warned_at turns it red even though the browser's clock says 0:0x.
     expect(row).to_have_class("sm-item overdue")
-    expect(supervisor.locator(".toast-warning")).to_contain_text("Alice Turner has waited 30 s")
+    expect(supervisor.locator(".toast-warning")).to_contain_text(
+        f"{ALICE.full_name} has waited 30 s"
+    )
     expect(agent.locator(".toast-warning")).to_have_count(0)
     screenshot(supervisor, "followup-11-supervisor-warning")
 

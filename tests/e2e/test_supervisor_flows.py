@@ -12,21 +12,18 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from chat.models import ChatComment, Message, Participant
-from presence.models import AgentPresence, PresenceStatus
-from tests.e2e.helpers import login, make_client, make_company, make_ticket, screenshot
-from tests.factories import AgentFactory, SupervisorFactory
+from presence.models import PresenceStatus
+from tests.e2e.helpers import login, make_ticket, screenshot
+from tests.personas import AGENT1, ALICE, SUPERVISOR
 
 pytestmark = pytest.mark.usefixtures("e2e_db")
 
 
 @pytest.fixture
 def people() -> dict:
-    acme = make_company("Acme")
-    alice = make_client("alice@acme.example", "Alice Turner", acme)
-    # As in the demo data (accounts/management/commands/seed_demo.py).
-    priya = AgentFactory(email="agent1@example.com", full_name="Priya Shah")
-    AgentPresence.objects.create(user=priya, status=PresenceStatus.OFFLINE)
-    supervisor = SupervisorFactory(email="supervisor@example.com", full_name="Sam Rivera")
+    alice = ALICE.create()
+    priya = AGENT1.create(presence=PresenceStatus.OFFLINE)
+    supervisor = SUPERVISOR.create()
     ticket = make_ticket(alice, "Printer prints blank pages")
     return {"alice": alice, "priya": priya, "supervisor": supervisor, "ticket": ticket}
 
@@ -96,11 +93,11 @@ def test_supervisor_watches_and_comments(new_context, people, base_url) -> None:
     agent.locator(".toast-request").get_by_role("button", name="Join").click()
     agent.wait_for_url(f"**/console/tickets/{people['ticket'].pk}/")
     agent_window = agent.locator(".chat-window").last
-    expect(agent_window).to_contain_text("Priya Shah joined the chat.")
+    expect(agent_window).to_contain_text(f"{AGENT1.full_name} joined the chat.")
 
     # The chat moves under its agent; the queue empties.
     expect(number(supervisor, "waiting")).to_have_text("0")
-    card = supervisor.locator(".sv-agent", has_text="Priya Shah")
+    card = supervisor.locator(".sv-agent", has_text=AGENT1.full_name)
     expect(card).to_contain_text("Printer prints blank pages")
     expect(card.locator(".sv-agent-count")).to_have_text("1")
     expect(number(supervisor, "per-agent")).to_have_text("1.0")
@@ -112,15 +109,17 @@ def test_supervisor_watches_and_comments(new_context, people, base_url) -> None:
     watch = supervisor.locator("#sv-watch")
     expect(watch).to_be_visible()
     expect(watch).to_contain_text("since this morning")  # the history
-    expect(watch).to_contain_text("In the room: Alice Turner (client), Priya Shah (agent)")
+    expect(watch).to_contain_text(
+        f"In the room: {ALICE.full_name} (client), {AGENT1.full_name} (agent)"
+    )
     # Where alice asked from, as the agent sees it (staff only), then live.
     ticket_path = f"/portal/tickets/{people['ticket'].pk}/"
     expect(watch.locator(".sv-line.page-view").first).to_contain_text(
-        f"Alice Turner viewed {ticket_path} — "
+        f"{ALICE.full_name} viewed {ticket_path} — "
     )
     client.goto("/portal/")
     client_window = client.locator(".chat-window").last
-    expect(client_window).to_contain_text("Priya Shah joined the chat.")
+    expect(client_window).to_contain_text(f"{AGENT1.full_name} joined the chat.")
     home_view = watch.locator(".sv-line.page-view", has_text=re.compile(r"viewed /portal/(?!t)"))
     expect(home_view).to_have_count(1)
 
@@ -132,20 +131,24 @@ def test_supervisor_watches_and_comments(new_context, people, base_url) -> None:
     assert not Participant.objects.filter(user=people["supervisor"]).exists()
 
     watch.get_by_label("Internal comment (agents only, never the client)").fill(
-        "@Priya check the toner <img src=x onerror=alert(1)>"
+        f"@{AGENT1.first_name} check the toner <img src=x onerror=alert(1)>"
     )
     watch.get_by_role("button", name="Comment").click()
-    expect(watch.locator(".sv-line.comment")).to_contain_text("@Priya check the toner")
-    expect(watch.locator(".sv-line.comment")).to_contain_text("Notified: Priya Shah")
+    expect(watch.locator(".sv-line.comment")).to_contain_text(
+        f"@{AGENT1.first_name} check the toner"
+    )
+    expect(watch.locator(".sv-line.comment")).to_contain_text(f"Notified: {AGENT1.full_name}")
     screenshot(supervisor, "supervisor-2-watching")
 
     # The agent: a toast for the mention, and the comment in the chat window,
     # styled as internal.
     toast = agent.locator(".toast-mention")
-    expect(toast).to_contain_text("Sam Rivera mentioned you")
-    expect(toast).to_contain_text("@Priya check the toner")
+    expect(toast).to_contain_text(f"{SUPERVISOR.full_name} mentioned you")
+    expect(toast).to_contain_text(f"@{AGENT1.first_name} check the toner")
     comment_line = agent_window.locator(".chat-line.comment")
-    expect(comment_line).to_contain_text("@Priya check the toner <img src=x onerror=alert(1)>")
+    expect(comment_line).to_contain_text(
+        f"@{AGENT1.first_name} check the toner <img src=x onerror=alert(1)>"
+    )
     expect(comment_line.locator(".tag-internal")).to_have_text("Internal")
     assert agent_window.locator(".chat-line.comment img").count() == 0
     screenshot(agent, "supervisor-3-agent-sees-comment")
@@ -157,7 +160,9 @@ def test_supervisor_watches_and_comments(new_context, people, base_url) -> None:
     )
     agent_window.get_by_role("button", name="Add comment").click()
     expect(watch).to_contain_text("done, it was the toner")
-    expect(supervisor.locator(".toast-mention")).to_contain_text("Priya Shah mentioned you")
+    expect(supervisor.locator(".toast-mention")).to_contain_text(
+        f"{AGENT1.full_name} mentioned you"
+    )
 
     # The client never sees a comment, live or after a reload.
     send(agent, "Please let me know how it goes.")
@@ -221,7 +226,7 @@ def test_closed_and_tickets_tabs(new_context, people) -> None:
     comment = ChatComment.objects.create(
         session=ended,
         author=people["supervisor"],
-        body="@Priya Ask about the toner",
+        body=f"@{AGENT1.first_name} Ask about the toner",
         created_at=now,
     )
     comment.mentions.add(priya)
@@ -246,7 +251,7 @@ def test_closed_and_tickets_tabs(new_context, people) -> None:
     supervisor = open_as(new_context, "supervisor@example.com")
     supervisor.goto("/console/supervisor/?tab=closed")
     row = supervisor.locator("tr", has_text="Printer prints blank pages")
-    expect(row).to_contain_text("Priya Shah")
+    expect(row).to_contain_text(AGENT1.full_name)
     screenshot(supervisor, "supervisor-5-closed")
     row.get_by_role("link", name="Transcript").click()
     expect(supervisor.get_by_role("heading", name="Transcript")).to_be_visible()
@@ -260,9 +265,11 @@ def test_closed_and_tickets_tabs(new_context, people) -> None:
         "+44 20 7946 0011"
     )
     screenshot(supervisor, "supervisor-6-tickets")
-    request.get_by_label(f"Assign ticket #{after_hours.pk} to").select_option(label="Priya Shah")
+    request.get_by_label(f"Assign ticket #{after_hours.pk} to").select_option(
+        label=AGENT1.full_name
+    )
     request.get_by_role("button", name="Assign").click()
-    expect(supervisor.locator(".flash")).to_contain_text("assigned to Priya Shah")
+    expect(supervisor.locator(".flash")).to_contain_text(f"assigned to {AGENT1.full_name}")
     assert Ticket.objects.get(pk=after_hours.pk).status == TicketStatus.ASSIGNED
     supervisor.locator(".sv-subtabs").get_by_role("link", name="Assigned", exact=True).click()
     assigned = supervisor.locator("tr", has_text="Email bounces at night")

@@ -8,23 +8,22 @@ import pytest
 from playwright.sync_api import expect
 
 from chat.models import ChatTransfer
-from presence.models import AgentPresence, PresenceStatus
-from tests.e2e.helpers import make_agent, make_client, make_company, make_ticket, screenshot
+from presence.models import PresenceStatus
+from tests.e2e.helpers import make_ticket, screenshot
 from tests.e2e.test_chat_flows import chat_window, go_available, open_as, send
+from tests.personas import AGENT1, AGENT2, ALICE, SUPERVISOR
 
 pytestmark = pytest.mark.usefixtures("e2e_db")
 
 SUBJECT = "Printer prints blank pages"
+TOM = AGENT2.first_name  # agent2, as the people in the chat call him
 
 
 @pytest.fixture
 def people() -> dict:
-    acme = make_company("Acme")
-    alice = make_client("alice@acme.example", "Alice Turner", acme)
-    agent1 = make_agent("agent1@example.com", "Ada Agent")
-    agent2 = make_agent("agent2@example.com", "Tom Becker")
-    for agent in (agent1, agent2):
-        AgentPresence.objects.create(user=agent, status=PresenceStatus.OFFLINE)
+    alice = ALICE.create()
+    agent1 = AGENT1.create(presence=PresenceStatus.OFFLINE)
+    agent2 = AGENT2.create(presence=PresenceStatus.OFFLINE)
     ticket = make_ticket(alice, SUBJECT)
     return {"alice": alice, "agent1": agent1, "agent2": agent2, "ticket": ticket}
 
@@ -39,7 +38,7 @@ def test_transfer_to_agent2(new_context, people) -> None:
     client.get_by_role("link", name=SUBJECT).click()
     client.get_by_role("button", name="Join chat").click()
     agent1.locator("#session-manager .sm-queue").get_by_role("button", name="Join").click()
-    expect(chat_window(agent1)).to_contain_text("Ada Agent joined the chat.")
+    expect(chat_window(agent1)).to_contain_text(f"{AGENT1.full_name} joined the chat.")
 
     # Tom is away: the pick list offers nobody until he is available and the
     # list is refreshed.
@@ -48,10 +47,10 @@ def test_transfer_to_agent2(new_context, people) -> None:
     expect(dialog).to_contain_text("Nobody is available to take this chat right now.")
     go_available(agent2)
     dialog.get_by_role("button", name="Refresh list").click()
-    dialog.get_by_label("Transfer to").select_option(label="Tom Becker (0 of 5 chats)")
+    dialog.get_by_label("Transfer to").select_option(label=f"{AGENT2.full_name} (0 of 5 chats)")
     dialog.get_by_role("button", name="Transfer").click()
     expect(dialog.get_by_role("alert")).to_have_text("Say why the chat is transferred.")
-    dialog.get_by_label("Reason").fill("Tom knows this printer")
+    dialog.get_by_label("Reason").fill(f"{TOM} knows this printer")
     screenshot(agent1, "transfer-1-dialog")
     dialog.get_by_role("button", name="Transfer").click()
     expect(dialog).to_be_hidden()
@@ -59,30 +58,32 @@ def test_transfer_to_agent2(new_context, people) -> None:
     # agent1 is out of the chat; agent2 has it, with who and why.
     expect(agent1.locator(".chat-window")).to_have_count(0)
     expect(agent2.locator(".toast-info")).to_contain_text(
-        "Ada Agent handed you the chat with Alice Turner: Tom knows this printer"
+        f"{AGENT1.full_name} handed you the chat with {ALICE.full_name}: {TOM} knows this printer"
     )
     window2 = chat_window(agent2)
-    expect(window2).to_contain_text("Ada Agent transferred the chat to Tom Becker.")
+    expect(window2).to_contain_text(
+        f"{AGENT1.full_name} transferred the chat to {AGENT2.full_name}."
+    )
     screenshot(agent2, "transfer-2-new-agent")
 
     client_window = chat_window(client)
-    expect(client_window).to_contain_text("Ada Agent transferred the chat to Tom Becker.")
-    expect(client_window).not_to_contain_text("Tom knows this printer")
-    send(client, "Hello Tom")
-    expect(window2).to_contain_text("Hello Tom")
-    send(agent2, "Hi Alice, Tom here")
-    expect(client_window).to_contain_text("Hi Alice, Tom here")
+    expect(client_window).to_contain_text(
+        f"{AGENT1.full_name} transferred the chat to {AGENT2.full_name}."
+    )
+    expect(client_window).not_to_contain_text(f"{TOM} knows this printer")
+    send(client, f"Hello {TOM}")
+    expect(window2).to_contain_text(f"Hello {TOM}")
+    send(agent2, f"Hi Alice, {TOM} here")
+    expect(client_window).to_contain_text(f"Hi Alice, {TOM} here")
     screenshot(client, "transfer-3-client")
 
     transfer = ChatTransfer.objects.get()
     assert (transfer.from_agent, transfer.to_agent) == (people["agent1"], people["agent2"])
-    assert transfer.reason == "Tom knows this printer"
+    assert transfer.reason == f"{TOM} knows this printer"
 
 
 def test_supervisor_assigns_a_waiting_request(new_context, people) -> None:
-    from tests.factories import SupervisorFactory
-
-    SupervisorFactory(email="supervisor@example.com", full_name="Sam Rivera")
+    SUPERVISOR.create()
     agent2 = open_as(new_context, "agent2@example.com")
     go_available(agent2)
     supervisor = open_as(new_context, "supervisor@example.com")
@@ -95,14 +96,18 @@ def test_supervisor_assigns_a_waiting_request(new_context, people) -> None:
     row.get_by_role("button", name=f"Assign chat: #{people['ticket'].pk} {SUBJECT}").click()
     dialog = supervisor.locator("dialog.chat-transfer-dialog")
     expect(dialog.get_by_role("heading")).to_have_text("Assign chat")
-    dialog.get_by_label("Transfer to").select_option(label="Tom Becker (0 of 5 chats)")
-    dialog.get_by_label("Reason").fill("Tom is on printers today")
+    dialog.get_by_label("Transfer to").select_option(label=f"{AGENT2.full_name} (0 of 5 chats)")
+    dialog.get_by_label("Reason").fill(f"{TOM} is on printers today")
     screenshot(supervisor, "transfer-4-assign")
     dialog.get_by_role("button", name="Assign").click()
     expect(dialog).to_be_hidden()
 
-    expect(chat_window(agent2)).to_contain_text("Sam Rivera assigned the chat to Tom Becker.")
-    expect(agent2.locator(".toast-info")).to_contain_text("Sam Rivera handed you the chat")
+    expect(chat_window(agent2)).to_contain_text(
+        f"{SUPERVISOR.full_name} assigned the chat to {AGENT2.full_name}."
+    )
+    expect(agent2.locator(".toast-info")).to_contain_text(
+        f"{SUPERVISOR.full_name} handed you the chat"
+    )
     client_window = chat_window(client)
     expect(client_window.get_by_label("Message")).to_be_enabled()
     send(agent2, "Hello Alice")

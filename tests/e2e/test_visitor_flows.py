@@ -8,9 +8,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from presence.models import AgentPresence, PresenceStatus
-from tests.e2e.helpers import make_agent, make_client, make_company, make_ticket, screenshot
+from presence.models import PresenceStatus
+from tests.e2e.helpers import make_ticket, screenshot
 from tests.e2e.test_chat_flows import chat_window, go_available, open_as
+from tests.personas import AGENT1, ALICE
 
 pytestmark = pytest.mark.usefixtures("e2e_db")
 
@@ -19,10 +20,8 @@ XSS = "<img src=x onerror=alert(1)>"
 
 @pytest.fixture
 def people() -> dict:
-    acme = make_company("Acme")
-    alice = make_client("alice@acme.example", "Alice Turner", acme)
-    agent = make_agent("agent1@example.com", "Ada Agent")
-    AgentPresence.objects.create(user=agent, status=PresenceStatus.OFFLINE)
+    alice = ALICE.create()
+    agent = AGENT1.create(presence=PresenceStatus.OFFLINE)
     ticket = make_ticket(alice, "Printer prints blank pages")
     other = make_ticket(alice, f"Scanner {XSS}")
     return {"alice": alice, "agent": agent, "ticket": ticket, "other": other}
@@ -47,10 +46,10 @@ def test_agent_sees_visitor_info_and_page_views(new_context, people) -> None:
     agent.locator(".toast-request").get_by_role("button", name="Join").click()
     agent.wait_for_url(f"**/console/tickets/{people['ticket'].pk}/")
     agent_window = chat_window(agent)
-    expect(agent_window).to_contain_text("Ada Agent joined the chat.")
+    expect(agent_window).to_contain_text(f"{AGENT1.full_name} joined the chat.")
     # Where alice asked from: a staff-only line.
     expect(agent_window.locator(".chat-log")).to_contain_text(
-        f"Alice Turner viewed {ticket_path} — "
+        f"{ALICE.full_name} viewed {ticket_path} — "
     )
 
     agent_window.locator(".chat-visitor summary").click()
@@ -72,9 +71,9 @@ def test_agent_sees_visitor_info_and_page_views(new_context, people) -> None:
     other_path = f"/portal/tickets/{people['other'].pk}/"
     client.goto(other_path)
     client_window = chat_window(client)
-    expect(client_window).to_contain_text("Ada Agent joined the chat.")
+    expect(client_window).to_contain_text(f"{AGENT1.full_name} joined the chat.")
     line = agent_window.locator(".chat-line.page-view", has_text=other_path)
-    expect(line).to_contain_text(f"Alice Turner viewed {other_path} — ")
+    expect(line).to_contain_text(f"{ALICE.full_name} viewed {other_path} — ")
     expect(line).to_contain_text(f"Scanner {XSS}")
     expect(agent_window.locator(".chat-log img")).to_have_count(0)
     screenshot(agent, "visitor-2-agent-page-view")

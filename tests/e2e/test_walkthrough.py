@@ -13,34 +13,26 @@ import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from accounts.models import User
-from tests.e2e.helpers import (
-    form_titled,
-    login,
-    make_agent,
-    make_client,
-    make_company,
-    make_ticket,
-    screenshot,
-)
+from tests.e2e.helpers import form_titled, login, make_ticket, screenshot
+from tests.personas import AGENT1, ALICE, CAROL
 from tickets.models import Ticket
 
 
 @dataclass
 class Helpdesk:
     alice: User  # client of Acme
-    agent: User
+    agent: User  # agent1
     printer: Ticket  # Alice's ticket
     vpn: Ticket  # a Globex ticket Alice must never see
 
 
 @pytest.fixture
 def helpdesk(e2e_db: None) -> Helpdesk:
-    acme = make_company("Acme")
-    alice = make_client("alice@acme.example", "Alice Archer", acme)
-    carol = make_client("carol@globex.example", "Carol Chen", make_company("Globex"))
+    alice = ALICE.create()
+    carol = CAROL.create()  # of Globex
     return Helpdesk(
         alice=alice,
-        agent=make_agent("agent1@example.com", "Agnes Agent"),
+        agent=AGENT1.create(),
         printer=make_ticket(alice, "Printer on floor 2 is jammed", "Paper jam in tray 2."),
         vpn=make_ticket(carol, "Globex VPN is down", "Nobody can connect."),
     )

@@ -712,19 +712,18 @@ class ChatPeer:
 
 @dataclass
 class ChatPeople:
-    client: Any  # a portal user with a contact (alice)
-    agent: Any
+    client: Any  # alice, a portal user with a contact
+    agent: Any  # agent1
     ticket: Any
 
 
 def make_chat_people() -> ChatPeople:
-    """Committed rows: alice of Acme with a ticket, and an agent."""
-    from accounts.models import Company
-    from tests.factories import AgentFactory, TicketFactory, client_user
+    """Committed rows: alice of Acme with a ticket, and agent1 (tests/personas.py)."""
+    from tests.factories import TicketFactory
+    from tests.personas import AGENT1, ALICE
 
-    acme = Company.objects.create(name="Acme")
-    alice = client_user(company=acme, email="alice@acme.example", full_name="Alice Client")
-    agent = AgentFactory(email="agent1@example.com", full_name="Ada Agent")
+    alice = ALICE.create()
+    agent = AGENT1.create()
     ticket = TicketFactory(contact=alice.contact, subject="Printer on fire")
     return ChatPeople(client=alice, agent=agent, ticket=ticket)
 

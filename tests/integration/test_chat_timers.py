@@ -30,7 +30,6 @@ from chat.models import (
     ParticipantRole,
     SessionStatus,
 )
-from tests.factories import SupervisorFactory, client_user
 from tests.integration.conftest import (
     ChatPeer,
     PeerError,
@@ -41,6 +40,7 @@ from tests.integration.conftest import (
     start_chat,
     until,
 )
+from tests.personas import BOB, SUPERVISOR
 
 SCENARIO_TIMEOUT = 60  # seconds, for everything after the stack is up
 CROWD = 120  # other requests due in the same ticks (a chat.swept each at no-answer)
@@ -73,7 +73,7 @@ def session_frames(peer: ChatPeer, kind: str, session_id: int) -> list[dict[str,
 def make_crowd(count: int) -> list[int]:
     """Waiting requests of another client, due with the one under test; that
     client has no page open, so they are abandoned after the no-answer."""
-    bob = client_user(full_name="Bob Crowd", email="bob@crowd.example")
+    bob = BOB.create()
     now = timezone.now()
     crowd = ChatSession.objects.bulk_create(
         ChatSession(
@@ -197,7 +197,7 @@ async def request_until_abandoned(
 def test_request_turns_red_then_no_answer_then_abandoned(stack_factory) -> None:
     stack = stack_factory(**TIMERS, SWITCHBOARD_PRESENCE_GRACE_SECONDS="2")
     people = make_chat_people()
-    supervisor = SupervisorFactory(email="sue@example.com", full_name="Sue Supervisor")
+    supervisor = SUPERVISOR.create()
     crowd = make_crowd(CROWD)
     cookies = {
         "client": session_cookie(people.client),
@@ -229,7 +229,7 @@ def test_request_turns_red_then_no_answer_then_abandoned(stack_factory) -> None:
         )
     )
     assert bodies.count(timers.NO_ANSWER_LINE) == 1
-    assert bodies.count(timers.ABANDONED_LINE.format(name="Alice Client")) == 1
+    assert bodies.count(timers.ABANDONED_LINE.format(name=people.client.full_name)) == 1
     assert [m.seq for m in Message.objects.filter(session=session).order_by("seq")] == list(
         range(1, session.last_seq + 1)
     )

@@ -16,6 +16,7 @@ from websockets.sync.client import ClientConnection, connect
 from presence.models import AgentConnection, AgentPresence, PresenceStatus
 from tests.factories import AgentFactory
 from tests.integration.conftest import Stack, wait_until
+from tests.personas import AGENT1, AGENT2
 
 GRACE_SECONDS = 2
 # Bound for "offline through beat": grace + a 1-s beat + a task round trip,
@@ -62,8 +63,8 @@ def test_agent_goes_offline_through_beat_after_closing_the_console(stack_factory
         SWITCHBOARD_SWEEP_SECONDS="1",
         SWITCHBOARD_PRESENCE_GRACE_SECONDS=str(GRACE_SECONDS),
     )
-    leaver = AgentFactory(full_name="Leaving Agent")
-    watcher = AgentFactory(full_name="Watching Agent")
+    leaver = AGENT1.create()
+    watcher = AGENT2.create()
     with open_socket(stack, watcher) as observer, open_socket(stack, leaver) as console:
         console.send(json.dumps({"type": "presence.set", "status": "available", "ref": "a"}))
         reply = receive(console, lambda f: f.get("ref") == "a", timeout=10)

@@ -15,7 +15,8 @@ from presence.selectors import (
     presence_status,
 )
 from presence.services import connection_open, presence_set
-from tests.factories import AgentFactory, SupervisorFactory, client_user
+from tests.factories import AgentFactory
+from tests.personas import AGENT1, ALICE, SUPERVISOR
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -45,22 +46,23 @@ def test_available_agents() -> None:
 
 
 def test_presence_status_and_agent_states(django_assert_num_queries) -> None:
-    ann = AgentFactory(full_name="Ann")
-    bob = SupervisorFactory(full_name="Bob")
-    client_user()
-    presence_set(user=bob, status=PresenceStatus.AWAY)
-    assert presence_status(user=ann) == "offline"
-    assert presence_status(user=bob) == "away"
+    agent = AGENT1.create()
+    supervisor = SUPERVISOR.create()
+    ALICE.create()
+    presence_set(user=supervisor, status=PresenceStatus.AWAY)
+    assert presence_status(user=agent) == "offline"
+    assert presence_status(user=supervisor) == "away"
     with django_assert_num_queries(1):
         states = agent_states()
-    assert states == [
-        {"user_id": ann.pk, "name": "Ann", "status": "offline"},
-        {"user_id": bob.pk, "name": "Bob", "status": "away"},
+    expected = [
+        {"user_id": agent.pk, "name": AGENT1.full_name, "status": "offline"},
+        {"user_id": supervisor.pk, "name": SUPERVISOR.full_name, "status": "away"},
     ]
+    assert states == sorted(expected, key=lambda state: state["name"])  # by name
 
 
 def test_is_online(settings) -> None:
-    alice = client_user()
+    alice = ALICE.create()
     with time_machine.travel(T0, tick=False) as clock:
         assert not is_online(user=alice)
         connection_open(user=alice, channel_name="portal")

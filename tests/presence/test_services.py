@@ -19,7 +19,8 @@ from presence.services import (
     presence_set,
     presence_sweep,
 )
-from tests.factories import AgentFactory, SupervisorFactory, client_user
+from tests.factories import AgentFactory
+from tests.personas import AGENT1, ALICE, SUPERVISOR
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 GRACE = 60
@@ -58,7 +59,7 @@ pytestmark = pytest.mark.django_db
 # --- presence_set ------------------------------------------------------------------
 def test_client_cannot_have_presence() -> None:
     with pytest.raises(PresenceError) as excinfo:
-        presence_set(user=client_user(), status=PresenceStatus.AVAILABLE)
+        presence_set(user=ALICE.create(), status=PresenceStatus.AVAILABLE)
     assert excinfo.value.code == "forbidden"
     assert not AgentPresence.objects.exists()
 
@@ -79,7 +80,7 @@ def test_unknown_status_is_refused() -> None:
 def test_set_available_while_connected_broadcasts_once(
     clock, sent, django_capture_on_commit_callbacks
 ) -> None:
-    agent = AgentFactory(full_name="Ann Agent")
+    agent = AGENT1.create()
     connection_open(user=agent, channel_name="c1")
     with django_capture_on_commit_callbacks(execute=True):
         presence_set(user=agent, status=PresenceStatus.AVAILABLE)
@@ -93,7 +94,7 @@ def test_set_available_while_connected_broadcasts_once(
             {
                 "type": "presence.changed",
                 "user_id": agent.pk,
-                "name": "Ann Agent",
+                "name": AGENT1.full_name,
                 "status": "available",
                 "changed_at": "2025-03-03T09:00:00Z",
             },
@@ -113,7 +114,7 @@ def test_broadcast_waits_for_commit(sent, django_capture_on_commit_callbacks) ->
 
 
 def test_set_available_without_connection_lapses_after_grace(clock) -> None:
-    agent = SupervisorFactory()
+    agent = SUPERVISOR.create()
     presence_set(user=agent, status=PresenceStatus.AVAILABLE)
     assert presence_of(agent).offline_deadline == T0 + timedelta(seconds=GRACE)
 
@@ -167,7 +168,7 @@ def test_closing_the_last_connection_of_an_away_agent_sets_no_deadline() -> None
 
 
 def test_client_connections_are_tracked_without_presence() -> None:
-    alice = client_user()
+    alice = ALICE.create()
     connection_open(user=alice, channel_name="c1")
     assert AgentConnection.objects.filter(user=alice).exists()
     assert not AgentPresence.objects.exists()
@@ -178,7 +179,7 @@ def test_client_connections_are_tracked_without_presence() -> None:
 def test_staff_hear_when_a_client_comes_and_goes(sent, django_capture_on_commit_callbacks) -> None:
     """Only the first socket and the last close of a client are announced
     (the console's follow-up cards offer Push chat while it is online)."""
-    alice = client_user()
+    alice = ALICE.create()
     with django_capture_on_commit_callbacks(execute=True):
         connection_open(user=alice, channel_name="tab-1")
         connection_open(user=alice, channel_name="tab-2")

@@ -10,7 +10,8 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from presence.models import AgentConnection, AgentPresence, PresenceStatus
-from tests.factories import AgentFactory, SupervisorFactory, client_user
+from tests.factories import AgentFactory
+from tests.personas import AGENT1, AGENT2, ALICE, SUPERVISOR
 from tests.realtime.conftest import receive_type, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -78,7 +79,7 @@ async def test_hello_and_connection_tracking(connect, settings) -> None:
 
 
 async def test_client_sockets_are_tracked_too(connect) -> None:
-    alice = await make(client_user)
+    alice = await make(ALICE.create)
     communicator = await connect(alice)
     assert await sync_to_async(AgentConnection.objects.filter(user=alice).exists)()
     await assert_open(communicator)
@@ -195,7 +196,7 @@ async def test_rate_limit_is_per_connection(connect, settings) -> None:
 
 # --- Ping / pong and refresh --------------------------------------------------------
 async def test_ping_pong(connect) -> None:
-    alice = await make(client_user)
+    alice = await make(ALICE.create)
     communicator = await connect(alice)
     await send(communicator, {"type": "ping"})
     assert await communicator.receive_json_from(timeout=5) == {"type": "pong"}
@@ -273,7 +274,7 @@ async def test_a_socket_still_logged_in_stays_open(connect, fast_refresh) -> Non
 
 # --- Presence frames ------------------------------------------------------------------
 async def test_presence_set_by_client_is_forbidden(connect) -> None:
-    alice = await make(client_user)
+    alice = await make(ALICE.create)
     communicator = await connect(alice)
     await send(communicator, {"type": "presence.set", "status": "available", "ref": 1})
     error = await receive_type(communicator, "error")
@@ -283,7 +284,7 @@ async def test_presence_set_by_client_is_forbidden(connect) -> None:
 
 
 async def test_presence_snapshot_by_client_is_forbidden(connect) -> None:
-    alice = await make(client_user)
+    alice = await make(ALICE.create)
     communicator = await connect(alice)
     await send(communicator, {"type": "presence.snapshot"})
     assert (await receive_type(communicator, "error"))["code"] == "forbidden"
@@ -291,7 +292,7 @@ async def test_presence_snapshot_by_client_is_forbidden(connect) -> None:
 
 async def test_staff_see_a_client_come_and_go(connect) -> None:
     agent = await make(AgentFactory)
-    alice = await make(client_user)
+    alice = await make(ALICE.create)
     console = await connect(agent)
     portal = await connect(alice)
     came = await receive_type(console, "client.presence")
@@ -302,24 +303,24 @@ async def test_staff_see_a_client_come_and_go(connect) -> None:
 
 
 async def test_presence_set_reaches_other_agents_live(connect) -> None:
-    agent1 = await make(AgentFactory, full_name="Ann Agent")
-    agent2 = await make(SupervisorFactory)
-    alice = await make(client_user)
-    ann = await connect(agent1)
-    other = await connect(agent2)
+    agent1 = await make(AGENT1.create)
+    supervisor = await make(SUPERVISOR.create)
+    alice = await make(ALICE.create)
+    agent1_ws = await connect(agent1)
+    other = await connect(supervisor)
     portal = await connect(alice)
 
-    await send(ann, {"type": "presence.set", "status": "available", "ref": "s1"})
-    reply = await receive_type(ann, "presence.state")
+    await send(agent1_ws, {"type": "presence.set", "status": "available", "ref": "s1"})
+    reply = await receive_type(agent1_ws, "presence.state")
     assert reply == {"type": "presence.state", "status": "available", "ref": "s1"}
 
     changed = await receive_type(other, "presence.changed")
     assert changed["user_id"] == agent1.pk
-    assert changed["name"] == "Ann Agent"
+    assert changed["name"] == AGENT1.full_name
     assert changed["status"] == "available"
     assert changed["changed_at"]
     # The agent's own other tabs hear it too (same group).
-    assert (await receive_type(ann, "presence.changed"))["status"] == "available"
+    assert (await receive_type(agent1_ws, "presence.changed"))["status"] == "available"
     # Clients are never in the staff group.
     assert await portal.receive_nothing(timeout=0.3)
 
@@ -329,24 +330,27 @@ async def test_presence_set_reaches_other_agents_live(connect) -> None:
 
 
 async def test_presence_snapshot(connect) -> None:
-    agent1 = await make(AgentFactory, full_name="Ann Agent")
-    agent2 = await make(AgentFactory, full_name="Bob Agent")
-    await make(client_user)
-    ann = await connect(agent1)
-    bob = await connect(agent2)
-    await send(bob, {"type": "presence.set", "status": "away"})
-    await receive_type(bob, "presence.state")
+    agent1 = await make(AGENT1.create)
+    agent2 = await make(AGENT2.create)
+    await make(ALICE.create)
+    agent1_ws = await connect(agent1)
+    agent2_ws = await connect(agent2)
+    await send(agent2_ws, {"type": "presence.set", "status": "away"})
+    await receive_type(agent2_ws, "presence.state")
 
-    await send(ann, {"type": "presence.snapshot", "ref": "snap"})
-    snapshot = await receive_type(ann, "presence.snapshot")
+    await send(agent1_ws, {"type": "presence.snapshot", "ref": "snap"})
+    snapshot = await receive_type(agent1_ws, "presence.snapshot")
     assert snapshot == {
         "type": "presence.snapshot",
         "ref": "snap",
         "me": {"user_id": agent1.pk, "status": "offline"},
-        "agents": [
-            {"user_id": agent1.pk, "name": "Ann Agent", "status": "offline"},
-            {"user_id": agent2.pk, "name": "Bob Agent", "status": "away"},
-        ],
+        "agents": sorted(  # by name
+            [
+                {"user_id": agent1.pk, "name": AGENT1.full_name, "status": "offline"},
+                {"user_id": agent2.pk, "name": AGENT2.full_name, "status": "away"},
+            ],
+            key=lambda agent: agent["name"],
+        ),
     }
 
 

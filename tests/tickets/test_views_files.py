@@ -7,7 +7,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from tests.factories import AgentFactory, TicketFactory, client_user
+from tests.factories import TicketFactory
+from tests.personas import AGENT1, ALICE
 from tickets.models import TicketAttachment
 from tickets.views_files import content_disposition, safe_content_type
 
@@ -30,7 +31,7 @@ def ticket(db):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def staff(client):  # type: ignore[no-untyped-def]
-    client.force_login(AgentFactory())
+    client.force_login(AGENT1.create())
     return client
 
 
@@ -77,7 +78,7 @@ def test_missing_file_on_disk_is_404(staff, ticket):
 
 
 def test_client_of_the_ticket_gets_the_file(client, db):
-    owner = client_user()
+    owner = ALICE.create()
     ticket = TicketFactory(contact=owner.contact)
     attachment = _attachment(ticket, "a.txt", "text/plain", b"hello")
     client.force_login(owner)

@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 
-from tests.factories import PASSWORD, AgentFactory, client_user
+from tests.factories import PASSWORD, client_user
+from tests.personas import AGENT1, ALICE
 
 pytestmark = pytest.mark.django_db
 
@@ -27,34 +28,34 @@ def test_login_page_has_the_labels_people_look_for(client):
 
 
 def test_client_lands_on_the_portal(client):
-    client_user(email="alice@acme.example")
-    response = _login(client, "alice@acme.example")
+    ALICE.create()
+    response = _login(client, ALICE.email)
     assert response.redirect_chain[-1][0] == reverse("portal:home")
     assert response.status_code == 200
 
 
 def test_email_is_case_insensitive(client):
-    client_user(email="alice@acme.example")
-    response = _login(client, "Alice@ACME.example")
+    ALICE.create()
+    response = _login(client, ALICE.email.upper())
     assert response.redirect_chain[-1][0] == reverse("portal:home")
 
 
 def test_staff_land_on_the_console(client):
-    AgentFactory(email="agent1@example.com")
-    response = _login(client, "agent1@example.com")
+    AGENT1.create()
+    response = _login(client, AGENT1.email)
     assert response.redirect_chain[-1][0] == reverse("console:tickets")
 
 
 @pytest.mark.parametrize(
     ("email", "password"),
     [
-        ("alice@acme.example", "wrong"),  # right email, wrong password
+        (ALICE.email, "wrong"),  # right email, wrong password
         ("nobody@acme.example", PASSWORD),  # unknown email
         ("inactive@acme.example", PASSWORD),  # disabled account, right password
     ],
 )
 def test_every_failure_gets_the_same_message(client, email, password):
-    client_user(email="alice@acme.example")
+    ALICE.create()
     client_user(email="inactive@acme.example", is_active=False)
     response = _login(client, email, password)
     html = response.content.decode()
@@ -71,14 +72,14 @@ def test_empty_form_says_what_is_missing(client):
 
 
 def test_safe_next_is_respected(client):
-    user = client_user(email="alice@acme.example")
+    user = ALICE.create()
     target = reverse("portal:ticket_create")
     response = _login(client, user.email, next=target)
     assert response.redirect_chain[0][0] == target
 
 
 def test_foreign_next_is_ignored(client):
-    user = client_user(email="alice@acme.example")
+    user = ALICE.create()
     response = _login(client, user.email, next="https://evil.example/steal")
     assert response.redirect_chain[0][0] == "/"
     assert response.redirect_chain[-1][0] == reverse("portal:home")
@@ -91,13 +92,13 @@ def test_anonymous_home_goes_to_login(client):
 
 
 def test_logged_in_user_visiting_login_is_sent_on(client):
-    client.force_login(AgentFactory())
+    client.force_login(AGENT1.create())
     response = client.get(LOGIN, follow=True)
     assert response.redirect_chain[-1][0] == reverse("console:tickets")
 
 
 def test_logout_is_a_post_with_csrf(client):
-    user = client_user()
+    user = ALICE.create()
     client.force_login(user)
     html = client.get(reverse("portal:home")).content.decode()
     assert f'action="{reverse("accounts:logout")}"' in html

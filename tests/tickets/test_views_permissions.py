@@ -138,15 +138,16 @@ def test_missing_ticket_ids_are_404_for_staff(client, world, route):
 
 
 def test_owner_and_staff_reach_their_pages(client, world):
+    portal_pages = [route for route in PORTAL if route.method == "get"]
+    console_pages = [route for route in CONSOLE if route.method == "get"]
+    assert portal_pages and console_pages
     _login(client, world.alice)
-    for route in PORTAL:
-        if route.method == "get":
-            assert _request(client, world, route).status_code == 200, route
+    for route in portal_pages:
+        assert _request(client, world, route).status_code == 200, route
     client.logout()
     _login(client, world.agent)
-    for route in CONSOLE:
-        if route.method == "get":
-            assert _request(client, world, route).status_code == 200, route
+    for route in console_pages:
+        assert _request(client, world, route).status_code == 200, route
 
 
 class TestFiles:

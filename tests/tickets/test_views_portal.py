@@ -8,7 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests.factories import TicketFactory, client_user
+from tests.factories import TicketFactory
+from tests.personas import ALICE
 from tests.tickets.world import World, build_world, snapshot
 from tickets.models import Ticket, TicketAttachment, TicketNote, private_storage
 
@@ -44,7 +45,7 @@ class TestHome:
         assert ">New ticket</a>" in html
 
     def test_empty_state(self, client):
-        client.force_login(client_user())
+        client.force_login(ALICE.create())
         html = client.get(reverse("portal:home")).content.decode()
         assert "You have no tickets yet." in html
 

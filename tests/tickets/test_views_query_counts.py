@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Contact, User
-from tests.factories import AgentFactory, client_user
+from tests.personas import AGENT1, ALICE
 from tickets.models import Ticket, TicketNote, TicketStatus
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +41,8 @@ def _count(client, url: str) -> int:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("status", ["unassigned", "assigned"])
 def test_console_ticket_list(client, status):
-    agent = AgentFactory()
-    contact = client_user().contact
+    agent = AGENT1.create()
+    contact = ALICE.create().contact
     assignee = agent if status == "assigned" else None
     client.force_login(agent)
     url = f"{reverse('console:tickets')}?status={status}"
@@ -57,7 +57,7 @@ def test_console_ticket_list(client, status):
 
 
 def test_portal_ticket_list(client):
-    alice = client_user()
+    alice = ALICE.create()
     client.force_login(alice)
     url = reverse("portal:home")
 
@@ -72,8 +72,8 @@ def test_portal_ticket_list(client):
 
 def test_ticket_pages_do_not_grow_with_notes(client):
     """Detail pages: notes, their authors and files are fetched in bulk."""
-    agent = AgentFactory()
-    alice = client_user()
+    agent = AGENT1.create()
+    alice = ALICE.create()
     _add_tickets(alice.contact, 1, assignee=agent)
     ticket = Ticket.objects.get()
 

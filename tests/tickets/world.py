@@ -1,5 +1,5 @@
-"""A small helpdesk for the view tests: two companies, their clients, an
-agent, and tickets with public and internal notes and files."""
+"""A small helpdesk for the view tests: the demo people (tests/personas.py),
+their two companies, and tickets with public and internal notes and files."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 
 from accounts.models import Company, User
-from tests.factories import AgentFactory, CompanyFactory, TicketFactory, client_user
+from tests import personas
+from tests.factories import TicketFactory
 from tickets import services
 from tickets.models import Ticket, TicketAttachment, TicketNote, TimeEntry
 
@@ -20,8 +21,8 @@ class World:
     alice: User  # client of Acme, owns alice_ticket
     bob: User  # another client of Acme (other contact: must not see Alice's ticket)
     carol: User  # client of Globex
-    agent: User
-    other_agent: User
+    agent: User  # agent1
+    other_agent: User  # agent2
     alice_ticket: Ticket
     carol_ticket: Ticket
     public_note: TicketNote
@@ -32,13 +33,13 @@ class World:
 
 
 def build_world() -> World:
-    acme = CompanyFactory(name="Acme")
-    globex = CompanyFactory(name="Globex")
-    alice = client_user(acme, email="alice@acme.example", full_name="Alice Anders")
-    bob = client_user(acme, email="bob@acme.example", full_name="Bob Brown")
-    carol = client_user(globex, email="carol@globex.example", full_name="Carol Chen")
-    agent = AgentFactory(email="agent1@example.com", full_name="Ada Agent")
-    other_agent = AgentFactory(email="agent2@example.com", full_name="Otto Agent")
+    acme = personas.company(personas.ACME)
+    globex = personas.company(personas.GLOBEX)
+    alice = personas.ALICE.create(company=acme)
+    bob = personas.BOB.create(company=acme)
+    carol = personas.CAROL.create(company=globex)
+    agent = personas.AGENT1.create()
+    other_agent = personas.AGENT2.create()
     alice_ticket = TicketFactory(contact=alice.contact, subject="Printer prints blank pages")
     carol_ticket = TicketFactory(contact=carol.contact, subject="Shared drive is gone")
     public_note = services.note_add(
