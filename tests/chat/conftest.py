@@ -21,7 +21,7 @@ class SentFrames(list):
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> SentFrames:
-    """Every frame the chat events layer sends after commit, in order."""
+    """Every frame chat.broadcasts sends after commit, in order."""
     frames = SentFrames()
     monkeypatch.setattr("chat.broadcasts._deliver", frames.extend)
     return frames
