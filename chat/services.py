@@ -13,7 +13,7 @@ once the transaction commits.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -158,7 +158,7 @@ def session_request(
         return session
 
 
-def closed_line(now):  # type: ignore[no-untyped-def]
+def closed_line(now: datetime) -> str:
     """What a client is told when it asks to chat outside office hours."""
     opening = ""
     if officehours.next_opening(now) is not None:
