@@ -23,6 +23,7 @@ from chat.models import (
 from chat.payloads import (
     PARTICIPANT_ROW_FIELDS,
     SESSION_ROW_FIELDS,
+    message_payload,
     participant_payload_from_row,
     session_payload,
     session_payload_from_row,
@@ -104,6 +105,20 @@ def messages_after(session_id: int, *, after_seq: int, limit: int) -> list[Messa
         .select_related("author", "attachment")
         .order_by("seq")[:limit]
     )
+
+
+def replay_page(
+    session: ChatSession, *, after_seq: int, limit: int | None = None
+) -> dict[str, Any]:
+    """One page of a chat's messages after ``after_seq``, as frames carry it:
+    ``messages`` (payloads, at most ``limit`` and never more than
+    CHAT_REPLAY_LIMIT) and ``has_more`` (the browser asks for the next page)."""
+    limit = min(limit or settings.CHAT_REPLAY_LIMIT, settings.CHAT_REPLAY_LIMIT)
+    messages = messages_after(session.pk, after_seq=after_seq, limit=limit)
+    return {
+        "messages": [message_payload(m) for m in messages],
+        "has_more": bool(messages) and messages[-1].seq < session.last_seq,
+    }
 
 
 def available_agent_ids(*, queue_id: int | None) -> list[int]:

@@ -30,6 +30,8 @@ from channels.layers import BaseChannelLayer, channel_layers, get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from realtime.layer import SwitchboardChannelLayer
+
 logger = logging.getLogger(__name__)
 
 # An event may name one socket of its group that is not to get it (the one that
@@ -185,8 +187,6 @@ def _without_except(message: dict[str, Any]) -> tuple[dict[str, Any], str | None
 
 
 async def _layer_group_send(layer: BaseChannelLayer, group: str, message: dict[str, Any]) -> None:
-    from realtime.layer import SwitchboardChannelLayer
-
     sent, except_channel = _without_except(message)
     if except_channel is not None and isinstance(layer, SwitchboardChannelLayer):
         await layer.group_send(group, sent, except_channel=except_channel)
@@ -314,8 +314,6 @@ SEND_MANY_CONCURRENCY = 50
 
 
 async def _send_batch(messages: _Batch, layer: BaseChannelLayer | None = None) -> None:
-    from realtime.layer import SwitchboardChannelLayer
-
     layer = layer or get_channel_layer()
     if layer is None:  # pragma: no cover - settings always configure a layer
         return

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.utils import timezone
 
 from chat import follow_up, receipts, selectors, services
@@ -46,13 +45,10 @@ SEQ = Int(min_value=0, required=False, default=0)
 
 def _state(session: ChatSession, *, after_seq: int) -> dict[str, Any]:
     """The session and the messages after ``after_seq`` (at most one page)."""
-    limit = settings.CHAT_REPLAY_LIMIT
-    messages = selectors.messages_after(session.pk, after_seq=after_seq, limit=limit)
     return {
         "type": "chat.state",
         "session": session_payload(session),
-        "messages": [message_payload(m) for m in messages],
-        "has_more": bool(messages) and messages[-1].seq < session.last_seq,
+        **selectors.replay_page(session, after_seq=after_seq),
     }
 
 
@@ -173,13 +169,10 @@ async def chat_history(ctx: FrameContext, data: dict[str, Any]) -> Reply:
     @database_sync_to_async
     def build() -> dict[str, Any]:
         session = selectors.session_for(ctx.user, data["session_id"])
-        limit = min(data["limit"], settings.CHAT_REPLAY_LIMIT)
-        messages = selectors.messages_after(session.pk, after_seq=data["after_seq"], limit=limit)
         return {
             "type": "chat.messages",
             "session_id": session.pk,
-            "messages": [message_payload(m) for m in messages],
-            "has_more": bool(messages) and messages[-1].seq < session.last_seq,
+            **selectors.replay_page(session, after_seq=data["after_seq"], limit=data["limit"]),
         }
 
     return await build()

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-
 from accounts.models import User
 from chat import selectors
 from chat.access import require_supervisor
 from chat.errors import InvalidState
 from chat.models import OPEN_STATUSES, ChatSession, Participant
-from chat.payloads import comment_payload, message_payload, session_payload
+from chat.payloads import comment_payload, session_payload
 from chat.supervision.comments import comments_of
 
 
@@ -32,13 +30,10 @@ def watch_state(*, session_id: int, supervisor: User, after_seq: int = 0) -> dic
     browser fetches the rest with chat.history) and its comments."""
     require_supervisor(supervisor)
     session = _live_session(session_id)
-    limit = settings.CHAT_REPLAY_LIMIT
-    messages = selectors.messages_after(session.pk, after_seq=after_seq, limit=limit)
     return {
         "type": "chat.watching",
         "session": session_payload(session),
-        "messages": [message_payload(m) for m in messages],
-        "has_more": bool(messages) and messages[-1].seq < session.last_seq,
+        **selectors.replay_page(session, after_seq=after_seq),
         "comments": [comment_payload(c) for c in comments_of(session.pk)],
     }
 
