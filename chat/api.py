@@ -18,7 +18,6 @@ from rest_framework.response import Response
 from chat import selectors
 from chat.errors import ChatNotFound
 from chat.models import ChatSession
-from chat.payloads import message_payload
 
 
 class UserRefSerializer(serializers.Serializer):
@@ -130,11 +129,10 @@ class ChatSessionViewSet(viewsets.ReadOnlyModelViewSet):
             minimum=1,
             maximum=settings.CHAT_REPLAY_LIMIT,
         )
-        messages = selectors.messages_after(session.pk, after_seq=after_seq, limit=limit)
-        next_after = messages[-1].seq if messages and messages[-1].seq < session.last_seq else None
-        return Response(
-            {"results": [message_payload(m) for m in messages], "next_after_seq": next_after}
-        )
+        page = selectors.replay_page(session, after_seq=after_seq, limit=limit)
+        results = page["messages"]
+        next_after = results[-1]["seq"] if page["has_more"] else None
+        return Response({"results": results, "next_after_seq": next_after})
 
 
 def _int_param(

@@ -107,6 +107,12 @@ def start(*, status: str, actor: User | None, reason: str, line: str, **fields: 
     return session
 
 
+class MovedMeanwhile(InvalidState):
+    """Another writer changed the chat's status first."""
+
+    code = "invalid_state"
+
+
 def move(
     session: ChatSession,
     to: str,
@@ -116,24 +122,23 @@ def move(
     changes: Mapping[str, Any] | None = None,
     line: str | None = None,
     line_author: User | None = None,
-) -> bool:
+) -> None:
     """Move ``session`` from its status to ``to``, with ``changes`` to other
-    columns in the same UPDATE. False (and nothing written) when the row's
-    status was no longer the one ``session`` holds: another writer moved it
-    first. The caller normally holds the session's lock, so that only
-    happens to a caller that did not take it (Join's race)."""
+    columns in the same UPDATE. The UPDATE is conditional on the status the
+    caller read: if another writer moved the chat first, nothing is written
+    and MovedMeanwhile is raised (the caller's lock on the session makes that
+    a guard, never the normal way)."""
     old = session.status
     check_move(old, to)
     changes = dict(changes or {})
     if not ChatSession.objects.filter(pk=session.pk, status=old).update(status=to, **changes):
-        return False
+        raise MovedMeanwhile("This chat changed meanwhile; look again and retry.")
     session.status = to
     for name, value in changes.items():
         setattr(session, name, value)
     record(session, old=old, new=to, actor=actor, reason=reason)
     if line is not None:
         messages.system_line(session, line, author=line_author)
-    return True
 
 
 @dataclass(frozen=True)

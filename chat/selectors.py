@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import STAFF_ROLES, Role, User
 from chat.errors import ChatNotFound
 from chat.models import (
     ChatBlock,
@@ -71,6 +71,47 @@ def session_for(user: User, session_id: int) -> ChatSession:
     raise ChatNotFound("That chat does not exist.")
 
 
+def participant_of(session: ChatSession, user: User) -> Participant | None:
+    """``user``'s place in the chat (in the room or not), if it ever had one."""
+    return Participant.objects.filter(session=session, user=user).first()
+
+
+def is_in_room(session_id: int, user: User) -> bool:
+    """Whether ``user`` is in the chat's room now (any role; not someone who
+    left or was transferred away)."""
+    return Participant.objects.filter(
+        session_id=session_id, user=user, left_at__isnull=True
+    ).exists()
+
+
+def is_in_room_agent(session_id: int, user: User) -> bool:
+    return Participant.objects.filter(
+        session_id=session_id, user=user, role=ParticipantRole.AGENT, left_at__isnull=True
+    ).exists()
+
+
+def in_room_agent_ids(session_id: int) -> list[int]:
+    """The agents in the chat's room now."""
+    return list(
+        Participant.objects.filter(
+            session_id=session_id, role=ParticipantRole.AGENT, left_at__isnull=True
+        ).values_list("user_id", flat=True)
+    )
+
+
+def in_room_staff_ids(session_id: int) -> list[int]:
+    """The agents in the room who are still staff: who hears staff-only lines
+    (comments, page views). A former agent whose role changed is left out."""
+    return list(
+        Participant.objects.filter(
+            session_id=session_id,
+            role=ParticipantRole.AGENT,
+            left_at__isnull=True,
+            user__role__in=STAFF_ROLES,
+        ).values_list("user_id", flat=True)
+    )
+
+
 def follows_live(user: User, session: ChatSession) -> bool:
     """Whether ``user``'s sockets may hear ``session``'s events (its group),
     given that it may read it (:func:`session_for`): its client, supervisors,
@@ -80,7 +121,7 @@ def follows_live(user: User, session: ChatSession) -> bool:
     staff group)."""
     if user.is_client or user.is_supervisor:
         return True
-    return Participant.objects.filter(session=session, user=user, left_at__isnull=True).exists()
+    return is_in_room(session.pk, user)
 
 
 def sessions_visible_to(user: User) -> QuerySet[ChatSession]:

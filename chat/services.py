@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat import broadcasts, lifecycle, messages, queues, selectors, tasks
-from chat.access import participant_of, require_agent, require_client
+from chat.access import require_agent, require_client
 from chat.capacity import check_capacity
 from chat.errors import (
     AlreadyAnswered,
@@ -180,15 +180,20 @@ def _rejoin_room(session: ChatSession, user: User) -> None:
 
 
 def session_join(*, session_id: int, agent: User) -> ChatSession:
-    """An agent answers a waiting request. Exactly one agent wins: the status
-    moves waiting -> active with a conditional UPDATE, and whoever updates no
-    row is told the request was taken. An agent invited into an answered chat
-    (chat.agent_tools.invites) joins it the same way."""
+    """An agent answers a waiting request. Exactly one agent wins: the session
+    is locked and moves waiting -> active; whoever comes next finds it taken.
+    An agent invited into an answered chat (chat.agent_tools.invites) joins it
+    the same way."""
     require_agent(agent)
     with transaction.atomic():
         session = lifecycle.lock(session_id)
         now = timezone.now()
-        won = session.status == SessionStatus.WAITING and lifecycle.move(
+        if session.status != SessionStatus.WAITING:
+            _join_answered(session, agent)
+            return session
+        # Under the lock: the first agent here moves the request; whoever
+        # waited for the lock behind it finds it answered above.
+        lifecycle.move(
             session,
             SessionStatus.ACTIVE,
             actor=agent,
@@ -199,9 +204,6 @@ def session_join(*, session_id: int, agent: User) -> ChatSession:
                 "inactivity_due_at": messages.inactivity_deadline(now),
             },
         )
-        if not won:
-            _join_answered(session, agent)
-            return session
         # After winning the session row; a refusal rolls the win back and the
         # request stays in the queue.
         check_capacity(agent, exclude_session_id=session.pk)
@@ -218,7 +220,7 @@ def _join_answered(session: ChatSession, agent: User) -> None:
     back in the room (another tab), or too late."""
     if _accept_invitation(session, agent):
         return
-    participant = participant_of(session, agent)
+    participant = selectors.participant_of(session, agent)
     if session.status == SessionStatus.ACTIVE and participant is not None:
         if participant.transferred_away:
             # Handed over: back only by an invitation or another transfer.
@@ -245,7 +247,7 @@ def _accept_invitation(session: ChatSession, agent: User) -> bool:
     )
     if invitation is None:
         return False
-    participant = participant_of(session, agent)
+    participant = selectors.participant_of(session, agent)
     if participant is not None and participant.in_room:
         # Already back in the room some other way: nothing left to accept.
         ChatInvitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now())
@@ -362,7 +364,7 @@ def session_end(
             require_agent(agent)
         if session.status != SessionStatus.ACTIVE:
             raise InvalidState(f"Only an active chat can be ended (this one is {session.status}).")
-        participant = participant_of(session, agent)
+        participant = selectors.participant_of(session, agent)
         if not agent.is_supervisor and (participant is None or not participant.in_room):
             # Only who is in the chat ends it (not an agent who left or was
             # transferred away).
@@ -440,7 +442,7 @@ def session_leave(*, session_id: int, user: User) -> ChatSession:
     agent may leave an active chat only while another agent stays in it."""
     with transaction.atomic():
         session = lifecycle.lock(session_id)
-        participant = participant_of(session, user)
+        participant = selectors.participant_of(session, user)
         if participant is None:
             raise ChatNotFound("That chat does not exist.")
         if not participant.in_room:

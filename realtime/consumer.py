@@ -7,8 +7,9 @@ realtime.broadcast) to the browser. Rules live in the services the frame
 handlers call.
 
 Close codes: 4401 not logged in (accepted first, so browsers see the code),
-4403 no longer allowed, 4009 frame too large, 4429 flooding, 4011 server
-error. The WebSocket codes for the last two would be 1009/1011, but daphne's
+4403 the user's role changed (its groups were chosen for the old role), 4009
+frame too large, 4429 flooding, 4011 server error. The WebSocket codes for a
+frame too large and a server error would be 1009 and 1011, but daphne's
 autobahn lets an application send only 1000 and 3000-4999.
 daphne itself runs with --websocket-max-message-size at twice
 WS_MAX_FRAME_BYTES: a memory guard that drops the connection outright for

@@ -19,10 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat import lifecycle
+from chat import lifecycle, selectors
 from chat.access import require_agent
 from chat.errors import ChatNotFound, InvalidState, MessageInvalid
-from chat.models import ChatBlock, Participant
+from chat.models import ChatBlock
 
 REASON_MAX = 2000
 
@@ -51,13 +51,8 @@ def client_block(
         )
     with transaction.atomic():
         session = lifecycle.lock(session_id)
-        if (
-            not agent.is_supervisor
-            # In the room: not an agent who left or was transferred away.
-            and not Participant.objects.filter(
-                session=session, user=agent, left_at__isnull=True
-            ).exists()
-        ):
+        # In the room: not an agent who left or was transferred away.
+        if not agent.is_supervisor and not selectors.is_in_room(session.pk, agent):
             raise ChatNotFound("That chat does not exist.")
         if client_id is not None:
             # Under the session lock: a racing resend waits, then finds the row.

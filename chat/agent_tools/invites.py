@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat import broadcasts, lifecycle, messages, selectors
-from chat.access import participant_of, require_agent
+from chat.access import require_agent
 from chat.errors import ChatError, ChatNotFound, InvalidState, MessageInvalid
 from chat.models import ChatInvitation, ChatSession, Participant, ParticipantRole, SessionStatus
 from presence.selectors import available_agents
@@ -30,7 +30,7 @@ class AgentUnavailable(ChatError):
 def _check_inviter(session: ChatSession, user: User) -> None:
     """Only an agent in the room, or a supervisor, may invite (or list whom)."""
     require_agent(user)
-    participant = participant_of(session, user)
+    participant = selectors.participant_of(session, user)
     if user.is_supervisor:
         return
     if participant is None or participant.role != ParticipantRole.AGENT:
@@ -42,9 +42,7 @@ def _check_inviter(session: ChatSession, user: User) -> None:
 def invite_candidates(*, session_id: int, user: User) -> list[dict[str, Any]]:
     """Agents who may be invited now: available, not in the room, not ``user``.
     ``invited`` marks those with an open invitation (inviting again re-sends it)."""
-    session = ChatSession.objects.filter(pk=session_id).first()
-    if session is None:
-        raise ChatNotFound("That chat does not exist.")
+    session = selectors.session_by_id(session_id)
     _check_inviter(session, user)
     in_room = Participant.objects.filter(session=session, left_at__isnull=True).values("user_id")
     agents = (

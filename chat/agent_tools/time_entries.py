@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat import lifecycle, selectors
-from chat.access import participant_of, require_agent
+from chat.access import require_agent
 from chat.errors import ChatNotFound, InvalidState
 from chat.models import ChatSession, ParticipantRole
 from chat.transcripts import transcript_text
@@ -35,7 +35,7 @@ def _check_agent(session: ChatSession, user: User) -> None:
     require_agent(user)
     if user.is_supervisor:
         return
-    participant = participant_of(session, user)
+    participant = selectors.participant_of(session, user)
     if participant is None or participant.role != ParticipantRole.AGENT:
         raise ChatNotFound("That chat does not exist.")
 

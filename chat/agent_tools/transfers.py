@@ -14,7 +14,6 @@ away in between is refused, never handed a chat.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -23,7 +22,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat import broadcasts, lifecycle, messages, selectors
-from chat.access import in_room_agent_ids
 from chat.capacity import check_capacity
 from chat.errors import (
     AtCapacity,
@@ -53,28 +51,20 @@ class TargetUnavailable(ChatError):
     code = "target_unavailable"
 
 
-@dataclass(frozen=True)
-class Handover:
-    """What one transfer did, for the events sent after commit."""
-
-    session: ChatSession
-    to_agent: User
-    left: list[int]
-
-
 def _may_move(session: ChatSession, user: User) -> bool:
     """The agents in the room may transfer a live chat; supervisors may move
     any open request or chat (Assign)."""
     if user.is_supervisor:
         return True
-    return session.status == SessionStatus.ACTIVE and user.pk in in_room_agent_ids(session.pk)
+    in_room = selectors.in_room_agent_ids(session.pk)
+    return session.status == SessionStatus.ACTIVE and user.pk in in_room
 
 
 def _session_for_move(session_id: int, user: User) -> ChatSession:
     if not user.is_authenticated or not user.is_agent:
         raise ChatForbidden("Only staff can transfer a chat.")
-    session = ChatSession.objects.filter(pk=session_id).first()
-    if session is None or not _may_move(session, user):
+    session = selectors.session_by_id(session_id)
+    if not _may_move(session, user):
         raise ChatNotFound("That chat does not exist.")
     return session
 
@@ -84,7 +74,7 @@ def transfer_targets(*, session_id: int, user: User) -> dict[str, Any]:
     (with how many chats each has, under the per-agent maximum), and the queues
     with at least one of them. A fixed number of queries."""
     session = _session_for_move(session_id, user)
-    in_room = set(in_room_agent_ids(session.pk))
+    in_room = set(selectors.in_room_agent_ids(session.pk))
     candidates = list(available_agents().exclude(pk__in=in_room).order_by("full_name", "email"))
     free = selectors.chats_below_limit([a.pk for a in candidates])
     agents = [
@@ -155,7 +145,7 @@ def session_transfer(
             raise ChatNotFound("That chat does not exist.")
         if session.status not in (SessionStatus.ACTIVE, SessionStatus.WAITING):
             raise InvalidState(f"This chat can no longer be transferred (it is {session.status}).")
-        in_room = set(in_room_agent_ids(session.pk))
+        in_room = set(selectors.in_room_agent_ids(session.pk))
         queue = None
         if to_queue_id is not None:
             queue = ChatQueue.objects.filter(pk=to_queue_id).first()
@@ -174,7 +164,7 @@ def session_transfer(
             raise AtCapacity(
                 f"{target.display_name} already has the most live chats one agent may have."
             ) from exc
-        handover = _hand_over(session, by=by, target=target, queue=queue, in_room=in_room)
+        left = _hand_over(session, by=by, target=target, queue=queue, in_room=in_room)
         ChatTransfer.objects.create(
             session=session,
             by=by,
@@ -187,16 +177,17 @@ def session_transfer(
         broadcasts.session_transferred(
             selectors.session_payload_of(session.pk),
             to_agent_id=target.pk,
-            left_ids=handover.left,
+            left_ids=left,
             by=by,
             reason=reason,
         )
-        return handover.session
+        return session
 
 
 def _hand_over(
     session: ChatSession, *, by: User, target: User, queue: ChatQueue | None, in_room: set[int]
-) -> Handover:
+) -> list[int]:
+    """Move the chat to ``target``; the ids of the agents who left it."""
     now = timezone.now()
     changes: dict[str, Any] = {}
     if queue is not None:
@@ -204,7 +195,7 @@ def _hand_over(
     if session.status == SessionStatus.WAITING:
         # Assign of a waiting request: answered on the target's behalf, with
         # the same conditional move as Join so a racing Join cannot also win.
-        won = lifecycle.move(
+        lifecycle.move(
             session,
             SessionStatus.ACTIVE,
             actor=by,
@@ -216,8 +207,6 @@ def _hand_over(
                 **changes,
             },
         )
-        if not won:  # pragma: no cover - the row is locked; kept as a guard
-            raise InvalidState("This request was answered meanwhile.", code="already_answered")
         leaving: list[int] = []
     else:
         if changes:
@@ -250,4 +239,4 @@ def _hand_over(
         else f"{who} transferred the chat to {target.display_name}."
     )
     messages.system_line(session, line)
-    return Handover(session=session, to_agent=target, left=leaving)
+    return leaving

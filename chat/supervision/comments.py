@@ -28,9 +28,8 @@ from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, User
 from chat import broadcasts, lifecycle, selectors
-from chat.access import is_in_room_agent
 from chat.errors import ChatForbidden, ChatNotFound, InvalidState, MessageInvalid
-from chat.models import OPEN_STATUSES, ChatComment, Participant, ParticipantRole
+from chat.models import OPEN_STATUSES, ChatComment
 from chat.payloads import comment_payload
 
 
@@ -39,7 +38,7 @@ def may_read_comments(user: User, session_id: int) -> bool:
     transferred away stops seeing new comments."""
     if not user.is_authenticated or not user.is_active or not user.is_agent:
         return False
-    return user.is_supervisor or is_in_room_agent(session_id, user)
+    return user.is_supervisor or selectors.is_in_room_agent(session_id, user)
 
 
 MENTION_RE = re.compile(r"(?<![\w.@+-])@([A-Za-z0-9](?:[\w.+-]*[A-Za-z0-9_])?)")
@@ -93,7 +92,7 @@ def comment_add(
         # Under the session's row lock: the chat cannot end between the check
         # and the insert, and a comment is ordered with the chat's changes.
         session = lifecycle.lock(session_id)
-        if not author.is_supervisor and not is_in_room_agent(session.pk, author):
+        if not author.is_supervisor and not selectors.is_in_room_agent(session.pk, author):
             # An agent outside the room may know the chat exists (the queue,
             # other chats) but has no say in it.
             selectors.session_for(author, session.pk)  # not_found for chats it cannot see
@@ -122,12 +121,7 @@ def comment_add(
         # The agents in the room as the comment commits (one who left or was
         # transferred away is not told; nor a former agent who is no longer
         # staff) and the mentioned staff.
-        in_room = Participant.objects.filter(
-            session=session,
-            role=ParticipantRole.AGENT,
-            left_at__isnull=True,
-            user__role__in=STAFF_ROLES,
-        ).values_list("user_id", flat=True)
+        in_room = selectors.in_room_staff_ids(session.pk)
         broadcasts.comment_posted(
             comment_payload(comment),
             session_id=session.pk,

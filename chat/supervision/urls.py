@@ -1,12 +1,12 @@
 from django.urls import path
 
-from chat.supervision import views as views_supervisor
+from chat.supervision import views
 
 app_name = "supervisor"
 urlpatterns = [
-    path("", views_supervisor.console, name="console"),
-    path("chats/<int:session_id>/", views_supervisor.transcript, name="transcript"),
-    path("tickets/<int:ticket_id>/assign/", views_supervisor.ticket_assign, name="ticket_assign"),
-    path("tickets/<int:ticket_id>/close/", views_supervisor.ticket_close, name="ticket_close"),
-    path("tickets/<int:ticket_id>/reopen/", views_supervisor.ticket_reopen, name="ticket_reopen"),
+    path("", views.console, name="console"),
+    path("chats/<int:session_id>/", views.transcript, name="transcript"),
+    path("tickets/<int:ticket_id>/assign/", views.ticket_assign, name="ticket_assign"),
+    path("tickets/<int:ticket_id>/close/", views.ticket_close, name="ticket_close"),
+    path("tickets/<int:ticket_id>/reopen/", views.ticket_reopen, name="ticket_reopen"),
 ]

@@ -12,7 +12,7 @@ from accounts.models import User
 from chat import selectors
 from chat.access import require_supervisor
 from chat.errors import InvalidState
-from chat.models import OPEN_STATUSES, ChatSession, Participant
+from chat.models import OPEN_STATUSES, ChatSession
 from chat.payloads import comment_payload, session_payload
 from chat.supervision.comments import comments_of
 
@@ -41,6 +41,4 @@ def watch_state(*, session_id: int, supervisor: User, after_seq: int = 0) -> dic
 def watch_keeps_chat_group(*, session_id: int, user: User) -> bool:
     """Whether a socket that stops watching must stay in the chat's group
     because its user is also in the room (a supervisor who joined the chat)."""
-    return Participant.objects.filter(
-        session_id=session_id, user=user, left_at__isnull=True
-    ).exists()
+    return selectors.is_in_room(session_id, user)

@@ -13,7 +13,6 @@ from chat.permissions import chat_allowed_for_user
 from chat.selectors import sessions_for_ticket
 from chat.transcripts import transcript_lines
 from chat.visitors.page_views import PAGE_VIEW_STATUSES
-from presence.models import PresenceStatus
 from presence.selectors import is_online
 
 register = template.Library()
@@ -89,9 +88,3 @@ def open_statuses() -> str:
 def page_view_statuses() -> str:
     """The statuses in which the portal reports the client's page views (chat/page_views.js)."""
     return json.dumps([str(status) for status in PAGE_VIEW_STATUSES])
-
-
-@register.simple_tag
-def presence_labels() -> str:
-    """The agents' presence statuses, {value: label} (presence.js, the supervisor console)."""
-    return json.dumps({str(value): str(label) for value, label in PresenceStatus.choices})

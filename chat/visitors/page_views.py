@@ -10,14 +10,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import STAFF_ROLES, User
+from accounts.models import User
 from chat import broadcasts, lifecycle, selectors
 from chat.errors import ChatForbidden, ChatNotFound, InvalidState, MessageInvalid
 from chat.models import (
     ChatSession,
     PageView,
-    Participant,
-    ParticipantRole,
     SessionStatus,
     VisitorInfo,
 )
@@ -62,9 +60,7 @@ def page_view_record(
             raise InvalidState(
                 "Page views are recorded while a chat is open.", code="chat_not_live"
             )
-        if not Participant.objects.filter(
-            session=session, user=client, left_at__isnull=True
-        ).exists():
+        if not selectors.is_in_room(session.pk, client):
             raise InvalidState("You have left this chat.", code="not_in_room")
         views = PageView.objects.filter(session=session)
         last = views.order_by("-viewed_at", "-id").first()
@@ -78,7 +74,7 @@ def page_view_record(
         broadcasts.page_viewed(
             page_view_payload(view, session.client),
             session_id=session.pk,
-            in_room_agent_ids=_in_room_staff_ids(session.pk),
+            in_room_agent_ids=selectors.in_room_staff_ids(session.pk),
         )
         return PageViewResult(view, True)
 
@@ -118,16 +114,3 @@ def visitor_info_for(*, user: User, session_id: int) -> dict[str, Any]:
         "visitor": visitor_payload(session, info),
         "page_views": [page_view_payload(v, session.client) for v in views[:PAGE_VIEWS_PER_CHAT]],
     }
-
-
-def _in_room_staff_ids(session_id: int) -> list[int]:
-    """The staff in the chat's room as the page view commits (a former agent
-    who is no longer staff is not told)."""
-    return list(
-        Participant.objects.filter(
-            session_id=session_id,
-            role=ParticipantRole.AGENT,
-            left_at__isnull=True,
-            user__role__in=STAFF_ROLES,
-        ).values_list("user_id", flat=True)
-    )

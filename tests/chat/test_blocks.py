@@ -1,5 +1,5 @@
 """Blocking a client (and optionally its IP address) from chat: one test per
-rule of chat.blocks and of the refusal in session_request, the expiry sweep,
+rule of chat.agent_tools.blocks and of the refusal in session_request, the expiry sweep,
 the chat.block frame, admin, and where the client's IP comes from."""
 
 from __future__ import annotations

@@ -154,6 +154,16 @@ class TestEndSession:
         note = TicketNote.objects.get(ticket=alice_ticket, is_internal=True)
         assert "Resolved by phone" in note.body and "Called, fixed the printer" in note.body
 
+    def test_the_note_on_the_ticket_counts_as_an_update(self, post_ticket, alice, agent1):
+        """The note goes through the ticket's own rule (tickets.services.note_add):
+        the ticket's "Updated" time moves, as for any other note."""
+        services.session_leave(session_id=post_ticket.pk, user=alice)  # abandoned
+        ticket = post_ticket.ticket
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now() - timedelta(days=2))
+        follow_up.followup_close(session_id=post_ticket.pk, agent=agent1, outcome="no_response")
+        ticket.refresh_from_db()
+        assert ticket.updated_at > timezone.now() - timedelta(minutes=1)
+
     def test_outcome_required_and_state_checked(self, post_ticket, agent1, alice):
         with pytest.raises(InvalidState):  # still waiting, not a card
             follow_up.followup_close(session_id=post_ticket.pk, agent=agent1, outcome="no_response")

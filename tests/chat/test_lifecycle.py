@@ -58,12 +58,14 @@ class TestTransitionTable:
         assert SessionEvent.objects.count() == events
 
     def test_move_loses_to_a_writer_that_moved_first(self, alice, agent1):
-        """The conditional UPDATE: a session object whose status is stale moves nothing."""
+        """The conditional UPDATE: a session object whose status is stale moves
+        nothing and says so."""
         session = request(alice)
         stale = ChatSession.objects.get(pk=session.pk)
         services.session_join(session_id=session.pk, agent=agent1)
         before = (SessionEvent.objects.count(), Message.objects.count())
-        assert not lifecycle.move(stale, S.ABANDONED, actor=None, reason="late", line="Too late.")
+        with pytest.raises(lifecycle.MovedMeanwhile):
+            lifecycle.move(stale, S.ABANDONED, actor=None, reason="late", line="Too late.")
         assert ChatSession.objects.get(pk=session.pk).status == S.ACTIVE
         assert (SessionEvent.objects.count(), Message.objects.count()) == before
 

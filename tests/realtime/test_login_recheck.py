@@ -16,8 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from presence.models import AgentConnection
 from presence.services import connection_close, connection_open
-from realtime import login_recheck as socket_refresh
-from realtime import registry
+from realtime import login_recheck, registry
 from realtime.login_recheck import current_users, logged_in_users, run_recheck_hooks
 from tests.factories import AgentFactory, client_user
 
@@ -156,12 +155,12 @@ async def test_a_socket_closed_while_its_login_is_read_does_not_get_its_row_back
     agent = await sync_to_async(AgentFactory)()
     key = await sync_to_async(logged_in)(agent)
     await sync_to_async(connection_open)(user=agent, channel_name="tab")
-    refresher = socket_refresh._Refresher()
+    refresher = login_recheck._Refresher()
     closing, staying = FakeSocket("tab", key, agent), FakeSocket("other-tab", key, agent)
     await sync_to_async(connection_open)(user=agent, channel_name="other-tab")
     refresher.sockets["tab"] = closing
     refresher.sockets["other-tab"] = staying
-    read = socket_refresh.logged_in_users
+    read = login_recheck.logged_in_users
 
     def read_while_the_browser_closes(sockets):  # type: ignore[no-untyped-def]
         users = read(sockets)
@@ -171,7 +170,7 @@ async def test_a_socket_closed_while_its_login_is_read_does_not_get_its_row_back
         connection_close(channel_name="tab")
         return users
 
-    monkeypatch.setattr(socket_refresh, "logged_in_users", read_while_the_browser_closes)
+    monkeypatch.setattr(login_recheck, "logged_in_users", read_while_the_browser_closes)
     await refresher._tick()
     rows = await sync_to_async(
         lambda: set(AgentConnection.objects.values_list("channel_name", flat=True))

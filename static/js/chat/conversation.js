@@ -75,6 +75,10 @@ export class Conversation {
 
   // --- state from the server ------------------------------------------------------
   applySession(session) {
+    // Two daphne processes may deliver two changes of one chat in either
+    // order; every change that writes a line moves last_seq, so a state
+    // older than the one shown is dropped.
+    if (this.session && session.last_seq < this.session.last_seq) return;
     this.session = session;
     this.onChange("session");
   }
