@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat import broadcasts, message_sql
+from chat.errors import MessageInvalid
 from chat.message_sql import Participation
 from chat.models import ChatAttachment, ChatSession, Message, MessageKind, SessionStatus
 
@@ -80,6 +81,15 @@ def system_line(session: ChatSession, body: str, *, author: User | None = None) 
     """A line of the chat itself ("Priya joined the chat."); ``author`` when
     someone's action wrote it (shown, not attributed as a message of theirs)."""
     return append(session, author=author, body=body, kind=MessageKind.SYSTEM)
+
+
+def client_uuid(client_id: str | uuid.UUID) -> uuid.UUID:
+    """The sender's ``client_id`` as a UUID, or MessageInvalid: the key a
+    resend is recognised by (text messages and files alike)."""
+    try:
+        return client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
+    except ValueError as exc:
+        raise MessageInvalid("client_id must be a UUID.", code="invalid_client_id") from exc
 
 
 def stored(session_id: int, client_id: uuid.UUID) -> Message | None:

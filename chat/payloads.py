@@ -244,16 +244,14 @@ def block_payload(block: ChatBlock) -> dict[str, Any]:
     }
 
 
-def comment_payload(comment: ChatComment, mentioned: list[User] | None = None) -> dict[str, Any]:
+def comment_payload(comment: ChatComment) -> dict[str, Any]:
     """A staff-only comment (chat.supervision.comments): staff sockets only."""
-    if mentioned is None:
-        mentioned = list(comment.mentions.all())
     return {
         "id": comment.pk,
         "session_id": comment.session_id,
         "author": user_payload(comment.author),
         "body": comment.body,
-        "mentions": [user_payload(u) for u in mentioned],
+        "mentions": [user_payload(u) for u in comment.mentions.all()],
         "created_at": comment.created_at.isoformat(),
     }
 

@@ -290,10 +290,7 @@ def message_send(
     of the chat now (the first send was acknowledged or is about to be).
     ``origin_channel``: the socket it came from, which is answered with the
     message and so is left out of the broadcast."""
-    try:
-        client_uuid = client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
-    except ValueError as exc:
-        raise MessageInvalid("client_id must be a UUID.", code="invalid_client_id") from exc
+    client_uuid = messages.client_uuid(client_id)
     body = (body or "").strip()
     if not body:
         raise MessageInvalid("A message cannot be empty.", code="message_empty")

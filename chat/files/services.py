@@ -69,13 +69,6 @@ def read_head(handle: File) -> bytes:
     return head if isinstance(head, bytes) else head.encode("utf-8", "replace")
 
 
-def _client_uuid(client_id: str | uuid.UUID) -> uuid.UUID:
-    try:
-        return client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
-    except ValueError as exc:
-        raise MessageInvalid("client_id must be a UUID.", code="invalid_client_id") from exc
-
-
 def _checked(upload: File) -> tuple[str, str, bool]:
     """(name, content type, is_image) of an upload that passes the ticket
     attachment rules; AttachmentRefused otherwise. Nothing is written."""
@@ -130,7 +123,7 @@ def attachment_send(
     no row and no file behind; so does any failure after the file was
     written, because the file is deleted when the transaction does not commit.
     """
-    client_uuid = _client_uuid(client_id)
+    client_uuid = messages.client_uuid(client_id)
     name, content_type, is_image = _checked(upload)
 
     # Cheap checks without a lock first, so a retry or a refusal does not
