@@ -16,6 +16,7 @@ help:
 	@echo "make run    install, migrate, seed demo data, start web + worker + beat (Ctrl-C stops)"
 	@echo "make test   the whole suite: pytest without browser tests, then the browser tests"
 	@echo "make lint   ruff check + ruff format --check + lint-imports (import rules)"
+	@echo "            + makemigrations --check (every model change has its migration)"
 	@echo "make bench  the chat benchmark: one JSON line (docs/performance.md)"
 
 # Create .venv if missing and install requirements.lock when it changed since the last install.
@@ -60,10 +61,13 @@ test: venv
 	if [ -n "$$failed" ]; then echo "make test FAILED:$$failed"; exit 1; fi; \
 	echo "make test: all passed"
 
+# makemigrations --check fails when a model differs from its app's migrations (every
+# app; with the dev settings, as a fresh checkout anywhere would see them).
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py makemigrations --check --dry-run
 
 # Starts its own redis-server and daphne processes; BENCH_* variables and
 # DATABASE_URL are passed through (docs/performance.md).

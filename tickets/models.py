@@ -4,7 +4,7 @@ import uuid
 from pathlib import PurePath
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage
 from django.db import models
 from django.utils.functional import LazyObject
 
@@ -19,6 +19,13 @@ class PrivateStorage(LazyObject):
 
 
 private_storage = PrivateStorage()
+
+
+def ticket_private_storage() -> Storage:
+    # A callable, so migrations refer to this function instead of freezing
+    # PRIVATE_MEDIA_ROOT of the machine that made them (which made every other
+    # checkout see a model change).
+    return private_storage
 
 
 class TicketStatus(models.TextChoices):
@@ -104,7 +111,9 @@ class TicketAttachment(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    file = models.FileField(upload_to=attachment_path, storage=private_storage, max_length=255)
+    file = models.FileField(
+        upload_to=attachment_path, storage=ticket_private_storage, max_length=255
+    )
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100, default="application/octet-stream")
     size = models.PositiveBigIntegerField()
