@@ -5,7 +5,11 @@
 1. a private Redis on var/redis.sock when REDIS_URL is unset (config/embedded_redis.py);
 2. migrate, seed_demo, collectstatic;
 3. honcho with the Procfile: web (daphne), worker and beat;
-4. the URLs and demo logins, printed once daphne accepts connections.
+4. the URLs and demo logins, printed once daphne accepts connections (the logins
+   only there: seed_demo runs with --no-logins).
+
+SWITCHBOARD_ACCESS_LOG=1 makes daphne print a line per request and websocket event
+(the Procfile sends them to /dev/null otherwise).
 
 Ctrl-C reaches honcho directly (it is in the terminal's process group); honcho stops
 its processes, then this launcher stops the private Redis if it started it.
@@ -22,6 +26,10 @@ import threading
 import time
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
+from config.settings.environment import env_bool
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 8000
 HOST = "127.0.0.1"
@@ -31,18 +39,6 @@ PAGES = [
     ("Agent console", "/console/"),
     ("Django admin", "/admin/"),
     ("API docs", "/api/docs/"),
-]
-# The accounts created by `manage.py seed_demo` (config/management/commands/seed_demo.py).
-DEMO_PASSWORD = "switchboard"
-DEMO_LOGINS = [
-    ("admin@example.com", "administrator"),
-    ("supervisor@example.com", "supervisor"),
-    ("agent1@example.com", "agent"),
-    ("agent2@example.com", "agent"),
-    ("alice@acme.example", "client, Acme"),
-    ("bob@acme.example", "client, Acme"),
-    ("carol@globex.example", "client, Globex"),
-    ("dave@globex.example", "client, Globex"),
 ]
 
 
@@ -57,55 +53,86 @@ def read_port() -> int:
     return port
 
 
+def read_access_log() -> bool:
+    """SWITCHBOARD_ACCESS_LOG: daphne's line per request and websocket event; off unless
+    asked for, it would bury everything else (a page load is a dozen static files)."""
+    try:
+        return env_bool("SWITCHBOARD_ACCESS_LOG", False)
+    except ImproperlyConfigured as exc:
+        sys.exit(str(exc))
+
+
 def port_in_use(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex((HOST, port)) == 0
 
 
-def prepare_database() -> None:
-    """Schema, demo data and static files, in this process (one Django start-up)."""
+def prepare_database() -> list[str]:
+    """Schema, demo data and static files, in this process (one Django start-up).
+    Returns the banner's lines of demo logins (none without demo data)."""
     import django
-    from django.core.management import call_command, get_commands
+    from django.core.management import call_command
 
     django.setup()
     call_command("migrate", interactive=False, verbosity=1)
-    if os.environ["DJANGO_SETTINGS_MODULE"] == "config.settings.production":
-        # Demo users have a published password: never in production.
-        print("Production settings: not loading demo data.")
-    elif "seed_demo" in get_commands():
-        call_command("seed_demo")
-    else:
-        print("warning: no seed_demo command in this tree; starting without demo data")
+    logins = load_demo_data()
     # Copies only what changed since the last run; DEBUG=false needs it to serve CSS/JS.
     call_command("collectstatic", interactive=False, verbosity=0)
 
     from django.db import connections
 
     connections.close_all()
+    return logins
 
 
-def banner(port: int) -> str:
+def load_demo_data() -> list[str]:
+    """seed_demo, which prints what it created; its logins are returned for the banner
+    instead of being printed here too."""
+    from django.core.management import call_command, get_commands
+
+    if os.environ["DJANGO_SETTINGS_MODULE"] == "config.settings.production":
+        # Demo users have a published password: never in production.
+        print("Production settings: not loading demo data.")
+        return []
+    if "seed_demo" not in get_commands():
+        print("warning: no seed_demo command in this tree; starting without demo data")
+        return []
+    call_command("seed_demo", logins=False)
+
+    from config.management.commands import seed_demo
+
+    return [f"Demo logins (password: {seed_demo.PASSWORD})"] + [
+        f"  {line}" for line in seed_demo.login_lines()
+    ]
+
+
+def banner(port: int, logins: list[str]) -> str:
     base = f"http://{HOST}:{port}"
     lines = ["", "Switchboard is running. Ctrl-C stops everything.", ""]
     lines += [f"  {name:<14} {base}{path}" for name, path in PAGES]
-    lines += ["", f"Demo logins (password: {DEMO_PASSWORD})"]
-    lines += [f"  {email:<24} {role}" for email, role in DEMO_LOGINS]
+    if logins:
+        lines += ["", *logins]
     return "\n".join(lines) + "\n"
 
 
-def announce_when_ready(port: int, honcho: subprocess.Popen[bytes]) -> None:
+def announce_when_ready(port: int, logins: list[str], honcho: subprocess.Popen[bytes]) -> None:
     """Print the banner after daphne's start-up logs, so it is the last thing on screen."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and honcho.poll() is None:
         if port_in_use(port):
-            print(banner(port), flush=True)
+            print(banner(port, logins), flush=True)
             return
         time.sleep(0.2)
 
 
-def serve(port: int) -> int:
+def serve(port: int, logins: list[str], *, access_log: bool) -> int:
     venv_bin = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+        # Read by the Procfile's web line, which only knows "1".
+        "SWITCHBOARD_ACCESS_LOG": "1" if access_log else "0",
+    }
     honcho = subprocess.Popen(
         [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "-p", str(port)],
         cwd=BASE_DIR,
@@ -115,7 +142,7 @@ def serve(port: int) -> int:
     # just wait for it. A SIGTERM sent to this launcher alone is passed on to honcho.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda signum, frame: honcho.send_signal(signal.SIGTERM))
-    threading.Thread(target=announce_when_ready, args=(port, honcho), daemon=True).start()
+    threading.Thread(target=announce_when_ready, args=(port, logins, honcho), daemon=True).start()
     returncode = honcho.wait()
     # honcho reports the signal that stopped it (130 SIGINT, 143 SIGTERM): that is the
     # normal way to stop, not a failure.
@@ -126,6 +153,7 @@ def main() -> int:
     os.chdir(BASE_DIR)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     port = read_port()
+    access_log = read_access_log()
     if port_in_use(port):
         sys.exit(f"Port {port} is already in use on {HOST}; try PORT={port + 1} make run")
     (BASE_DIR / "var").mkdir(exist_ok=True)
@@ -138,8 +166,8 @@ def main() -> int:
         note = "" if own_redis else " (already running; left running on exit)"
         print(f"Private Redis: {embedded_redis.start()}{note}", flush=True)
     try:
-        prepare_database()
-        return serve(port)
+        logins = prepare_database()
+        return serve(port, logins, access_log=access_log)
     finally:
         # A Redis that was already running belongs to someone else (another `make run`).
         if own_redis:

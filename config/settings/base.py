@@ -14,7 +14,7 @@ from config.redis_urls import (
     channels_hosts,
     validate_redis_url,
 )
-from config.settings.environment import env, env_bool, env_int, env_seconds
+from config.settings.environment import env, env_bool, env_email, env_int, env_seconds
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -210,10 +210,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Email ----------------------------------------------------------------------
-try:
-    vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-except (ImproperlyConfigured, ValueError, KeyError) as exc:
-    raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL: {exc}") from exc
+# Unset: printed to stdout; the dev settings write files under var/mail/ instead.
+vars().update(env_email("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Switchboard <support@example.com>")
 
 # --- REST API -------------------------------------------------------------------
@@ -262,7 +260,16 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "daphne": {"level": "WARNING"},
+        "django.channels.server": {"level": "WARNING"},
+        # Only the root handler writes: Django's own console handler (on with
+        # DEBUG) printed every django.* line a second time.
+        "django": {"handlers": [], "level": "INFO"},
+        # One line per email written to a file (config/email_files.py), also in a
+        # worker started with --loglevel WARNING (make run).
+        "config.email_files": {"level": "INFO"},
+    },
 }
 
 # Chat

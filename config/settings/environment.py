@@ -48,3 +48,25 @@ def env_bool(name: str, default: bool) -> bool:
     if raw in {"0", "false", "no", "off", ""}:
         return False
     raise ImproperlyConfigured(f"{name} must be true or false (got {raw!r})")
+
+
+# filemail:// URLs (and development's default) write with the backend that logs
+# one line per email naming its file.
+FILE_EMAIL_BACKEND = "config.email_files.FileEmailBackend"
+
+
+def env_email(name: str, *, default: str) -> dict[str, object]:
+    """Django's EMAIL_* settings from an email URL (django-environ's schemes:
+    smtp://, smtp+tls://, consolemail://, filemail:///relative or
+    filemail:////absolute/path, ...)."""
+    try:
+        config = env.email_url(name, default=default)
+    except (ImproperlyConfigured, ValueError, KeyError) as exc:
+        raise ImproperlyConfigured(f"{name} is not a valid email URL: {exc}") from exc
+    if config["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
+        if not config["EMAIL_FILE_PATH"]:
+            raise ImproperlyConfigured(
+                f"{name} names no directory (filemail:////absolute/path or filemail:///relative)"
+            )
+        config["EMAIL_BACKEND"] = FILE_EMAIL_BACKEND
+    return config

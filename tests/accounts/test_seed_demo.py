@@ -185,3 +185,17 @@ def test_seed_makes_a_default_chat_queue_of_the_demo_agents() -> None:
         "agent2@example.com",
         "supervisor@example.com",
     }
+
+
+def test_a_run_by_hand_lists_each_login_once() -> None:
+    out = seed()
+    assert "Demo logins (password: switchboard)" in out
+    for email in LOGINS:
+        assert out.count(email) == 1, out
+
+
+def test_no_logins_leaves_the_list_to_make_run() -> None:
+    out = StringIO()
+    call_command("seed_demo", "--no-logins", stdout=out)
+    assert "Demo data created" in out.getvalue()
+    assert not any(email in out.getvalue() for email in LOGINS)

@@ -103,6 +103,7 @@ def test_production_starts_with_good_values() -> None:
         ),
         ({"SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS": "nan"}, "SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS"),
         ({"EMAIL_URL": "carrier-pigeon://coop"}, "EMAIL_URL"),
+        ({"EMAIL_URL": "filemail://"}, "EMAIL_URL"),
     ],
     ids=lambda value: repr(value) if isinstance(value, dict) else None,
 )

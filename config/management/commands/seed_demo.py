@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -246,6 +246,17 @@ def seed() -> SeedResult:
     return result
 
 
+def login_lines() -> list[str]:
+    """One line per demo login (email, role, name), for this command and for the
+    banner of `make run` (config/launch.py)."""
+    lines = [f"{email:<26} {role.label:<14} {full_name}" for email, full_name, role in STAFF]
+    lines += [
+        f"{email:<26} {'Client':<14} {full_name}, {company}"
+        for email, full_name, company, _phone in CLIENTS
+    ]
+    return lines
+
+
 def _user(email: str, full_name: str, role: Role, result: SeedResult) -> User:
     user = User.objects.filter(email__iexact=email).first()
     if user is not None:
@@ -293,6 +304,14 @@ def _ticket(demo: DemoTicket, contact: Contact, users: dict[str, User], supervis
 class Command(BaseCommand):
     help = "Create the demo helpdesk (users, companies, tickets, office hours). Idempotent."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--no-logins",
+            action="store_false",
+            dest="logins",
+            help="Leave out the list of demo logins (make run prints it once it serves).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         result = seed()
         verbosity = int(options.get("verbosity", 1))
@@ -310,8 +329,7 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("Demo data already present; nothing changed.")
-        self.stdout.write(f"Demo logins (password: {PASSWORD}):")
-        for email, full_name, role in STAFF:
-            self.stdout.write(f"  {email:<26} {role.label:<14} {full_name}")
-        for email, full_name, company, _phone in CLIENTS:
-            self.stdout.write(f"  {email:<26} {'Client':<14} {full_name}, {company}")
+        if options["logins"]:
+            self.stdout.write(f"Demo logins (password: {PASSWORD}):")
+            for line in login_lines():
+                self.stdout.write(f"  {line}")
