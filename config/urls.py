@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from config import views
 
@@ -10,6 +12,12 @@ admin.site.index_title = "Helpdesk configuration"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that link no icon. The unhashed static
+    # name, which WhiteNoise also serves in production, so that the permanent
+    # redirect browsers cache never points at an outdated hashed file.
+    path(
+        "favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg", permanent=True)
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("portal/", include("tickets.urls_portal")),
