@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 from config.redis_urls import (
@@ -294,5 +295,11 @@ VISITOR_COOKIE_DAYS = env_int("SWITCHBOARD_VISITOR_COOKIE_DAYS", 400, minimum=1)
 QUEUE_WARNING_SECONDS = env_int("SWITCHBOARD_QUEUE_WARNING_SECONDS", 30, minimum=1)
 NO_ANSWER_SECONDS = env_int("SWITCHBOARD_NO_ANSWER_SECONDS", 60, minimum=1)
 INACTIVITY_SECONDS = env_int("SWITCHBOARD_INACTIVITY_SECONDS", 3600, minimum=1)
-# Phone numbers without a country code are read as numbers of this region.
-PHONE_DEFAULT_REGION = env.str("SWITCHBOARD_PHONE_REGION", default="GB")
+# Phone numbers without a country code are read as numbers of this region. An
+# unknown one would make every such number "not a phone number", so it stops start-up.
+PHONE_DEFAULT_REGION = env.str("SWITCHBOARD_PHONE_REGION", default="GB").strip().upper()
+if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(
+        "SWITCHBOARD_PHONE_REGION must be a two-letter region code such as GB or US "
+        f"(got {env.str('SWITCHBOARD_PHONE_REGION')!r})"
+    )

@@ -104,6 +104,8 @@ def test_production_starts_with_good_values() -> None:
         ({"SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS": "nan"}, "SWITCHBOARD_SQLITE_CHECKPOINT_SECONDS"),
         ({"EMAIL_URL": "carrier-pigeon://coop"}, "EMAIL_URL"),
         ({"EMAIL_URL": "filemail://"}, "EMAIL_URL"),
+        ({"SWITCHBOARD_PHONE_REGION": "ZZ"}, "SWITCHBOARD_PHONE_REGION"),
+        ({"SWITCHBOARD_PHONE_REGION": ""}, "SWITCHBOARD_PHONE_REGION"),
     ],
     ids=lambda value: repr(value) if isinstance(value, dict) else None,
 )
@@ -138,3 +140,20 @@ def test_messages_do_not_print_passwords(name: str, value: str, secret: str) -> 
     assert result.returncode != 0
     assert name in result.stderr
     assert secret not in result.stderr
+
+
+def test_the_phone_region_is_read_in_any_case() -> None:
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.PHONE_DEFAULT_REGION)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env={**good_env(), "SWITCHBOARD_PHONE_REGION": " us "},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "US"
