@@ -135,3 +135,17 @@ def test_a_short_password_is_refused_with_the_rule(client):
     assert "This password is too short." in response.content.decode()
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+def test_setting_a_new_password_lifts_the_account_lock(client):
+    """Whoever can read the account's email may log in: a lock-out must not keep
+    them out after they proved it with a reset."""
+    user = ALICE.create()
+    for n in range(5):
+        log_in(client, user.email, f"wrong-{n}")
+    assert log_in(client, user.email, PASSWORD).status_code == 429
+
+    request_link(client, user.email)
+    set_password(client, link_in(mail.outbox[0]), NEW_PASSWORD)
+
+    assert log_in(client, user.email, NEW_PASSWORD).status_code == 302
