@@ -1,9 +1,12 @@
-"""Django admin for people: users (email login, roles), companies and contacts."""
+"""Django admin for people: users (email login, roles), companies and contacts, and the
+login lock-outs (django-axes' access attempts)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -222,3 +225,10 @@ class ContactAdmin(admin.ModelAdmin):
     list_select_related = ("company", "user")
     autocomplete_fields = ("company", "user")
     readonly_fields = ("created_at",)
+
+
+# Login lock-outs (accounts/login_throttle.py): an administrator lifts one by
+# deleting the rows of the email or of the address (search for it, then
+# "Delete selected access attempts"). Axes' own admin, for the attempts only:
+# no access or failure logs are kept (AXES_ENABLE_ADMIN is off).
+admin.site.register(AccessAttempt, AccessAttemptAdmin)

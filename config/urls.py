@@ -3,11 +3,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts.forms import AdminLoginForm
 from config import views
 
 admin.site.site_header = "Switchboard administration"
 admin.site.site_title = "Switchboard admin"
 admin.site.index_title = "Helpdesk configuration"
+# Says when the login throttle locked a log-in (accounts/login_throttle.py).
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),

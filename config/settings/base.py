@@ -4,6 +4,7 @@ message that names the variable."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import phonenumbers
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "accounts",
     "tickets",
     "officehours",
@@ -165,6 +167,41 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+# Login throttling (django-axes, accounts/login_throttle.py): this many failed
+# log-ins for one email, or from one address, lock logging in that way for the
+# cool-off; every try meanwhile is refused, the right password included.
+LOGIN_FAILURE_LIMIT = env_int("SWITCHBOARD_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_COOLOFF_SECONDS = env_int("SWITCHBOARD_LOGIN_COOLOFF_SECONDS", 15 * 60, minimum=1)
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked log-in before ModelBackend checks the password.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_COOLOFF_SECONDS)
+# Each alone: the account from any address, the address for any account.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The login forms post the email as "username" (Django's AuthenticationForm).
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.login_throttle.attempted_email"
+# The address behind SWITCHBOARD_TRUSTED_PROXY_COUNT proxies, as for sockets.
+AXES_CLIENT_IP_CALLABLE = "realtime.client_ip.client_ip_from_request"
+AXES_HANDLER = "accounts.login_throttle.LoginThrottleHandler"
+AXES_RESET_ON_SUCCESS = True
+# A try while locked neither counts nor restarts the cool-off: the lock ends
+# when the page said it would.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# No row per successful log-in (axes' access log): only failures are kept.
+AXES_DISABLE_ACCESS_LOG = True
+# accounts/admin.py registers axes' admin of the access attempts only.
+AXES_ENABLE_ADMIN = False
+SILENCED_SYSTEM_CHECKS = [
+    # axes' middleware is left out on purpose: it would swap the login page
+    # for its own text (and its async path passes a lock-out callable the
+    # wrong arguments); the login forms show the lock-out (accounts/forms.py).
+    "axes.W002",
 ]
 
 # --- I18N -----------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.contrib.auth import authenticate
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.db.models import Model
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -165,7 +165,7 @@ def test_nobody_but_admin_staff_gets_in(client: Client, who: str) -> None:
 # --- users ----------------------------------------------------------------------------------
 
 
-def test_add_user_with_email_login(admin_client: Client) -> None:
+def test_add_user_with_email_login(admin_client: Client, rf: RequestFactory) -> None:
     response = admin_client.post(
         admin_url(User, "add"),
         {
@@ -180,7 +180,8 @@ def test_add_user_with_email_login(admin_client: Client) -> None:
     assert response.status_code == 302, response.content.decode()[:2000]
     user = User.objects.get(email="new.agent@example.com")
     assert user.role == Role.AGENT
-    assert authenticate(username="new.agent@example.com", password="a-long-password") == user
+    login = rf.post("/accounts/login/")  # the login throttle needs the request
+    assert authenticate(login, username="new.agent@example.com", password="a-long-password") == user
 
 
 def test_add_user_refuses_an_email_differing_only_by_case(admin_client: Client) -> None:
@@ -243,7 +244,7 @@ def test_a_client_cannot_be_given_admin_access(admin_client: Client) -> None:
     assert not user.is_staff
 
 
-def test_admin_changes_a_password(admin_client: Client) -> None:
+def test_admin_changes_a_password(admin_client: Client, rf: RequestFactory) -> None:
     agent = AgentFactory(email="forgot@example.com")
     url = reverse("admin:auth_user_password_change", args=[agent.pk])
     assert admin_client.get(url).status_code == 200
@@ -252,7 +253,8 @@ def test_admin_changes_a_password(admin_client: Client) -> None:
         {"usable_password": "true", "password1": "brand-new-pass", "password2": "brand-new-pass"},
     )
     assert response.status_code == 302
-    assert authenticate(username="forgot@example.com", password="brand-new-pass") == agent
+    login = rf.post("/accounts/login/")  # the login throttle needs the request
+    assert authenticate(login, username="forgot@example.com", password="brand-new-pass") == agent
 
 
 def test_user_search_by_email_and_name(admin_client: Client) -> None:

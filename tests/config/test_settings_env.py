@@ -46,11 +46,12 @@ def good_env() -> dict[str, str]:
     return env
 
 
-def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    code = (
-        "import django; django.setup(); from django.conf import settings; "
-        "print('DEBUG', settings.DEBUG, settings.DATABASES['default']['ENGINE'])"
-    )
+def start(
+    env: dict[str, str],
+    show: str = "'DEBUG', settings.DEBUG, settings.DATABASES['default']['ENGINE']",
+) -> subprocess.CompletedProcess[str]:
+    """Start Django with these variables and print ``show`` (Python, with ``settings``)."""
+    code = f"import django; django.setup(); from django.conf import settings; print({show})"
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=BASE_DIR,
@@ -65,6 +66,20 @@ def test_production_starts_with_good_values() -> None:
     result = start(good_env())
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "DEBUG False django.db.backends.postgresql"
+
+
+def test_the_login_throttle_reads_its_variables() -> None:
+    show = "settings.AXES_FAILURE_LIMIT, settings.AXES_COOLOFF_TIME.total_seconds()"
+    assert start(good_env(), show).stdout.strip() == "5 900.0"
+
+    env = {
+        **good_env(),
+        "SWITCHBOARD_LOGIN_FAILURE_LIMIT": "10",
+        "SWITCHBOARD_LOGIN_COOLOFF_SECONDS": "3600",
+    }
+    result = start(env, show)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "10 3600.0"
 
 
 @pytest.mark.parametrize(
@@ -106,6 +121,10 @@ def test_production_starts_with_good_values() -> None:
         ({"EMAIL_URL": "filemail://"}, "EMAIL_URL"),
         ({"SWITCHBOARD_PHONE_REGION": "ZZ"}, "SWITCHBOARD_PHONE_REGION"),
         ({"SWITCHBOARD_PHONE_REGION": ""}, "SWITCHBOARD_PHONE_REGION"),
+        ({"SWITCHBOARD_LOGIN_FAILURE_LIMIT": "0"}, "SWITCHBOARD_LOGIN_FAILURE_LIMIT"),
+        ({"SWITCHBOARD_LOGIN_FAILURE_LIMIT": "five"}, "SWITCHBOARD_LOGIN_FAILURE_LIMIT"),
+        ({"SWITCHBOARD_LOGIN_COOLOFF_SECONDS": "15m"}, "SWITCHBOARD_LOGIN_COOLOFF_SECONDS"),
+        ({"SWITCHBOARD_LOGIN_COOLOFF_SECONDS": "0"}, "SWITCHBOARD_LOGIN_COOLOFF_SECONDS"),
     ],
     ids=lambda value: repr(value) if isinstance(value, dict) else None,
 )

@@ -12,14 +12,17 @@ an event loop running, which breaks pytest-asyncio tests that come after it.
 - Tests write through `e2e_db` (transactional_db): rows are committed, so daphne sees
   them, and flushed after each test.
 - Every test in this folder is marked `browser`.
-- tests/e2e/helpers.py: `login(page, email)`, `screenshot(page, name)`, tickets; the people
-  are the demo's (tests/personas.py).
+- Mail that daphne sends lands as files in var/e2e-mail<tag>/ (emptied when daphne
+  starts); `sent_mail()` of tests/e2e/helpers.py reads it.
+- tests/e2e/helpers.py: `login(page, email)`, `screenshot(page, name)`, tickets, mail;
+  the people are the demo's (tests/personas.py).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -105,6 +108,11 @@ def live_server_url(django_db_setup: None, django_db_blocker: Any) -> Iterator[s
         db_name = str(connection.settings_dict["NAME"])
     tag = re.sub(r"[^A-Za-z0-9_-]", "", os.environ.get("SWITCHBOARD_TEST_DB_TAG", ""))
     log = VAR_DIR / f"e2e-daphne{tag}.log"
+    mail_dir = VAR_DIR / f"e2e-mail{tag}"
+    shutil.rmtree(mail_dir, ignore_errors=True)
+    mail_dir.mkdir(parents=True)
+    # This process reads the mail from there too (helpers.sent_mail).
+    os.environ["SWITCHBOARD_E2E_MAIL_DIR"] = str(mail_dir)
     port = _free_port()
     env = {
         **os.environ,

@@ -1,8 +1,12 @@
-"""What the browser tests do again and again: log in, take screenshots, make tickets.
-The people are the demo's: tests/personas.py."""
+"""What the browser tests do again and again: log in, take screenshots, make tickets,
+read the mail daphne sent. The people are the demo's: tests/personas.py."""
 
 from __future__ import annotations
 
+import email
+import os
+from email.message import EmailMessage
+from email.policy import default as email_policy
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page
@@ -39,3 +43,17 @@ def form_titled(page: Page, heading: str) -> Locator:
 def make_ticket(owner: User, subject: str, description: str = "") -> Ticket:
     """A ticket of a client, as if it had opened it in the portal."""
     return TicketFactory(contact=owner.contact, subject=subject, description=description)
+
+
+def sent_mail() -> list[EmailMessage]:
+    """Every message daphne has sent since it started, oldest first (Django's
+    file backend: one file per connection, messages apart by a line of dashes)."""
+    messages: list[EmailMessage] = []
+    files = Path(os.environ["SWITCHBOARD_E2E_MAIL_DIR"]).glob("*.log")
+    for path in sorted(files, key=lambda path: path.stat().st_mtime):
+        for text in path.read_text().split("\n" + "-" * 79 + "\n"):
+            if text.strip():
+                message = email.message_from_string(text, policy=email_policy)
+                assert isinstance(message, EmailMessage)
+                messages.append(message)
+    return messages
