@@ -195,6 +195,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # No row per successful log-in (axes' access log): only failures are kept.
 AXES_DISABLE_ACCESS_LOG = True
+# Its start-up banner ("AXES: BEGIN ...") on every process start is noise.
+AXES_VERBOSE = False
 # accounts/admin.py registers axes' admin of the access attempts only.
 AXES_ENABLE_ADMIN = False
 SILENCED_SYSTEM_CHECKS = [
