@@ -3,9 +3,15 @@ service does its work once however often the task runs."""
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from chat import transcripts
+from chat.channels import delivery
+
+# Tries of a send to a provider that was down or busy, and the wait before
+# each (seconds, growing): about an hour in all.
+DELIVERY_TRIES = 8
+DELIVERY_BACKOFF = 15
 
 
 @shared_task(
@@ -26,3 +32,31 @@ def attach_transcript(session_id: int) -> bool:
 )
 def email_transcript(session_id: int) -> bool:
     return transcripts.transcript_email(session_id=session_id)
+
+
+@shared_task(name="chat.tasks.deliver_message", bind=True, max_retries=DELIVERY_TRIES)
+def deliver_message(self: Task, message_id: int) -> str:
+    """An agent's message to an SMS/WhatsApp client: one provider call
+    however often this runs (chat.channels.delivery)."""
+    outcome = delivery.message_deliver(message_id=message_id)
+    if outcome is delivery.Outcome.RETRY:
+        if self.request.retries >= DELIVERY_TRIES:
+            delivery.message_give_up(message_id=message_id, reason=GAVE_UP)
+            return "failed"
+        raise self.retry(countdown=DELIVERY_BACKOFF * 2**self.request.retries)
+    return outcome.value
+
+
+@shared_task(name="chat.tasks.deliver_notice", bind=True, max_retries=DELIVERY_TRIES)
+def deliver_notice(self: Task, notice_id: int) -> str:
+    """An answer to a phone outside any chat (chat.models.ChannelNotice)."""
+    outcome = delivery.notice_deliver(notice_id=notice_id)
+    if outcome is delivery.Outcome.RETRY:
+        if self.request.retries >= DELIVERY_TRIES:
+            delivery.notice_give_up(notice_id=notice_id, reason=GAVE_UP)
+            return "failed"
+        raise self.retry(countdown=DELIVERY_BACKOFF * 2**self.request.retries)
+    return outcome.value
+
+
+GAVE_UP = "The provider could not be reached for an hour: nothing was sent."
