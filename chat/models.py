@@ -314,10 +314,10 @@ class Delivered(models.Model):
     provider_message_id = models.CharField(max_length=120, null=True, blank=True, unique=True)
     # Database defaults: chat.message_sql inserts messages without the ORM.
     delivery_status = models.CharField(
-        max_length=10, choices=DeliveryStatus.choices, blank=True, db_default=""
+        max_length=10, choices=DeliveryStatus.choices, blank=True, default="", db_default=""
     )
     # The provider's words when delivery failed.
-    delivery_error = models.TextField(blank=True, db_default="")
+    delivery_error = models.TextField(blank=True, default="", db_default="")
     # When delivery_status last changed.
     delivery_at = models.DateTimeField(null=True, blank=True)
     # When a send task claimed the row (queued -> sending) before calling the
