@@ -5,6 +5,8 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 
+from accounts.phones import e164
+
 
 class Role(models.TextChoices):
     CLIENT = "client", "Client"
@@ -110,6 +112,10 @@ class Contact(models.Model):
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    # ``phone`` in E.164, kept by save(): what an SMS or WhatsApp sender's
+    # number is matched against (chat.inbound). Empty when ``phone`` is not
+    # a valid number.
+    phone_e164 = models.CharField(max_length=20, blank=True, editable=False, db_index=True)
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="contacts")
     user = models.OneToOneField(
         User,
@@ -127,6 +133,13 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.company})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.phone_e164 = e164(self.phone) or ""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "phone" in update_fields:  # type: ignore[operator]
+            kwargs["update_fields"] = {*update_fields, "phone_e164"}  # type: ignore[misc]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     @property
     def first_name(self) -> str:

@@ -174,6 +174,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "kind",
+        "channel",
         "status",
         "title_display",
         "client",
@@ -183,8 +184,9 @@ class ChatSessionAdmin(admin.ModelAdmin):
         "answered_at",
         "ended_at",
     ]
-    list_filter = ["status", "kind", "queue", "requested_at"]
+    list_filter = ["status", "kind", "channel", "queue", "requested_at"]
     search_fields = [
+        "client_address",
         "subject",
         "ticket__subject",
         "client__email",
@@ -206,6 +208,8 @@ class ChatSessionAdmin(admin.ModelAdmin):
     readonly_fields = [
         "kind",
         "status",
+        "channel",
+        "client_address",
         "ticket",
         "contact",
         "client",
@@ -236,7 +240,7 @@ class ChatSessionAdmin(admin.ModelAdmin):
 
     @admin.display(ordering="contact__company__name")
     def company(self, obj: ChatSession) -> str:
-        return obj.contact.company.name
+        return obj.contact.company.name if obj.contact else "—"
 
     @admin.display(description="transcript")
     def transcript(self, obj: ChatSession) -> str:

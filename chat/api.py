@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from chat import selectors
 from chat.errors import ChatNotFound
-from chat.models import ChatSession
+from chat.models import ChatSession, DeliveryStatus
 
 
 class UserRefSerializer(serializers.Serializer):
@@ -39,6 +39,14 @@ class ChatFileSerializer(serializers.Serializer):
     )
 
 
+class DeliverySerializer(serializers.Serializer):
+    """chat.payloads.delivery_payload"""
+
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices)
+    error = serializers.CharField(help_text="The provider's words when it failed.")
+    at = serializers.DateTimeField(allow_null=True, help_text="When the status last changed.")
+
+
 class MessageSerializer(serializers.Serializer):
     session_id = serializers.IntegerField()
     seq = serializers.IntegerField()
@@ -55,6 +63,10 @@ class MessageSerializer(serializers.Serializer):
         allow_null=True, help_text="When the other side (client or staff) first read it."
     )
     attachment = ChatFileSerializer(allow_null=True, help_text="Set for file messages.")
+    delivery = DeliverySerializer(
+        allow_null=True,
+        help_text="How far a message sent to an SMS or WhatsApp client got; null otherwise.",
+    )
 
 
 class MessagePageSerializer(serializers.Serializer):
@@ -72,6 +84,8 @@ class ChatSessionSerializer(serializers.ModelSerializer):
             "id",
             "kind",
             "status",
+            "channel",
+            "client_address",
             "title",
             "subject",
             "ticket",

@@ -86,6 +86,13 @@ def message_created(message: Message, *, except_channel: str | None = None) -> F
     return payload
 
 
+def delivery_changed(*, session_id: int, seq: int, delivery: Frame) -> None:
+    """How far a message sent to an SMS/WhatsApp client got
+    (chat.channels.delivery): the room's windows move its tick."""
+    frame = {"type": "chat.delivery", "session_id": session_id, "seq": seq, "delivery": delivery}
+    _on_commit([(chat_group(session_id), frame)])
+
+
 def session_changed(payload: Frame) -> None:
     _on_commit([_session(payload)])
 

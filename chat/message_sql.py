@@ -26,7 +26,15 @@ from typing import Any
 
 from django.db import connection
 
-from chat.models import ChatSession, Message, MessageKind, Participant, SessionStatus
+from chat.models import (
+    Channel,
+    ChatSession,
+    DeliveryStatus,
+    Message,
+    MessageKind,
+    Participant,
+    SessionStatus,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +46,14 @@ class Participation:
     in_room: bool
     status: str
     last_seq: int
+    channel: str
+
+    @property
+    def delivery_status(self) -> str:
+        """What a message sent here starts as: queued for the provider in an
+        SMS or WhatsApp chat (only agents send there: the client writes
+        through a webhook), nothing in a portal chat."""
+        return "" if self.channel == Channel.WEB else DeliveryStatus.QUEUED.value
 
 
 def _table(model: type[Any]) -> str:
@@ -53,7 +69,8 @@ def _participation_select(lock: str) -> str:
     p, s = Participant, ChatSession
     return (
         f"SELECT p.{_column(p, 'id')} AS participant_id, p.{_column(p, 'left_at')} AS left_at,"
-        f" s.{_column(s, 'status')} AS status, s.{_column(s, 'last_seq')} AS last_seq"
+        f" s.{_column(s, 'status')} AS status, s.{_column(s, 'last_seq')} AS last_seq,"
+        f" s.{_column(s, 'channel')} AS channel"
         f" FROM {_table(p)} p INNER JOIN {_table(s)} s"
         f" ON s.{_column(s, 'id')} = p.{_column(p, 'session')}"
         f" WHERE p.{_column(p, 'session')} = %(session)s AND p.{_column(p, 'user')} = %(author)s"
@@ -68,7 +85,16 @@ def _message_insert(values: str, returning: str) -> str:
     m = Message
     columns = ", ".join(
         _column(m, name)
-        for name in ("session", "seq", "client_id", "author", "kind", "body", "created_at")
+        for name in (
+            "session",
+            "seq",
+            "client_id",
+            "author",
+            "kind",
+            "body",
+            "created_at",
+            "delivery_status",
+        )
     )
     return (
         f"INSERT INTO {_table(m)} ({columns}) {values}"
@@ -87,7 +113,8 @@ def _statements(vendor: str) -> dict[str, str]:
     return {
         "lock": _participation_select(" FOR UPDATE OF s" if vendor == "postgresql" else ""),
         "insert": _message_insert(
-            "VALUES (%(session)s, %(seq)s, %(client_id)s, %(author)s, %(kind)s, %(body)s, %(now)s)",
+            "VALUES (%(session)s, %(seq)s, %(client_id)s, %(author)s, %(kind)s, %(body)s, %(now)s,"
+            " %(delivery)s)",
             _column(m, "id"),
         ),
         "advance": (
@@ -120,7 +147,8 @@ def _one_statement() -> str:
         f"), new AS ("
         + _message_insert(
             "SELECT %(session)s, place.last_seq + 1, %(client_id)s, %(author)s, %(kind)s,"
-            " %(body)s, %(now)s FROM place"
+            " %(body)s, %(now)s,"
+            " CASE WHEN place.channel = %(web)s THEN '' ELSE %(queued)s END FROM place"
             " WHERE place.status = %(active)s AND place.left_at IS NULL",
             f"{_column(m, 'id')} AS id, {_column(m, 'seq')} AS seq",
         )
@@ -135,7 +163,8 @@ def _one_statement() -> str:
         f" FROM new, place WHERE {_table(p)}.{_column(p, 'id')} = place.participant_id"
         f" AND {_table(p)}.{_column(p, 'last_read_seq')} < new.seq"
         f")"
-        f" SELECT place.participant_id, place.left_at, place.status, place.last_seq, new.id"
+        f" SELECT place.participant_id, place.left_at, place.status, place.last_seq,"
+        f" place.channel, new.id"
         f" FROM place LEFT JOIN new ON TRUE"
     )
 
@@ -170,13 +199,15 @@ def send_text_message(
                 "now": _db_value(Message, "created_at", created_at),
                 "inactivity_due_at": _db_value(ChatSession, "inactivity_due_at", inactivity_due_at),
                 "active": SessionStatus.ACTIVE.value,
+                "web": Channel.WEB.value,
+                "queued": DeliveryStatus.QUEUED.value,
             },
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    participant_id, left_at, status, last_seq, message_id = row
-    return Participation(participant_id, left_at is None, status, last_seq), message_id
+    participant_id, left_at, status, last_seq, channel, message_id = row
+    return Participation(participant_id, left_at is None, status, last_seq, channel), message_id
 
 
 def _db_value(model: type[Any], field: str, value: Any) -> Any:
@@ -193,8 +224,8 @@ def lock_participation(session_id: int, user_id: int) -> Participation | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    participant_id, left_at, status, last_seq = row
-    return Participation(participant_id, left_at is None, status, last_seq)
+    participant_id, left_at, status, last_seq, channel = row
+    return Participation(participant_id, left_at is None, status, last_seq, channel)
 
 
 def insert_text_message(
@@ -205,6 +236,7 @@ def insert_text_message(
     author_id: int,
     body: str,
     created_at: datetime,
+    delivery_status: str = "",
 ) -> int | None:
     """The new row's id, or None when the chat already has this client_id."""
     with connection.cursor() as cursor:
@@ -218,6 +250,7 @@ def insert_text_message(
                 "kind": MessageKind.TEXT.value,
                 "body": body,
                 "now": _db_value(Message, "created_at", created_at),
+                "delivery": delivery_status,
             },
         )
         row = cursor.fetchone()

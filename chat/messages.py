@@ -50,10 +50,13 @@ def append(
     kind: str = MessageKind.TEXT,
     client_id: uuid.UUID | None = None,
     attachment: ChatAttachment | None = None,
+    provider_message_id: str | None = None,
 ) -> Message:
     """Store a message with the next seq and broadcast it after commit. The
     caller holds the session's lock. ``attachment``: the file of a ``file``
-    message (chat.files)."""
+    message (chat.files); ``provider_message_id``: the SMS/WhatsApp
+    provider's id of what the client sent (unique: a webhook delivered twice
+    stores it once; chat.inbound)."""
     now = timezone.now()
     session.last_seq += 1
     session.last_activity_at = now
@@ -72,6 +75,7 @@ def append(
         body=body,
         created_at=now,
         attachment=attachment,
+        provider_message_id=provider_message_id,
     )
     broadcasts.message_created(message)
     return message
@@ -171,6 +175,7 @@ def send_text(
         kind=MessageKind.TEXT,
         body=body,
         created_at=now,
+        delivery_status=place.delivery_status,
     )
     message._state.adding = False
     message._state.db = transaction.get_connection().alias
@@ -201,6 +206,7 @@ def _store_on_sqlite(
             author_id=author.pk,
             body=body,
             created_at=now,
+            delivery_status=place.delivery_status,
         )
         if message_id is None:
             return place, None

@@ -96,6 +96,18 @@ class ChatQueue(models.Model):
         return self.name
 
 
+class Channel(models.TextChoices):
+    """Where the client writes from: the portal (a socket), or a phone by SMS
+    or WhatsApp (webhooks in, a provider's API out; chat.channels)."""
+
+    WEB = "web", "Portal"
+    SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
+
+
+PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
+
+
 class ChatKind(models.TextChoices):
     POST_TICKET = "post_ticket", "Post-ticket"
     PRE_TICKET = "pre_ticket", "Pre-ticket"
@@ -128,11 +140,17 @@ OPEN_STATUSES = (SessionStatus.INVITED, SessionStatus.WAITING, SessionStatus.ACT
 class ChatSession(models.Model):
     kind = models.CharField(max_length=20, choices=ChatKind.choices)
     status = models.CharField(max_length=20, choices=SessionStatus.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
     ticket = models.ForeignKey(
         Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="chat_sessions"
     )
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="chat_sessions")
-    # The portal user that asked (or was asked) to chat.
+    # Empty only for an SMS or WhatsApp chat from a number no contact has,
+    # until an agent links it to one (chat.agent_tools.contacts).
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="chat_sessions"
+    )
+    # The portal user that asked (or was asked) to chat; on SMS and WhatsApp
+    # the user that stands for the phone number (PhoneClient).
     client = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_chat_sessions"
     )
@@ -143,6 +161,8 @@ class ChatSession(models.Model):
     # The address the client's socket came from when it asked (see
     # realtime/client_ip.py for which proxies are trusted); an IP block uses it.
     client_ip = models.GenericIPAddressField(null=True, blank=True)
+    # SMS and WhatsApp: the client's number (E.164), where replies go.
+    client_address = models.CharField(max_length=20, blank=True)
     requested_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -206,10 +226,20 @@ class ChatSession(models.Model):
                 condition=~models.Q(kind="post_ticket") | models.Q(ticket__isnull=False),
                 name="post_ticket_chat_has_ticket",
             ),
+            models.CheckConstraint(
+                condition=models.Q(channel="web", contact__isnull=False)
+                | (~models.Q(channel="web") & ~models.Q(client_address="")),
+                name="phone_chat_has_number_portal_chat_has_contact",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Chat {self.pk} ({self.get_kind_display()}, {self.get_status_display()})"
+
+    @property
+    def by_phone(self) -> bool:
+        """SMS or WhatsApp: replies go out through a provider (chat.channels)."""
+        return self.channel != Channel.WEB
 
     @property
     def is_open(self) -> bool:
@@ -262,7 +292,43 @@ class MessageKind(models.TextChoices):
     FILE = "file", "File"
 
 
-class Message(models.Model):
+class DeliveryStatus(models.TextChoices):
+    """How far a message sent to a phone got (chat.channels.delivery): only
+    forward, except to failed."""
+
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    READ = "read", "Read"
+    FAILED = "failed", "Failed"
+
+
+class Delivered(models.Model):
+    """What a row sent to, or received from, an SMS/WhatsApp provider carries.
+    ``provider_message_id`` is the provider's id of it (unique: a webhook the
+    provider retries finds the row it stored the first time; a send task run
+    again finds the message sent); the delivery fields are set only on what
+    goes out."""
+
+    provider_message_id = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    # Database defaults: chat.message_sql inserts messages without the ORM.
+    delivery_status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, blank=True, default="", db_default=""
+    )
+    # The provider's words when delivery failed.
+    delivery_error = models.TextField(blank=True, default="", db_default="")
+    # When delivery_status last changed.
+    delivery_at = models.DateTimeField(null=True, blank=True)
+    # When a send task claimed the row (queued -> sending) before calling the
+    # provider: a claim that never ended tells of a task that died mid-call.
+    send_claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Message(Delivered):
     # No index of its own: the unique (session, seq) and (session, client_id)
     # indexes serve every lookup by session, and a third index would only cost
     # each insert.
@@ -305,6 +371,43 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}#{self.seq}"
+
+
+class PhoneClient(models.Model):
+    """A phone number that writes by SMS or WhatsApp, and the user that stands
+    for it in its chats (a chat, its messages and a block name a user): role
+    client, inactive and without a usable password, so it can never log in.
+    One per number, on whichever channel it writes; its name is the matched
+    contact's, the WhatsApp profile name, or the number (chat.inbound)."""
+
+    number = models.CharField(max_length=20, unique=True, help_text="E.164")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="phone_client"
+    )
+    # The name WhatsApp last gave for this number, if any.
+    profile_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ChannelNotice(Delivered):
+    """A message to a phone outside any chat: the one polite answer to a
+    number that may not chat (a contact denied chat, a blocked client). Sent
+    once by chat.channels.delivery, like an agent's message."""
+
+    phone_client = models.ForeignKey(PhoneClient, on_delete=models.CASCADE, related_name="notices")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    body = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["phone_client", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Notice to {self.phone_client} ({self.get_channel_display()})"
 
 
 class SessionEvent(models.Model):

@@ -45,6 +45,19 @@ def message_payload(message: Message) -> dict[str, Any]:
         "read_at": _iso(message.read_at),
         # A file message's file (chat.files); None for every other kind.
         "attachment": (attachment_payload(message.attachment) if message.attachment_id else None),
+        "delivery": delivery_payload(message),
+    }
+
+
+def delivery_payload(message: Message) -> dict[str, Any] | None:
+    """How far a message sent to an SMS/WhatsApp client got (chat.channels):
+    None for everything that is not sent through a provider."""
+    if not message.delivery_status:
+        return None
+    return {
+        "status": message.delivery_status,
+        "error": message.delivery_error,
+        "at": _iso(message.delivery_at),
     }
 
 
@@ -89,6 +102,8 @@ def session_payload(
         "id": session.pk,
         "kind": session.kind,
         "status": session.status,
+        "channel": session.channel,
+        "client_address": session.client_address,
         "title": session.title,
         "subject": session.subject,
         "ticket_id": session.ticket_id,
@@ -97,7 +112,8 @@ def session_payload(
             f"/console/tickets/{session.ticket_id}/" if session.ticket_id else None
         ),
         "client": user_payload(session.client),
-        "company": session.contact.company.name if session.contact_id else None,
+        "contact": _contact(session.contact_id, session.contact.name if session.contact else ""),
+        "company": session.contact.company.name if session.contact else None,
         "queue_id": session.queue_id,
         "requested_at": session.requested_at.isoformat(),
         "answered_at": session.answered_at.isoformat() if session.answered_at else None,
@@ -120,6 +136,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _contact(contact_id: int | None, name: str) -> dict[str, Any] | None:
+    """The chat's contact; None for an SMS/WhatsApp number no contact has yet."""
+    return {"id": contact_id, "name": name} if contact_id else None
+
+
 # --- The same shapes from ``.values()`` rows ---------------------------------------
 # A sweep announces up to thousands of chats at once; building their payloads
 # from model instances (a session, its client, contact, company, ticket, and
@@ -131,6 +152,8 @@ SESSION_ROW_FIELDS = (
     "id",
     "kind",
     "status",
+    "channel",
+    "client_address",
     "subject",
     "ticket_id",
     "ticket__subject",
@@ -138,6 +161,8 @@ SESSION_ROW_FIELDS = (
     "client__full_name",
     "client__email",
     "client__role",
+    "contact_id",
+    "contact__name",
     "contact__company__name",
     "queue_id",
     "requested_at",
@@ -203,6 +228,8 @@ def session_payload_from_row(
         "id": row["id"],
         "kind": row["kind"],
         "status": row["status"],
+        "channel": row["channel"],
+        "client_address": row["client_address"],
         "title": title,
         "subject": row["subject"],
         "ticket_id": ticket_id,
@@ -213,6 +240,7 @@ def session_payload_from_row(
             "name": row["client__full_name"] or row["client__email"],
             "role": row["client__role"],
         },
+        "contact": _contact(row["contact_id"], row["contact__name"]),
         "company": row["contact__company__name"],
         "queue_id": row["queue_id"],
         "requested_at": row["requested_at"].isoformat(),

@@ -31,3 +31,9 @@ def chat_allowed_for_user(user: User) -> bool:
         return False
     contact = getattr(user, "contact", None)
     return contact is not None and chat_allowed_for_contact(contact)
+
+
+def chat_allowed_for_phone(contact: Contact | None) -> bool:
+    """Someone writing by SMS or WhatsApp: the layers of the contact its
+    number belongs to; a number no contact has only needs chat to be on."""
+    return chat_enabled_globally() if contact is None else chat_allowed_for_contact(contact)

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Contact, User
 from chat import broadcasts, lifecycle, messages, queues, selectors, tasks
 from chat.access import require_agent, require_client
 from chat.capacity import check_capacity
@@ -36,9 +36,12 @@ from chat.errors import (
 from chat.messages import SendResult
 from chat.models import (
     OPEN_STATUSES,
+    Channel,
     ChatInvitation,
     ChatKind,
     ChatSession,
+    DeliveryStatus,
+    Message,
     Participant,
     ParticipantRole,
     SessionStatus,
@@ -112,50 +115,97 @@ def session_request(
             if existing is not None:
                 _rejoin_room(existing, client)
                 return existing
-        now = timezone.now()
-        # Outside office hours nobody is paged: the request is recorded for
-        # follow-up (an abandoned card) and the client is told when we open.
-        closed = not officehours.is_open(now)
-        warning_due = now + timedelta(seconds=settings.QUEUE_WARNING_SECONDS)
-        no_answer_due = now + timedelta(seconds=settings.NO_ANSWER_SECONDS)
-        session = lifecycle.start(
-            status=SessionStatus.WAITING,
-            actor=client,
-            reason="requested",
-            line=f"{client.display_name} requested a chat.",
+        session = _open_request(
+            client=client,
+            contact=contact,
             kind=kind,
             ticket=ticket,
-            contact=contact,
-            client=client,
-            queue=queues.queue_for_company(contact.company_id),
             subject=subject,
+            channel=Channel.WEB,
             client_ip=client_ip,
-            requested_at=now,
-            last_activity_at=now,
-            outside_hours=closed,
-            warning_due_at=None if closed else warning_due,
-            no_answer_due_at=None if closed else no_answer_due,
-        )
-        Participant.objects.create(
-            session=session, user=client, role=ParticipantRole.CLIENT, joined_at=now
         )
         visit_record(session=session, visit=visit)
-        if closed:
-            lifecycle.move(
-                session,
-                SessionStatus.ABANDONED,
-                actor=None,
-                reason="outside office hours",
-                changes={"ended_at": now},
-                line=closed_line(now),
-            )
-            broadcasts.session_outside_hours(selectors.session_payloads_of([session.pk])[0])
-        else:
-            payload = selectors.session_payload_of(session.pk)
-            broadcasts.session_requested(
-                payload, paged_agent_ids=selectors.available_agent_ids(queue_id=session.queue_id)
-            )
         return session
+
+
+def phone_request(
+    *, client: User, contact: Contact | None, channel: str, address: str, subject: str
+) -> ChatSession:
+    """A client writes by SMS or WhatsApp with no chat open (chat.inbound has
+    found who it is and checked that it may chat, in its transaction): a
+    pre-ticket request like the portal's, paged to its company's queue (an
+    unknown number's goes to the default queue), or recorded for follow-up
+    when the helpdesk is closed. ``client`` is the number's PhoneClient user,
+    ``address`` the number."""
+    return _open_request(
+        client=client,
+        contact=contact,
+        kind=ChatKind.PRE_TICKET,
+        ticket=None,
+        subject=subject,
+        channel=channel,
+        client_address=address,
+    )
+
+
+def _open_request(
+    *,
+    client: User,
+    contact: Contact | None,
+    kind: str,
+    ticket: Ticket | None,
+    subject: str,
+    channel: str,
+    client_ip: str | None = None,
+    client_address: str = "",
+) -> ChatSession:
+    """A new request, whichever channel it came on: paged to the queue of the
+    contact's company, or, outside office hours, recorded for follow-up."""
+    now = timezone.now()
+    # Outside office hours nobody is paged: the request is recorded for
+    # follow-up (an abandoned card) and the client is told when we open.
+    closed = not officehours.is_open(now)
+    warning_due = now + timedelta(seconds=settings.QUEUE_WARNING_SECONDS)
+    no_answer_due = now + timedelta(seconds=settings.NO_ANSWER_SECONDS)
+    session = lifecycle.start(
+        status=SessionStatus.WAITING,
+        actor=client,
+        reason="requested",
+        line=f"{client.display_name} requested a chat.",
+        kind=kind,
+        channel=channel,
+        ticket=ticket,
+        contact=contact,
+        client=client,
+        queue=queues.queue_for_company(contact.company_id if contact else None),
+        subject=subject,
+        client_ip=client_ip,
+        client_address=client_address,
+        requested_at=now,
+        last_activity_at=now,
+        outside_hours=closed,
+        warning_due_at=None if closed else warning_due,
+        no_answer_due_at=None if closed else no_answer_due,
+    )
+    Participant.objects.create(
+        session=session, user=client, role=ParticipantRole.CLIENT, joined_at=now
+    )
+    if closed:
+        lifecycle.move(
+            session,
+            SessionStatus.ABANDONED,
+            actor=None,
+            reason="outside office hours",
+            changes={"ended_at": now},
+            line=closed_line(now),
+        )
+        broadcasts.session_outside_hours(selectors.session_payloads_of([session.pk])[0])
+    else:
+        payload = selectors.session_payload_of(session.pk)
+        broadcasts.session_requested(
+            payload, paged_agent_ids=selectors.available_agent_ids(queue_id=session.queue_id)
+        )
+    return session
 
 
 def closed_line(now: datetime) -> str:
@@ -309,6 +359,8 @@ def message_send(
     if sent is None:
         raise ChatNotFound("That chat does not exist.")
     if sent.message is not None:
+        if sent.message.delivery_status == DeliveryStatus.QUEUED:
+            _send_to_phone(sent.message)
         return SendResult(sent.message, True, sent.payload)
     # Nothing was stored. A resend of a message stored earlier (even before
     # the chat ended or the author left) is answered with the stored message;
@@ -327,6 +379,14 @@ def message_send(
     # Not reached: the insert skips only a client_id the chat has, and
     # messages are never deleted on their own.
     raise InvalidState("The message could not be stored; send it again.")
+
+
+def _send_to_phone(message: Message) -> None:
+    """An agent's message in an SMS or WhatsApp chat was stored as queued
+    (chat.message_sql): a Celery task sends it through the provider once it
+    is committed (chat.channels.delivery: exactly one provider call)."""
+    message_id = message.pk
+    transaction.on_commit(lambda: tasks.deliver_message.delay(message_id))
 
 
 # --- End and leave ----------------------------------------------------------------
@@ -370,6 +430,12 @@ def session_end(
         ticket = session.ticket
         if session.kind == ChatKind.PRE_TICKET:
             if outcome == EndOutcome.CREATE_TICKET:
+                if session.contact is None:
+                    raise InvalidState(
+                        "A ticket needs a contact: link this chat to one first, "
+                        "or close it without a ticket.",
+                        code="contact_required",
+                    )
                 ticket = ticket_services.ticket_create(
                     subject=(subject or session.subject).strip(),
                     description=f"Created from chat {session.pk}.",

@@ -3,9 +3,17 @@ service does its work once however often the task runs."""
 
 from __future__ import annotations
 
-from celery import shared_task
+from collections.abc import Callable
+
+from celery import Task, shared_task
 
 from chat import transcripts
+from chat.channels import delivery
+
+# Tries of a send to a provider that was down or busy, and the wait before
+# each (seconds, growing): about an hour in all.
+DELIVERY_TRIES = 8
+DELIVERY_BACKOFF = 15
 
 
 @shared_task(
@@ -26,3 +34,34 @@ def attach_transcript(session_id: int) -> bool:
 )
 def email_transcript(session_id: int) -> bool:
     return transcripts.transcript_email(session_id=session_id)
+
+
+@shared_task(name="chat.tasks.deliver_message", bind=True, max_retries=DELIVERY_TRIES)
+def deliver_message(self: Task, message_id: int) -> str:
+    """An agent's message to an SMS/WhatsApp client: one provider call
+    however often this runs (chat.channels.delivery)."""
+    outcome = delivery.message_deliver(message_id=message_id)
+    if outcome is delivery.Outcome.RETRY:
+        return _later(self, lambda: delivery.message_give_up(message_id=message_id, reason=GAVE_UP))
+    return outcome.value
+
+
+@shared_task(name="chat.tasks.deliver_notice", bind=True, max_retries=DELIVERY_TRIES)
+def deliver_notice(self: Task, notice_id: int) -> str:
+    """An answer to a phone outside any chat (chat.models.ChannelNotice)."""
+    outcome = delivery.notice_deliver(notice_id=notice_id)
+    if outcome is delivery.Outcome.RETRY:
+        return _later(self, lambda: delivery.notice_give_up(notice_id=notice_id, reason=GAVE_UP))
+    return outcome.value
+
+
+GAVE_UP = "The provider could not be reached: nothing was sent."
+
+
+def _later(task: Task, give_up: Callable[[], None]) -> str:
+    """Try again after a growing wait; after the last try, or where there is
+    no later (tasks run inline: the test settings), give up."""
+    if task.request.is_eager or task.request.retries >= DELIVERY_TRIES:
+        give_up()
+        return "failed"
+    raise task.retry(countdown=DELIVERY_BACKOFF * 2**task.request.retries)

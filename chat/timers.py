@@ -21,7 +21,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from chat import broadcasts, lifecycle, selectors
-from chat.models import ChatSession, SessionStatus
+from chat.models import Channel, ChatSession, SessionStatus
 from presence.models import AgentConnection
 
 NO_ANSWER_LINE = (
@@ -83,13 +83,17 @@ def sweep_no_answer(*, now: datetime | None = None) -> int:
 
 def sweep_abandoned(*, now: datetime | None = None) -> int:
     """A request told nobody answered, whose client has had no open portal
-    page for the presence grace period, is abandoned: it becomes a follow-up card."""
+    page for the presence grace period, is abandoned: it becomes a follow-up
+    card. Portal chats only: an SMS or WhatsApp client never has a portal
+    page open, and its request stays in the queue."""
     now = now or timezone.now()
     grace = timedelta(seconds=settings.PRESENCE_GRACE_SECONDS)
     connected = AgentConnection.objects.filter(user_id=OuterRef("client_id"))
     with transaction.atomic():
         swept = lifecycle.move_many(
-            ChatSession.objects.filter(no_answer_at__lte=now - grace).exclude(Exists(connected)),
+            ChatSession.objects.filter(channel=Channel.WEB, no_answer_at__lte=now - grace).exclude(
+                Exists(connected)
+            ),
             from_status=SessionStatus.WAITING,
             to=SessionStatus.ABANDONED,
             reason="client left without an answer",

@@ -30,11 +30,14 @@ def transcript_filename(session: ChatSession) -> str:
 
 def transcript_text(session: ChatSession) -> str:
     title = session.title
+    company = session.contact.company.name if session.contact else "no contact linked"
     lines = [
         f"Chat {session.pk}: {title}",
-        f"Client: {session.client.display_name} ({session.contact.company.name})",
-        f"Requested: {session.requested_at:%Y-%m-%d %H:%M:%S %Z}",
+        f"Client: {session.client.display_name} ({company})",
     ]
+    if session.by_phone:
+        lines.append(f"Channel: {session.get_channel_display()}, {session.client_address}")
+    lines.append(f"Requested: {session.requested_at:%Y-%m-%d %H:%M:%S %Z}")
     if session.ended_at:
         lines.append(f"Ended: {session.ended_at:%Y-%m-%d %H:%M:%S %Z}")
     lines.append("")
@@ -126,7 +129,11 @@ def transcript_email(*, session_id: int) -> bool:
         session = ChatSession.objects.select_related("client", "contact__company", "ticket").get(
             pk=session_id
         )
-        address = session.client.email or session.contact.email
+        if session.by_phone:
+            # The number's user has no mailbox: the contact's address, if any.
+            address = session.contact.email if session.contact else ""
+        else:
+            address = session.client.email or session.contact.email
         if not address:
             return False
         context = {"session": session, "lines": transcript_lines(session)}

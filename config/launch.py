@@ -4,7 +4,9 @@
 
 1. a private Redis on var/redis.sock when REDIS_URL is unset (config/embedded_redis.py);
 2. migrate, seed_demo, collectstatic;
-3. honcho with the Procfile: web (daphne), worker and beat;
+3. honcho with the Procfile: web (daphne), worker and beat, and with
+   SWITCHBOARD_FAKE_PROVIDERS=1 the local fake SMS/WhatsApp provider (``fake``),
+   both channels pointed at it with dummy credentials;
 4. the URLs and demo logins, printed once daphne accepts connections (the logins
    only there: seed_demo runs with --no-logins).
 
@@ -115,17 +117,63 @@ def banner(port: int, logins: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def announce_when_ready(port: int, logins: list[str], honcho: subprocess.Popen[bytes]) -> None:
+def announce_when_ready(
+    port: int, logins: list[str], honcho: subprocess.Popen[bytes], fake_port: int | None = None
+) -> None:
     """Print the banner after daphne's start-up logs, so it is the last thing on screen."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and honcho.poll() is None:
         if port_in_use(port):
             print(banner(port, logins), flush=True)
+            if fake_port is not None:
+                print(f"  Fake SMS/WhatsApp provider  http://{HOST}:{fake_port}/\n", flush=True)
             return
         time.sleep(0.2)
 
 
-def serve(port: int, logins: list[str], *, access_log: bool) -> int:
+def fake_providers_on() -> bool:
+    return os.environ.get("SWITCHBOARD_FAKE_PROVIDERS", "").strip().lower() in {
+        "1",
+        "true",
+        "yes",
+        "on",
+    }
+
+
+def fake_provider_port(port: int) -> int:
+    raw = os.environ.get("SWITCHBOARD_FAKE_PROVIDER_PORT") or str(port + 100)
+    try:
+        return int(raw)
+    except ValueError:
+        sys.exit(f"SWITCHBOARD_FAKE_PROVIDER_PORT must be a number (got {raw!r})")
+
+
+def use_fake_providers(port: int) -> int:
+    """Point SMS and WhatsApp at the local fake (config/fake_provider.py) with
+    dummy credentials, for this launcher and everything it starts. Only
+    variables that are unset: a developer's own settings win. Returns the
+    fake's port."""
+    fake_port = fake_provider_port(port)
+    fake = f"http://{HOST}:{fake_port}"
+    defaults = {
+        "SWITCHBOARD_FAKE_PROVIDER_PORT": str(fake_port),
+        "SWITCHBOARD_PUBLIC_URL": f"http://{HOST}:{port}",
+        "SWITCHBOARD_TWILIO_ACCOUNT_SID": "ACfake00000000000000000000000000",
+        "SWITCHBOARD_TWILIO_AUTH_TOKEN": "fake-twilio-auth-token",
+        "SWITCHBOARD_TWILIO_SMS_FROM": "+15005550006",
+        "SWITCHBOARD_TWILIO_API_BASE": f"{fake}/twilio",
+        "SWITCHBOARD_WHATSAPP_TOKEN": "fake-whatsapp-token",
+        "SWITCHBOARD_WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
+        "SWITCHBOARD_WHATSAPP_APP_SECRET": "fake-whatsapp-app-secret",
+        "SWITCHBOARD_WHATSAPP_VERIFY_TOKEN": "fake-whatsapp-verify-token",
+        "SWITCHBOARD_WHATSAPP_API_BASE": f"{fake}/graph",
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)
+    return fake_port
+
+
+def serve(port: int, logins: list[str], *, access_log: bool, fake_port: int | None = None) -> int:
     venv_bin = str(Path(sys.executable).parent)
     env = {
         **os.environ,
@@ -133,8 +181,9 @@ def serve(port: int, logins: list[str], *, access_log: bool) -> int:
         # Read by the Procfile's web line, which only knows "1".
         "SWITCHBOARD_ACCESS_LOG": "1" if access_log else "0",
     }
+    processes = ["web", "worker", "beat"] + (["fake"] if fake_port is not None else [])
     honcho = subprocess.Popen(
-        [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "-p", str(port)],
+        [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "-p", str(port), *processes],
         cwd=BASE_DIR,
         env=env,
     )
@@ -142,7 +191,9 @@ def serve(port: int, logins: list[str], *, access_log: bool) -> int:
     # just wait for it. A SIGTERM sent to this launcher alone is passed on to honcho.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda signum, frame: honcho.send_signal(signal.SIGTERM))
-    threading.Thread(target=announce_when_ready, args=(port, logins, honcho), daemon=True).start()
+    threading.Thread(
+        target=announce_when_ready, args=(port, logins, honcho, fake_port), daemon=True
+    ).start()
     returncode = honcho.wait()
     # honcho reports the signal that stopped it (130 SIGINT, 143 SIGTERM): that is the
     # normal way to stop, not a failure.
@@ -156,6 +207,8 @@ def main() -> int:
     access_log = read_access_log()
     if port_in_use(port):
         sys.exit(f"Port {port} is already in use on {HOST}; try PORT={port + 1} make run")
+    # Before Django reads its settings here, and for every process honcho starts.
+    fake_port = use_fake_providers(port) if fake_providers_on() else None
     (BASE_DIR / "var").mkdir(exist_ok=True)
 
     from config import embedded_redis
@@ -167,7 +220,7 @@ def main() -> int:
         print(f"Private Redis: {embedded_redis.start()}{note}", flush=True)
     try:
         logins = prepare_database()
-        return serve(port, logins, access_log=access_log)
+        return serve(port, logins, access_log=access_log, fake_port=fake_port)
     finally:
         # A Redis that was already running belongs to someone else (another `make run`).
         if own_redis:

@@ -28,5 +28,7 @@ urlpatterns = [
     path("console/", include("tickets.urls_console")),
     path("files/", include("tickets.urls_files")),
     path("chat/", include("chat.files.urls")),
+    # The SMS and WhatsApp providers' webhooks (chat/inbound/webhooks.py).
+    path("channels/", include("chat.inbound.urls")),
     path("api/", include("config.api_urls")),
 ]

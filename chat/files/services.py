@@ -19,15 +19,15 @@ import uuid
 from pathlib import PurePath
 
 from django.conf import settings
-from django.core.files.base import File
+from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat import messages, selectors
+from chat import lifecycle, messages, selectors
 from chat.errors import ChatNotFound, InvalidState, MessageInvalid
 from chat.messages import SendResult
-from chat.models import ChatAttachment, MessageKind, Participant, SessionStatus
+from chat.models import ChatAttachment, Message, MessageKind, Participant, SessionStatus
 from tickets import services as ticket_services
 from tickets.errors import AttachmentRefused as TicketAttachmentRefused
 from tickets.models import private_storage
@@ -103,6 +103,10 @@ def _may_send(participant: Participant | None) -> None:
         )
     if not participant.in_room:
         raise InvalidState("You have left this chat.", code="not_in_room")
+    if participant.session.by_phone:
+        raise AttachmentRefused(
+            "Files cannot be sent to SMS or WhatsApp yet: describe it, or send a link."
+        )
 
 
 class _AlreadyStored(Exception):
@@ -195,6 +199,53 @@ def attachment_send(
     except BaseException:
         # Rolled back (a refusal, a database error, an interrupted request):
         # the file must not outlive its row.
+        private_storage.delete(attachment.file.name)
+        raise
+
+
+def attachment_receive(
+    *, session_id: int, author: User, name: str, content: bytes, key: str
+) -> Message:
+    """A file an SMS or WhatsApp client sent (chat.inbound.media): the same
+    rules and storage as an upload, in whatever state the chat is (a client
+    writes before an agent answers). ``key`` is the provider's id of the file
+    (unique): a second run returns the stored message and stores nothing.
+    AttachmentRefused if the file breaks a rule; nothing is left behind."""
+    stored = Message.objects.filter(provider_message_id=key).first()
+    if stored is not None:
+        return stored
+    upload = ContentFile(content, name=name)
+    name, content_type, is_image = _checked(upload)
+    attachment = ChatAttachment(
+        session_id=session_id,
+        uploaded_by=author,
+        original_name=name,
+        content_type=content_type,
+        size=len(content),
+        is_image=is_image,
+    )
+    attachment.file.save(name, upload, save=False)
+    try:
+        with transaction.atomic():
+            session = lifecycle.lock(session_id)
+            attachment.created_at = timezone.now()
+            attachment.save()
+            return messages.append(
+                session,
+                author=author,
+                body=name,
+                kind=MessageKind.FILE,
+                attachment=attachment,
+                provider_message_id=key,
+            )
+    except IntegrityError:
+        # Another run stored this key first.
+        private_storage.delete(attachment.file.name)
+        stored = Message.objects.filter(provider_message_id=key).first()
+        if stored is None:  # pragma: no cover - another constraint failed
+            raise
+        return stored
+    except BaseException:
         private_storage.delete(attachment.file.name)
         raise
 

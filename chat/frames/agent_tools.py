@@ -9,6 +9,8 @@ Browser -> server (staff only; the services check the chat):
   chat.transcript {session_id}                -> chat.transcript {text}
   chat.time_entry_draft {session_id}          -> chat.time_entry_draft {minutes, note}
   chat.time_entry {session_id, minutes, note, client_id?} -> chat.time_entry_added {entry}
+  chat.contact_candidates {session_id, query} -> chat.contact_candidates {contacts}
+  chat.link_contact {session_id, contact_id}  -> chat.contact_linked {session}
 Server -> browser: chat.invitation {session, invited_by} to the invitee
 (chat.broadcasts.agent_invited); the invitee answers with chat.join.
 """
@@ -19,7 +21,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from chat.agent_tools import invites, templates, time_entries
+from chat.agent_tools import contacts, invites, templates, time_entries
 from chat.payloads import session_payload, user_payload
 from realtime.registry import Audience, FrameContext, Int, Reply, Str, Uuid, frame
 
@@ -130,3 +132,31 @@ async def chat_time_entry(ctx: FrameContext, data: dict[str, Any]) -> Reply:
         "ticket_id": entry.ticket_id,
         "entry": {"id": entry.pk, "minutes": entry.minutes, "note": entry.note},
     }
+
+
+@frame(
+    "chat.contact_candidates",
+    audience=Audience.STAFF,
+    fields={"session_id": SESSION_ID, "query": Str(max_length=200, min_length=0)},
+)
+async def chat_contact_candidates(ctx: FrameContext, data: dict[str, Any]) -> Reply:
+    found = await database_sync_to_async(contacts.contact_candidates)(
+        session_id=data["session_id"], agent=ctx.user, query=data["query"]
+    )
+    return {"type": "chat.contact_candidates", "session_id": data["session_id"], "contacts": found}
+
+
+@frame(
+    "chat.link_contact",
+    audience=Audience.STAFF,
+    fields={"session_id": SESSION_ID, "contact_id": Int(min_value=1)},
+)
+async def chat_link_contact(ctx: FrameContext, data: dict[str, Any]) -> Reply:
+    @database_sync_to_async
+    def link() -> dict[str, Any]:
+        session = contacts.contact_link(
+            session_id=data["session_id"], agent=ctx.user, contact_id=data["contact_id"]
+        )
+        return {"type": "chat.contact_linked", "session": session_payload(session)}
+
+    return await link()

@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.conf import settings
 
-from chat.models import OPEN_STATUSES, Outcome
+from chat.models import OPEN_STATUSES, Channel, DeliveryStatus, Outcome
 from chat.permissions import chat_allowed_for_user
 from chat.selectors import sessions_for_ticket
 from chat.transcripts import transcript_lines
@@ -88,3 +88,23 @@ def open_statuses() -> str:
 def page_view_statuses() -> str:
     """The statuses in which the portal reports the client's page views (chat/page_views.js)."""
     return json.dumps([str(status) for status in PAGE_VIEW_STATUSES])
+
+
+@register.simple_tag
+def channel_labels() -> str:
+    """{"sms": "SMS", ...}: the badge of an SMS or WhatsApp chat, and how far
+    a message sent to one got ({"delivery": {"sent": "Sent", ...}}); read
+    by static/js/chat/channels.js."""
+    return json.dumps(
+        {
+            "channels": {str(value): str(label) for value, label in Channel.choices},
+            "delivery": {str(value): str(label) for value, label in DeliveryStatus.choices},
+        }
+    )
+
+
+@register.inclusion_tag("chat/_channel_badge.html")
+def channel_badge(session: Any) -> dict[str, Any]:
+    """The SMS / WhatsApp badge of a chat on a server-rendered page (none for
+    a portal chat)."""
+    return {"session": session}

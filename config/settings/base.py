@@ -16,7 +16,14 @@ from config.redis_urls import (
     channels_hosts,
     validate_redis_url,
 )
-from config.settings.environment import env, env_bool, env_email, env_int, env_seconds
+from config.settings.environment import (
+    env,
+    env_all_or_none,
+    env_bool,
+    env_email,
+    env_int,
+    env_seconds,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -342,3 +349,49 @@ if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
         "SWITCHBOARD_PHONE_REGION must be a two-letter region code such as GB or US "
         f"(got {env.str('SWITCHBOARD_PHONE_REGION')!r})"
     )
+
+# --- SMS and WhatsApp (chat/channels/) -------------------------------------------
+# A channel is on when all of its credentials are set and off when none are;
+# some but not all stop start-up (env_all_or_none names the missing ones).
+# Its webhooks answer 404 while it is off.
+# The address the providers reach this server at: Twilio signs its webhooks
+# over it, and status callbacks are sent to it.
+PUBLIC_URL = env.str("SWITCHBOARD_PUBLIC_URL", default="").strip().rstrip("/")
+_twilio = env_all_or_none(
+    [
+        "SWITCHBOARD_TWILIO_ACCOUNT_SID",
+        "SWITCHBOARD_TWILIO_AUTH_TOKEN",
+        "SWITCHBOARD_TWILIO_SMS_FROM",
+    ],
+    what="SMS (Twilio)",
+)
+TWILIO_ACCOUNT_SID = _twilio["SWITCHBOARD_TWILIO_ACCOUNT_SID"]
+TWILIO_AUTH_TOKEN = _twilio["SWITCHBOARD_TWILIO_AUTH_TOKEN"]
+TWILIO_SMS_FROM = _twilio["SWITCHBOARD_TWILIO_SMS_FROM"]
+TWILIO_API_BASE = env.str("SWITCHBOARD_TWILIO_API_BASE", default="https://api.twilio.com")
+TWILIO_API_BASE = TWILIO_API_BASE.strip().rstrip("/")
+if TWILIO_ACCOUNT_SID and not PUBLIC_URL:
+    raise ImproperlyConfigured(
+        "SMS (Twilio) needs SWITCHBOARD_PUBLIC_URL (e.g. https://help.example.com): "
+        "Twilio signs its webhooks over it and sends delivery reports to it"
+    )
+_whatsapp = env_all_or_none(
+    [
+        "SWITCHBOARD_WHATSAPP_TOKEN",
+        "SWITCHBOARD_WHATSAPP_PHONE_NUMBER_ID",
+        "SWITCHBOARD_WHATSAPP_APP_SECRET",
+        "SWITCHBOARD_WHATSAPP_VERIFY_TOKEN",
+    ],
+    what="WhatsApp (Cloud API)",
+)
+WHATSAPP_TOKEN = _whatsapp["SWITCHBOARD_WHATSAPP_TOKEN"]
+WHATSAPP_PHONE_NUMBER_ID = _whatsapp["SWITCHBOARD_WHATSAPP_PHONE_NUMBER_ID"]
+WHATSAPP_APP_SECRET = _whatsapp["SWITCHBOARD_WHATSAPP_APP_SECRET"]
+WHATSAPP_VERIFY_TOKEN = _whatsapp["SWITCHBOARD_WHATSAPP_VERIFY_TOKEN"]
+WHATSAPP_API_BASE = env.str(
+    "SWITCHBOARD_WHATSAPP_API_BASE", default="https://graph.facebook.com/v21.0"
+)
+WHATSAPP_API_BASE = WHATSAPP_API_BASE.strip().rstrip("/")
+# Free text on WhatsApp only this long after the client's last message (the
+# 24-hour window; enforced by the reach-out work that builds on the channels).
+WHATSAPP_WINDOW_SECONDS = env_int("SWITCHBOARD_WHATSAPP_WINDOW_SECONDS", 86400, minimum=60)

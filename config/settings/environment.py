@@ -4,6 +4,8 @@ that says which one."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -70,3 +72,20 @@ def env_email(name: str, *, default: str) -> dict[str, object]:
             )
         config["EMAIL_BACKEND"] = FILE_EMAIL_BACKEND
     return config
+
+
+def env_all_or_none(names: Sequence[str], *, what: str) -> dict[str, str]:
+    """Settings that only work together (one provider's credentials): all set
+    (the feature is on) or none (off). Some but not all stops start-up with
+    the names of the missing ones, so a half-configured feature never looks
+    like a switched-off one."""
+    values = {name: env.str(name, default="").strip() for name in names}
+    missing = [name for name, value in values.items() if not value]
+    if missing and len(missing) < len(names):
+        given = [name for name in names if name not in missing]
+        raise ImproperlyConfigured(
+            f"{what} is half configured: {', '.join(given)} set, but not "
+            f"{', '.join(missing)} (set the missing ones, or unset all of "
+            f"{', '.join(names)} to turn it off)"
+        )
+    return values

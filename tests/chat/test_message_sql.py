@@ -40,6 +40,7 @@ def test_lock_reads_the_participation_and_the_session(alice, alice_ticket, agent
         in_room=True,
         status=SessionStatus.ACTIVE,
         last_seq=ChatSession.objects.get(pk=session.pk).last_seq,
+        channel="web",
     )
     Participant.objects.filter(pk=participant.pk).update(left_at=timezone.now())
     with transaction.atomic():

@@ -98,8 +98,19 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> No
     pytest.fail(f"daphne did not listen on port {port} within 30 s; see {log}")
 
 
+# SMS is on in the daphne of the browser tests, its Twilio a local fake: the
+# session's pytest-httpserver (tests/e2e/test_sms_flow.py signs with these).
+E2E_TWILIO = {
+    "SWITCHBOARD_TWILIO_ACCOUNT_SID": "ACe2e",
+    "SWITCHBOARD_TWILIO_AUTH_TOKEN": "e2e-twilio-token",
+    "SWITCHBOARD_TWILIO_SMS_FROM": "+15005550006",
+}
+
+
 @pytest.fixture(scope="session")
-def live_server_url(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+def live_server_url(
+    django_db_setup: None, django_db_blocker: Any, make_httpserver: Any
+) -> Iterator[str]:
     """A real daphne serving config.asgi on the test database, for the whole session."""
     from django.db import connection
 
@@ -118,6 +129,9 @@ def live_server_url(django_db_setup: None, django_db_blocker: Any) -> Iterator[s
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.e2e.settings",
         "SWITCHBOARD_E2E_DB_NAME": db_name,
+        **E2E_TWILIO,
+        "SWITCHBOARD_TWILIO_API_BASE": make_httpserver.url_for("/twilio"),
+        "SWITCHBOARD_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # daphne's ORM calls must stay checked
     with log.open("wb") as out:

@@ -6,6 +6,7 @@
 
 import { el } from "../dom.js";
 import { FileAttacher } from "./attachments.js";
+import { channelBadge } from "./channels.js";
 import { Conversation } from "./conversation.js";
 import { formatDuration } from "./format.js";
 import { messageRow, readTick } from "./log_rows.js";
@@ -71,6 +72,8 @@ export class ChatWindow {
   _build(sessionId) {
     const inputId = `chat-input-${sessionId}-${++windowCount}`;
     this.titleEl = el("h2", { class: "chat-title", id: `chat-title-${inputId}` });
+    // SMS / WhatsApp and the client's number (empty for a portal chat).
+    this.channelEl = el("span", { class: "chat-channel" });
     this.statusEl = el("span", { class: "chat-status", "aria-live": "polite" });
     this.connectionEl = el("span", { class: "chat-connection", hidden: true, text: "Reconnecting…" });
     this.participantsList = el("ul", { class: "chat-participants-list" });
@@ -137,7 +140,8 @@ export class ChatWindow {
       el(
         "header",
         { class: "chat-header" },
-        el("div", { class: "chat-heading" }, this.titleEl, this.statusEl, this.connectionEl, this.flashEl),
+        el("div", { class: "chat-heading" }, this.titleEl, this.channelEl, this.statusEl, this.connectionEl,
+          this.flashEl),
         el("div", { class: "chat-header-tools" }, this.menuEl, this.minimizeButton, this.closeButton),
       ),
       el("div", { class: "chat-subheader" }, this.participantsEl, this.ticketLink, this.toolbar),
@@ -225,6 +229,8 @@ export class ChatWindow {
     const session = this.conversation.session;
     if (!session) return;
     this.titleEl.textContent = session.title;
+    const badge = channelBadge(session);
+    this.channelEl.replaceChildren(...(badge ? [badge] : []));
     this._renderStatus();
     this._renderParticipants(session);
     const url = this.viewer === "client" ? session.ticket_url : session.console_ticket_url;
@@ -312,7 +318,8 @@ export class ChatWindow {
     const canSend = open && (this.viewer === "agent" || agentHere);
     this.input.disabled = !canSend;
     this.sendButton.disabled = !canSend;
-    this.files.setEnabled(canSend);
+    // Files do not go out to SMS or WhatsApp (the server refuses them too).
+    this.files.setEnabled(canSend && session.channel !== "sms" && session.channel !== "whatsapp");
     let hint = "";
     if (session.status === "waiting") hint = "You can write as soon as an agent joins.";
     else if (session.status === "invited") hint = this.viewer === "agent" ? "Waiting for the client to accept." : "";

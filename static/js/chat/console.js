@@ -8,12 +8,14 @@ import { dataJson, el } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { actionToast, messageToast } from "../toasts.js";
 import { blockAction } from "./block.js";
+import { channelBadge } from "./channels.js";
 import { ChatWindow } from "./chat_window.js";
 import { attachComments, installComments } from "./comments.js";
 import { formatDuration, formatTime } from "./format.js";
 import { attachVisitorInfo, installVisitorInfo } from "./visitor_info.js";
 import { askNotificationPermission, chime, showNotification } from "./notify.js";
 import { agentMenu } from "./agent_tools.js";
+import { linkContactItem } from "./link_contact.js";
 import { openTransferDialog } from "./transfer.js";
 
 const socket = getSocket();
@@ -85,7 +87,7 @@ function queueRow(session) {
     "data-requested-at": session.requested_at, "data-warned": session.warned_at ? "1" : null },
     el("div", { class: "sm-main" },
       el("strong", { class: "sm-title", text: session.title }),
-      el("span", { class: "sm-sub", text: `${session.client.name} · ${session.company || ""}` })),
+      el("span", { class: "sm-sub" }, channelBadge(session), `${session.client.name} · ${session.company || ""}`)),
     el("span", { class: "sm-wait", title: "Waiting time", text: formatDuration(waitedMs) }),
     joinButton(session.id));
 }
@@ -101,7 +103,8 @@ function chatRow(session, mine) {
   return el("li", { class: `sm-item status-${session.status}`, "data-session-id": String(session.id) },
     el("div", { class: "sm-main" },
       el("strong", { class: "sm-title", text: session.title }),
-      el("span", { class: "sm-sub", text: `${session.client.name}${mine ? "" : ` · with ${label || "nobody"}`}` })),
+      el("span", { class: "sm-sub" }, channelBadge(session),
+        `${session.client.name}${mine ? "" : ` · with ${label || "nobody"}`}`)),
     mine
       ? el("button", { type: "button", class: "btn btn-small", text: windows.has(session.id) ? "Show" : "Open",
         onclick: () => openWindow(session, { focus: true }) })
@@ -119,7 +122,8 @@ function followUpCard(session) {
     "aria-labelledby": titleId },
     el("div", { class: "sm-main" },
       el("strong", { class: "sm-title", id: titleId, title: session.title, text: session.title }),
-      el("span", { class: "sm-sub", text: `${session.client.name} · ${session.company || "no company"}` }),
+      el("span", { class: "sm-sub" }, channelBadge(session),
+        `${session.client.name} · ${session.company || "no company"}`),
       el("span", { class: "sm-card-meta" },
         el("time", { class: "sm-requested", datetime: session.requested_at,
           text: formatTime(session.requested_at) }),
@@ -264,7 +268,7 @@ function openWindow(session, { focus = false } = {}) {
       viewer: "agent",
       onClose: leave,
       clock: now,
-      menu: agentMenu(socket),
+      menu: [...agentMenu(socket), linkContactItem(socket, { onLinked: (s) => upsert(s) })],
       actions: [
         { label: "End chat", className: "btn-danger", when: (s) => s.status === "active", onClick: endChat },
         { label: "Leave", when: (s) => s.status !== "active" && s.status !== "waiting", onClick: leave },

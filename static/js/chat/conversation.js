@@ -64,6 +64,7 @@ export class Conversation {
     this._off = [
       this.socket.on("chat.read", (frame) => { if (frame.session_id === this.id) this.applyRead(frame); }),
       this.socket.on("chat.typing", (frame) => { if (frame.session_id === this.id) this.applyTyping(frame); }),
+      this.socket.on("chat.delivery", (frame) => { if (frame.session_id === this.id) this.applyDelivery(frame); }),
     ];
   }
 
@@ -244,6 +245,14 @@ export class Conversation {
   // Someone's read marker moved. With read_at, the other side's messages up to
   // seq were read just now: the same rule as chat/receipts.py, so the ticks
   // match what a reload would show.
+  // How far a message sent to an SMS/WhatsApp client got (chat.channels).
+  applyDelivery(frame) {
+    const message = this.messages.get(frame.seq);
+    if (!message) return; // not here yet: its replay carries the state
+    message.delivery = frame.delivery;
+    this.onChange("delivery");
+  }
+
   applyRead(frame) {
     const participants = (this.session && this.session.participants) || [];
     for (const p of participants) {

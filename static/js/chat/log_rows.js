@@ -9,6 +9,7 @@
 
 import { el } from "../dom.js";
 import { attachmentView } from "./attachments.js";
+import { deliveryTick } from "./channels.js";
 import { sideOf } from "./conversation.js";
 import { formatReadTime, formatTime } from "./format.js";
 
@@ -58,8 +59,10 @@ export function messageRow(message, { rows = CHAT_ROWS, side, tick = () => null,
 }
 
 // Ticks on the messages of the viewer's side (the client's own; for staff,
-// every agent's): a double tick once the other side has read it.
+// every agent's): a double tick once the other side has read it. A message
+// sent to an SMS/WhatsApp client shows how far the provider got instead.
 export function readTick(message, viewer) {
+  if (message.delivery) return viewer === "client" ? null : deliveryTick(message);
   const ownSide = message.author && sideOf(message.author) === (viewer === "client" ? "client" : "agent");
   if (!ownSide) return null;
   const read = Boolean(message.read_at);

@@ -12,6 +12,7 @@
 import { dataJson, el } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { Conversation, newClientId } from "./conversation.js";
+import { channelBadge } from "./channels.js";
 import { formatDuration } from "./format.js";
 import { commentRow, messageRow, pageViewRow } from "./log_rows.js";
 import { openTransferDialog } from "./transfer.js";
@@ -138,8 +139,8 @@ function chatItem(session) {
   return el("li", { class: `sv-chat${watch.id === session.id ? " watching" : ""}`, "data-session-id": String(session.id) },
     el("div", { class: "sv-chat-main" },
       el("strong", { class: "sv-chat-title", text: session.title }),
-      el("span", { class: "sv-chat-sub muted",
-        text: `${session.client.name}${session.company ? ` · ${session.company}` : ""}${others.length > 1 ? ` · with ${others.join(", ")}` : ""}` })),
+      el("span", { class: "sv-chat-sub muted" }, channelBadge(session),
+        `${session.client.name}${session.company ? ` · ${session.company}` : ""}${others.length > 1 ? ` · with ${others.join(", ")}` : ""}`)),
     el("span", { class: "sv-chat-time muted", title: session.status === "invited" ? "Invited" : "Chatting for" },
       el("span", { "data-since": since, text: formatDuration(now() - Date.parse(since)) })),
     el("span", { class: "sv-chat-actions" },
@@ -186,7 +187,8 @@ function renderChats() {
         return el("li", { class: `sv-chat sv-wait-row${waited >= warnMs || s.warned_at ? " overdue" : ""}`, "data-session-id": String(s.id) },
           el("div", { class: "sv-chat-main" },
             el("strong", { class: "sv-chat-title", text: s.title }),
-            el("span", { class: "sv-chat-sub muted", text: `${s.client.name}${s.company ? ` · ${s.company}` : ""}` })),
+            el("span", { class: "sv-chat-sub muted" }, channelBadge(s),
+              `${s.client.name}${s.company ? ` · ${s.company}` : ""}`)),
           el("span", { class: "sv-chat-time", title: "Waiting" },
             el("span", { "data-since": s.requested_at, text: formatDuration(waited) })),
           el("span", { class: "sv-chat-actions" }, assignButton(s), watchButton(s)));

@@ -1,0 +1,103 @@
+"""Files an SMS or WhatsApp client sends: fetched from the provider by a
+Celery task and stored as chat files under the attachment rules
+(chat.files.services.attachment_receive: size, allowed types, sniffed
+images, private storage).
+
+Each file is keyed by its message's provider id and its place in it
+(:func:`media_key`, the row's unique ``provider_message_id``), so a task run
+twice, or queued twice by a retried webhook, stores it once. A file that
+cannot be kept (too large, a type not allowed, gone at the provider) becomes
+a line saying so, under the same key; a provider that is down is tried again
+a few times first.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from chat import lifecycle, messages
+from chat.channels.providers import provider_for
+from chat.channels.providers.base import InboundMedia, MediaError
+from chat.files import services as files
+from chat.formatting import human_size
+from chat.models import ChatSession, Message, MessageKind
+
+FETCH_TRIES = 5
+FETCH_BACKOFF = 10
+
+
+def media_key(provider_message_id: str, index: int) -> str:
+    """The unique key of one file of a message (its row's provider id)."""
+    return f"{provider_message_id}#media{index}"
+
+
+@shared_task(name="chat.inbound.fetch_media", bind=True, max_retries=FETCH_TRIES)
+def fetch_media(
+    self: Task,
+    *,
+    session_id: int,
+    channel: str,
+    key: str,
+    ref: str,
+    content_type: str,
+    filename: str,
+) -> str:
+    item = InboundMedia(ref, content_type, filename)
+    try:
+        return media_receive(session_id=session_id, channel=channel, key=key, media=item)
+    except MediaError as exc:
+        # Tasks run inline (the test settings) have no later to try in.
+        if exc.retry and not self.request.is_eager and self.request.retries < FETCH_TRIES:
+            raise self.retry(countdown=FETCH_BACKOFF * 2**self.request.retries) from exc
+        return _line(session_id, key, f"sent a file that could not be fetched: {exc}.")
+
+
+def media_receive(*, session_id: int, channel: str, key: str, media: InboundMedia) -> str:
+    """Fetch one file and store it as a file message of the client; what
+    happened, in a word. MediaError when fetching may succeed later."""
+    if Message.objects.filter(provider_message_id=key).exists():
+        return "stored already"
+    provider = provider_for(channel)
+    if provider is None:
+        return _line(
+            session_id, key, "sent a file, which could not be fetched: the channel is off."
+        )
+    fetched = provider.fetch_media(media, max_bytes=settings.ATTACHMENT_MAX_BYTES)
+    name = media.filename or _name_for(fetched.content_type or media.content_type)
+    client = ChatSession.objects.select_related("client").get(pk=session_id).client
+    try:
+        files.attachment_receive(
+            session_id=session_id, author=client, name=name, content=fetched.content, key=key
+        )
+    except files.AttachmentRefused as exc:
+        size = human_size(len(fetched.content))
+        return _line(session_id, key, f"sent {name} ({size}), which could not be kept: {exc}")
+    return "stored"
+
+
+def _name_for(content_type: str) -> str:
+    """A name for a file the provider gave none (an MMS picture)."""
+    extension = mimetypes.guess_extension(content_type.split(";")[0].strip()) or ""
+    stem = "image" if content_type.startswith("image/") else "file"
+    return f"{stem}{'.jpg' if extension == '.jpe' else extension}"
+
+
+def _line(session_id: int, key: str, what: str) -> str:
+    """A line in the chat about a file that could not be kept, once per key."""
+    try:
+        with transaction.atomic():
+            session = lifecycle.lock(session_id)
+            messages.append(
+                session,
+                author=session.client,
+                kind=MessageKind.SYSTEM,
+                body=f"{session.client.display_name} {what}",
+                provider_message_id=key,
+            )
+    except IntegrityError:
+        return "stored already"
+    return "not kept"

@@ -1,0 +1,235 @@
+"""Who is writing by SMS or WhatsApp, and into which chat: a message as the
+provider delivered it (chat.channels.providers), stored once.
+
+- The sender's number (E.164, accounts.phones) is matched to the contact
+  whose phone it is (``Contact.phone_e164``). Only one contact may have it: a
+  number that several contacts share is treated as unknown (an agent links
+  the chat to the right one), so nobody is matched into a company by a
+  guess.
+- A known contact's chat gets its company's queue and its chat permission
+  layers (chat.permissions); an unknown number's goes to the default queue
+  if chat is on. A number that may not chat (a contact denied chat, a client
+  blocked from the console) gets one polite answer a day (a ChannelNotice,
+  sent by chat.channels.delivery) and no request.
+- A number with a chat open on the same channel (waiting or active)
+  continues it, and so does a follow-up card it started while the helpdesk
+  is closed, as long as it is closed; otherwise a new pre-ticket request
+  starts (chat.services.phone_request: office hours, queue and paging as
+  in the portal).
+- Each message is stored once: the provider's id is unique, so a webhook
+  the provider retries finds what it stored the first time. Files are
+  fetched by a task (chat.inbound.media); a type the chat cannot show (a
+  location, a sticker) becomes a line that says what arrived.
+
+All work for one number runs under the lock of its PhoneClient row, so two
+webhooks at once cannot both start a chat for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Contact, Role, User
+from accounts.phones import e164, readable
+from chat import lifecycle, messages, selectors, services, tasks
+from chat.channels.providers.base import InboundMessage
+from chat.inbound import media
+from chat.models import (
+    Channel,
+    ChannelNotice,
+    ChatSession,
+    DeliveryStatus,
+    Message,
+    MessageKind,
+    PhoneClient,
+    SessionStatus,
+)
+from chat.permissions import chat_allowed_for_phone
+from officehours import services as officehours
+
+logger = logging.getLogger(__name__)
+
+# The one answer to a number that may not chat (denied, or blocked: the
+# words do not tell which), at most once per NOTICE_QUIET_SECONDS.
+NOT_AVAILABLE_NOTICE = (
+    "Thank you for your message. Chat is not available to you here; "
+    "please contact the helpdesk another way and we will get back to you."
+)
+NOTICE_QUIET_SECONDS = 24 * 3600
+# Addresses of the users that stand for numbers: the .invalid domain can
+# never receive mail (RFC 2606).
+PHONE_USER_DOMAIN = "phone.switchboard.invalid"
+
+
+@dataclass(frozen=True)
+class Received:
+    """What became of one inbound message: the chat it went into (None when
+    none did), and whether anything was stored now (False for a replay)."""
+
+    session_id: int | None
+    stored: bool
+
+
+def message_receive(*, channel: str, message: InboundMessage) -> Received:
+    number = e164(message.sender)
+    if number is None:
+        logger.warning(
+            "%s message %s from an unreadable number", channel, message.provider_message_id
+        )
+        return Received(None, False)
+    if _already_stored(message):
+        return Received(None, False)
+    contact = _contact_of(number)
+    with transaction.atomic():
+        phone = _phone_client(number, profile_name=message.profile_name, contact=contact)
+        if _already_stored(message):  # a replay that waited for the lock
+            return Received(None, False)
+        session = _chat_to_continue(phone.user, channel)
+        if session is None:
+            if not chat_allowed_for_phone(contact) or selectors.client_blocked(
+                client=phone.user, ip_address=None
+            ):
+                _notice(phone, channel)
+                return Received(None, False)
+            session = services.phone_request(
+                client=phone.user,
+                contact=contact,
+                channel=channel,
+                address=number,
+                subject=_subject(number, channel, contact, message.profile_name),
+            )
+            # Outside office hours the request is a follow-up card now, as in
+            # the portal (session.outside_hours): the auto-reply that tells
+            # the client when we open belongs here.
+        _store(session, phone.user, message)
+        session_id = session.pk
+        for index, item in enumerate(message.media):
+            key = media.media_key(message.provider_message_id, index)
+            transaction.on_commit(
+                lambda key=key, item=item: media.fetch_media.delay(
+                    session_id=session_id,
+                    channel=channel,
+                    key=key,
+                    ref=item.ref,
+                    content_type=item.content_type,
+                    filename=item.filename,
+                )
+            )
+        return Received(session_id, True)
+
+
+def _already_stored(message: InboundMessage) -> bool:
+    keys = [message.provider_message_id]
+    keys += [media.media_key(message.provider_message_id, i) for i in range(len(message.media))]
+    return Message.objects.filter(provider_message_id__in=keys).exists()
+
+
+def _contact_of(number: str) -> Contact | None:
+    """The one contact with this number; None for none, or for several."""
+    found = list(Contact.objects.select_related("company").filter(phone_e164=number)[:2])
+    return found[0] if len(found) == 1 else None
+
+
+def _phone_client(number: str, *, profile_name: str, contact: Contact | None) -> PhoneClient:
+    """The number's PhoneClient, locked (created with its user on the first
+    message), its user named after the contact, the profile or the number."""
+    phone = _locked_phone_client(number)
+    name = contact.name if contact is not None else (profile_name or readable(number))
+    if phone is None:
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email=f"{number.lstrip('+')}@{PHONE_USER_DOMAIN}",
+                    password=None,
+                    role=Role.CLIENT,
+                    is_active=False,
+                    full_name=name[:150],
+                )
+                PhoneClient.objects.create(
+                    number=number, user=user, profile_name=profile_name, created_at=timezone.now()
+                )
+        except IntegrityError:
+            pass  # another webhook for this number created it first
+        phone = _locked_phone_client(number)
+        assert phone is not None
+    if phone.user.full_name != name[:150]:
+        User.objects.filter(pk=phone.user_id).update(full_name=name[:150])
+        phone.user.full_name = name[:150]
+    if profile_name and phone.profile_name != profile_name:
+        PhoneClient.objects.filter(pk=phone.pk).update(profile_name=profile_name[:200])
+    return phone
+
+
+def _locked_phone_client(number: str) -> PhoneClient | None:
+    return (
+        PhoneClient.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(number=number)
+        .first()
+    )
+
+
+def _chat_to_continue(user: User, channel: str) -> ChatSession | None:
+    """The chat this number's message belongs to, locked, if it has one open."""
+    open_now = Q(status__in=(SessionStatus.WAITING, SessionStatus.ACTIVE))
+    if not officehours.is_open(timezone.now()):
+        # The card of a message sent while closed collects the ones after it.
+        open_now |= Q(status=SessionStatus.ABANDONED, outside_hours=True)
+    found = (
+        ChatSession.objects.filter(client=user, channel=channel)
+        .filter(open_now)
+        .order_by("-requested_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return None if found is None else lifecycle.lock(found)
+
+
+def _subject(number: str, channel: str, contact: Contact | None, profile_name: str) -> str:
+    """ "+44 7700 900123 (WhatsApp)", after the name when there is one."""
+    label = Channel(channel).label
+    where = f"{readable(number)} ({label})"
+    name = contact.name if contact is not None else profile_name
+    return f"{name}, {where}"[:200] if name else where
+
+
+def _store(session: ChatSession, author: User, message: InboundMessage) -> None:
+    if message.text:
+        messages.append(
+            session,
+            author=author,
+            body=message.text[: settings.CHAT_MESSAGE_MAX_CHARS],
+            provider_message_id=message.provider_message_id,
+        )
+    elif message.unshowable:
+        messages.append(
+            session,
+            author=author,
+            kind=MessageKind.SYSTEM,
+            body=f"{author.display_name} sent {message.unshowable}, which cannot be shown here.",
+            provider_message_id=message.provider_message_id,
+        )
+
+
+def _notice(phone: PhoneClient, channel: str) -> None:
+    """The one answer to a number that may not chat, unless it had one lately."""
+    now = timezone.now()
+    quiet = now - timedelta(seconds=NOTICE_QUIET_SECONDS)
+    if ChannelNotice.objects.filter(phone_client=phone, created_at__gte=quiet).exists():
+        return
+    notice = ChannelNotice.objects.create(
+        phone_client=phone,
+        channel=channel,
+        body=NOT_AVAILABLE_NOTICE,
+        created_at=now,
+        delivery_status=DeliveryStatus.QUEUED,
+    )
+    logger.info("%s from %s: chat not available; one notice sent", channel, phone.number)
+    transaction.on_commit(lambda: tasks.deliver_notice.delay(notice.pk))
