@@ -1,25 +1,32 @@
 """Thin Celery tasks of chat: load by id, call a service. Idempotent: each
-service does its work once however often the task runs."""
+service does its work once however often the task runs, also twice at once
+(a message handed out again after a worker died, docs/architecture.md "Tasks").
+
+Retries wait 1, 2, 4, 8, 16 s (jittered): the backoff caps at
+TASK_RETRY_WAIT_MAX_SECONDS, which the broker's visibility timeout outlasts."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from celery import Task, shared_task
+from django.conf import settings
 
 from chat import transcripts
 from chat.channels import delivery
 
-# Tries of a send to a provider that was down or busy, and the wait before
-# each (seconds, growing): about an hour in all.
-DELIVERY_TRIES = 8
-DELIVERY_BACKOFF = 15
+# Tries of a send to a provider that was down or busy. The wait before each
+# grows 1, 2, 4, 8 s, then stays at TASK_RETRY_WAIT_MAX_SECONDS: a longer
+# countdown would outlast the broker's visibility timeout and the waiting
+# message would be handed out again. About five minutes in all.
+DELIVERY_TRIES = 20
 
 
 @shared_task(
     name="chat.tasks.attach_transcript",
     autoretry_for=(Exception,),
     retry_backoff=True,
+    retry_backoff_max=settings.TASK_RETRY_WAIT_MAX_SECONDS,
     max_retries=5,
 )
 def attach_transcript(session_id: int) -> bool:
@@ -30,6 +37,7 @@ def attach_transcript(session_id: int) -> bool:
     name="chat.tasks.email_transcript",
     autoretry_for=(Exception,),
     retry_backoff=True,
+    retry_backoff_max=settings.TASK_RETRY_WAIT_MAX_SECONDS,
     max_retries=5,
 )
 def email_transcript(session_id: int) -> bool:
@@ -64,4 +72,5 @@ def _later(task: Task, give_up: Callable[[], None]) -> str:
     if task.request.is_eager or task.request.retries >= DELIVERY_TRIES:
         give_up()
         return "failed"
-    raise task.retry(countdown=DELIVERY_BACKOFF * 2**task.request.retries)
+    wait = min(2**task.request.retries, settings.TASK_RETRY_WAIT_MAX_SECONDS)
+    raise task.retry(countdown=wait)

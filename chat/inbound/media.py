@@ -16,6 +16,7 @@ from __future__ import annotations
 import mimetypes
 
 from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
@@ -27,7 +28,6 @@ from chat.formatting import human_size
 from chat.models import ChatSession, Message, MessageKind
 
 FETCH_TRIES = 5
-FETCH_BACKOFF = 10
 
 
 def media_key(provider_message_id: str, index: int) -> str:
@@ -49,11 +49,18 @@ def fetch_media(
     item = InboundMedia(ref, content_type, filename)
     try:
         return media_receive(session_id=session_id, channel=channel, key=key, media=item)
+    except SoftTimeLimitExceeded as exc:
+        # A download slower than the task's time limit: as a provider that is busy.
+        failure = MediaError("the download took too long", retry=True)
+        failure.__cause__ = exc
     except MediaError as exc:
-        # Tasks run inline (the test settings) have no later to try in.
-        if exc.retry and not self.request.is_eager and self.request.retries < FETCH_TRIES:
-            raise self.retry(countdown=FETCH_BACKOFF * 2**self.request.retries) from exc
-        return _line(session_id, key, f"sent a file that could not be fetched: {exc}.")
+        failure = exc
+    # Tasks run inline (the test settings) have no later to try in. The wait
+    # stays under TASK_RETRY_WAIT_MAX_SECONDS (the broker's visibility timeout).
+    if failure.retry and not self.request.is_eager and self.request.retries < FETCH_TRIES:
+        wait = min(10 * 2**self.request.retries, settings.TASK_RETRY_WAIT_MAX_SECONDS)
+        raise self.retry(countdown=wait) from failure
+    return _line(session_id, key, f"sent a file that could not be fetched: {failure}.")
 
 
 def media_receive(*, session_id: int, channel: str, key: str, media: InboundMedia) -> str:

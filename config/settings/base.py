@@ -167,6 +167,61 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 
+# A task whose worker dies is run again (docs/architecture.md, "Tasks"). ACKS_LATE
+# leaves its message unacknowledged until the task returns, REJECT_ON_WORKER_LOST
+# hands it back when a pool process dies; when the whole worker dies (kill -9, an
+# OOM kill, a lost host) the message stays in the broker's unacked set until some
+# worker finds it older than the visibility timeout and queues it again: with
+# kombu's defaults (an hour, looked for about every 100 s) an hour later.
+#
+# The longest a task runs: past the soft limit it gets SoftTimeLimitExceeded (its
+# transaction rolls back; the transcript tasks retry), 2 s later the pool kills it.
+# Enforced by the prefork pool (the Procfile's worker), not by --pool solo.
+TASK_TIME_LIMIT_SECONDS = env_int("SWITCHBOARD_TASK_TIME_LIMIT_SECONDS", 10, minimum=1)
+TASK_KILL_GRACE_SECONDS = 2
+# The longest wait before a retry: chat/tasks.py's backoff caps at it. The worker
+# holds a retry's message, unacknowledged, while it waits.
+TASK_RETRY_WAIT_MAX_SECONDS = 16
+# A message taken by a worker and not acknowledged for this long is handed out
+# again. Longer delays the rerun after a crash; shorter than a live worker can
+# hold a message (its retry wait, a wait for a free pool process, its own run)
+# runs a task twice at once, which the tasks survive (they are idempotent) but
+# must not be the rule, so start-up refuses it.
+TASK_VISIBILITY_TIMEOUT_SECONDS = env_int(
+    "SWITCHBOARD_TASK_VISIBILITY_TIMEOUT_SECONDS", 45, minimum=1
+)
+# How often each worker looks for such messages (a Redis lock and one ZRANGE).
+TASK_RESTORE_CHECK_SECONDS = env_int("SWITCHBOARD_TASK_RESTORE_CHECK_SECONDS", 5, minimum=1)
+# The longest a live worker holds one message: a retry's wait, then up to one time
+# limit for a free pool process and one for the run.
+TASK_LONGEST_HOLD_SECONDS = TASK_RETRY_WAIT_MAX_SECONDS + 2 * (
+    TASK_TIME_LIMIT_SECONDS + TASK_KILL_GRACE_SECONDS
+)
+if TASK_VISIBILITY_TIMEOUT_SECONDS <= TASK_LONGEST_HOLD_SECONDS:
+    raise ImproperlyConfigured(
+        "SWITCHBOARD_TASK_VISIBILITY_TIMEOUT_SECONDS must be more than "
+        f"{TASK_LONGEST_HOLD_SECONDS} (got {TASK_VISIBILITY_TIMEOUT_SECONDS}): a worker may "
+        f"hold a task's message that long: {TASK_RETRY_WAIT_MAX_SECONDS} s of retry wait, "
+        "then twice the time limit (SWITCHBOARD_TASK_TIME_LIMIT_SECONDS + "
+        f"{TASK_KILL_GRACE_SECONDS} s), waiting for a pool process and running"
+    )
+CELERY_TASK_SOFT_TIME_LIMIT = TASK_TIME_LIMIT_SECONDS
+CELERY_TASK_TIME_LIMIT = TASK_TIME_LIMIT_SECONDS + TASK_KILL_GRACE_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": TASK_VISIBILITY_TIMEOUT_SECONDS,
+    # Every check scans (kombu's throttle would scan on every 10th only).
+    "unacked_restore_interval": TASK_RESTORE_CHECK_SECONDS,
+    "unacked_restore_throttle": 1,
+    # The scan's lock: a scan takes milliseconds, and a worker killed while it
+    # holds the lock must not stop every other worker's scans for kombu's 5 min.
+    "unacked_mutex_expire": 10,
+}
+# The broker connection lost for a moment: the tasks running then finish (their
+# effect commits once) rather than being killed halfway, e.g. between sending an
+# email and committing its stamp. Their messages, left unacknowledged, may be
+# handed out again; the second run finds the work done.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+
 # --- Auth -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "/accounts/login/"

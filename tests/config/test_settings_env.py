@@ -125,6 +125,22 @@ def test_the_login_throttle_reads_its_variables() -> None:
         ({"SWITCHBOARD_LOGIN_FAILURE_LIMIT": "five"}, "SWITCHBOARD_LOGIN_FAILURE_LIMIT"),
         ({"SWITCHBOARD_LOGIN_COOLOFF_SECONDS": "15m"}, "SWITCHBOARD_LOGIN_COOLOFF_SECONDS"),
         ({"SWITCHBOARD_LOGIN_COOLOFF_SECONDS": "0"}, "SWITCHBOARD_LOGIN_COOLOFF_SECONDS"),
+        ({"SWITCHBOARD_TASK_TIME_LIMIT_SECONDS": "0"}, "SWITCHBOARD_TASK_TIME_LIMIT_SECONDS"),
+        ({"SWITCHBOARD_TASK_RESTORE_CHECK_SECONDS": "0"}, "SWITCHBOARD_TASK_RESTORE_CHECK_SECONDS"),
+        (
+            {"SWITCHBOARD_TASK_VISIBILITY_TIMEOUT_SECONDS": "1h"},
+            "SWITCHBOARD_TASK_VISIBILITY_TIMEOUT_SECONDS",
+        ),
+        # Shorter than a live worker may hold a message (16 s of retry wait, then
+        # twice the 12-s time limit): tasks would run twice at once as a rule.
+        (
+            {"SWITCHBOARD_TASK_VISIBILITY_TIMEOUT_SECONDS": "40"},
+            "SWITCHBOARD_TASK_VISIBILITY_TIMEOUT_SECONDS",
+        ),
+        (
+            {"SWITCHBOARD_TASK_TIME_LIMIT_SECONDS": "60"},
+            "SWITCHBOARD_TASK_VISIBILITY_TIMEOUT_SECONDS",
+        ),
     ],
     ids=lambda value: repr(value) if isinstance(value, dict) else None,
 )

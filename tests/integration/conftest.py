@@ -8,7 +8,9 @@ beat. They use the test database of this pytest process
 (tests/integration/settings.py), so tests write through ``transactional_db``
 (committed rows) and the processes are stopped before the rows are flushed.
 A test may kill and restart Redis (``stack.kill("redis")``,
-``stack.start_redis()``) or pause a process (``stack.pause``/``resume``).
+``stack.start_redis()``), kill the whole worker with its beat and start it
+again (``stack.kill_group("celery")``, ``stack.start_worker()``) or pause a
+process (``stack.pause``/``resume``).
 
 ``ChatPeer`` is a chat client over a real socket that behaves like the
 browser's (reconnect, replay by seq, outbox); see test_chat_*.py.
@@ -117,6 +119,8 @@ class Stack:
     # Port of each daphne by process name: "daphne" (``port``), "daphne-b"...
     ports: dict[str, int] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    # Processes started in a process group of their own (``own_group``).
+    group_leaders: set[str] = field(default_factory=set)
 
     @property
     def ws_url(self) -> str:
@@ -147,9 +151,17 @@ class Stack:
         )
 
     def start(
-        self, name: str, args: list[str], env: dict[str, str], *, pass_fds: tuple[int, ...] = ()
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        *,
+        pass_fds: tuple[int, ...] = (),
+        own_group: bool = False,
     ) -> subprocess.Popen[bytes]:
-        # Appending: a restarted process (redis) keeps the log of its first life.
+        """``own_group``: in a session (and process group) of its own, so that
+        ``kill_group`` reaches the processes it starts and never pytest."""
+        # Appending: a restarted process (redis, the worker) keeps the log of its first life.
         with (self.workdir / f"{name}.log").open("ab") as out:
             process = subprocess.Popen(
                 args,
@@ -158,8 +170,11 @@ class Stack:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 pass_fds=pass_fds,
+                start_new_session=own_group,
             )
         self.processes[name] = process
+        if own_group:
+            self.group_leaders.add(name)
         return process
 
     def check_alive(self, *names: str) -> None:
@@ -174,6 +189,26 @@ class Stack:
         process = self.processes[name]
         process.kill()
         process.wait(timeout=10)
+
+    def kill_group(self, name: str) -> None:
+        """SIGKILL to ``name`` and every process it started, as an OOM kill or a
+        crashed host ends them: no shutdown code runs. Killing the worker's
+        main process alone would leave its children (the embedded beat, pool
+        processes) running as orphans."""
+        if name not in self.group_leaders:
+            raise RuntimeError(f"{name} was not started with own_group=True")
+        process = self.processes[name]
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+        def group_gone() -> bool:
+            try:
+                os.killpg(process.pid, 0)
+            except ProcessLookupError:
+                return True
+            return False
+
+        wait_until(group_gone, timeout=10, interval=0.05, what=f"every process of {name} to die")
 
     def pause(self, name: str) -> None:
         """SIGSTOP: the process keeps its sockets but reads nothing."""
@@ -249,17 +284,40 @@ class Stack:
         except (OSError, TimeoutError):
             return False
 
+    def start_worker(self) -> None:
+        """The Celery worker with embedded beat (solo pool), in a process group
+        of its own; again after ``kill_group("celery")``. Returns once it is ready."""
+        logged = len(self.log("celery"))
+        self.start(
+            "celery",
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-B"]
+            + ["--loglevel", "INFO", "--pool", "solo", "--hostname", f"it-{self.port}@%h"]
+            + ["--without-mingle", "--without-gossip"]
+            + ["--schedule", str(self.workdir / "celerybeat-schedule")],
+            self.env,
+            own_group=True,
+        )
+
+        def ready() -> bool:
+            self.check_alive()
+            return " ready." in self.log("celery")[logged:]
+
+        wait_until(ready, timeout=60, what="the celery worker to be ready")
+
     def stop(self) -> None:
         # Reverse order: the worker and daphne before the Redis they use.
         for process in reversed(list(self.processes.values())):
             if process.poll() is None:
                 process.send_signal(signal.SIGCONT)  # a paused process cannot stop
                 process.terminate()
-        for process in self.processes.values():
+        for name, process in self.processes.items():
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                if name in self.group_leaders:  # its children too (the embedded beat)
+                    os.killpg(process.pid, signal.SIGKILL)
+                else:
+                    process.kill()
                 process.wait()
 
 
@@ -283,25 +341,12 @@ def start_stack(db_name: str, settings_env: dict[str, str], *, daphnes: int = 1)
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     stack.port = stack.start_daphne("daphne")
-    for index in range(1, daphnes):
-        stack.start_daphne(f"daphne-{'abcdefgh'[index]}")
-    stack.start(
-        "celery",
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-B"]
-        + ["--loglevel", "INFO", "--pool", "solo", "--hostname", f"it-{stack.port}@%h"]
-        + ["--without-mingle", "--without-gossip"]
-        + ["--schedule", str(workdir / "celerybeat-schedule")],
-        env,
-    )
-
-    def worker_ready() -> bool:
-        stack.check_alive()
-        return " ready." in stack.log("celery")
-
     try:
+        for index in range(1, daphnes):
+            stack.start_daphne(f"daphne-{'abcdefgh'[index]}")
+        stack.start_worker()
         for name in stack.ports:
             wait_until(lambda name=name: stack.serves(name), timeout=30, what=f"{name} to serve")
-        wait_until(worker_ready, timeout=60, what="the celery worker to be ready")
     except BaseException:
         print(stack.logs())
         stack.stop()

@@ -19,3 +19,14 @@ if os.environ.get("SWITCHBOARD_IT_EMAIL_URL"):
     from config.settings.base import env
 
     vars().update(env.email_url("SWITCHBOARD_IT_EMAIL_URL"))
+
+# A stack started with SWITCHBOARD_IT_GATE_DIR holds the task named in
+# SWITCHBOARD_IT_GATE_TASK at a gate the test opens (tests/integration/gate.py).
+if os.environ.get("SWITCHBOARD_IT_GATE_DIR"):
+    from pathlib import Path
+
+    from tests.integration import gate
+
+    gate.install(
+        Path(os.environ["SWITCHBOARD_IT_GATE_DIR"]), os.environ["SWITCHBOARD_IT_GATE_TASK"]
+    )

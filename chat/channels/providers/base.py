@@ -24,8 +24,10 @@ import requests
 from django.http import HttpRequest, HttpResponse
 from urllib3.exceptions import NewConnectionError
 
-# (connect, read) seconds of every call to a provider.
-TIMEOUT = (5, 15)
+# (connect, read) seconds of every call to a provider: together under the
+# tasks' soft time limit (SWITCHBOARD_TASK_TIME_LIMIT_SECONDS, 10 s), so a slow
+# provider ends as a SendError the task can judge, not as a cut-off task.
+TIMEOUT = (3, 6)
 
 
 @dataclass(frozen=True)
