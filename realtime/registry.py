@@ -2,8 +2,9 @@
 map from a frame type to (field schema, handler, who may send it), and the
 hooks apps run when a socket connects, disconnects or is re-checked.
 
-A frame is a JSON object ``{"type": "...", "ref": <optional>, ...fields}``.
-``ref`` (a string of at most 64 characters, or an integer) is the browser's
+A frame is a JSON object ``{"type": "...", "ref": <optional>, ...fields}``,
+decoded strictly by realtime.frame_json. ``ref`` (a string of 1-64
+characters, or a whole number a browser reads exactly) is the browser's
 correlation id and is echoed in the reply or error. Unknown fields are refused
 so that a typo is an error, not a silently ignored field.
 
@@ -40,7 +41,7 @@ keeps a row per open socket) register :func:`on_connect`,
 from __future__ import annotations
 
 import enum
-import json
+import re
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -49,24 +50,39 @@ from typing import Any, Protocol
 
 from django.utils.module_loading import autodiscover_modules
 
+from realtime import frame_json
+from realtime.frame_json import MAX_SAFE_INTEGER
+
 MAX_TYPE_LENGTH = 64
-MAX_REF_LENGTH = 64
 NOT_GIVEN: Any = object()
+# What no text column can store: a NUL (PostgreSQL refuses it) or half of a
+# surrogate pair (JSON's "\ud800" decodes to one; UTF-8 cannot encode it).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class FrameError(Exception):
-    """A frame we refuse; the socket stays open."""
+    """A frame we refuse; the socket stays open. ``ref``: the ref read from the
+    text of a frame that could not be decoded (:func:`parse`)."""
 
-    def __init__(self, code: str, message: str, *, fields: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        fields: Mapping[str, str] | None = None,
+        ref: str | int | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.fields = dict(fields) if fields else None
+        self.ref = ref
 
     def as_frame(self, ref: str | int | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
         if self.fields:
             body["fields"] = self.fields
+        ref = self.ref if ref is None else ref
         if ref is not None:
             body["ref"] = ref
         return body
@@ -125,6 +141,10 @@ class Str(Field):
     def clean(self, value: Any) -> str:
         if not isinstance(value, str):
             raise ValueError("must be a string")
+        if unstorable := _UNSTORABLE.search(value):
+            if unstorable.group() == "\x00":
+                raise ValueError("must not contain null characters")
+            raise ValueError("must be valid Unicode text (a surrogate is unpaired)")
         if self.strip:
             value = value.strip()
         if len(value) < self.min_length:
@@ -136,17 +156,22 @@ class Str(Field):
 
 @dataclass(frozen=True, slots=True)
 class Int(Field):
-    min_value: int | None = None
-    max_value: int | None = None
+    """A whole number, never beyond what a browser reads exactly (nor, so, what
+    a 64-bit database column holds)."""
+
+    min_value: int = -MAX_SAFE_INTEGER
+    max_value: int = MAX_SAFE_INTEGER
 
     def clean(self, value: Any) -> int:
         # bool is an int in Python but never what the browser meant.
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("must be a whole number")
-        if self.min_value is not None and value < self.min_value:
-            raise ValueError(f"must be at least {self.min_value}")
-        if self.max_value is not None and value > self.max_value:
-            raise ValueError(f"must be at most {self.max_value}")
+        lowest = max(self.min_value, -MAX_SAFE_INTEGER)
+        highest = min(self.max_value, MAX_SAFE_INTEGER)
+        if value < lowest:
+            raise ValueError(f"must be at least {lowest}")
+        if value > highest:
+            raise ValueError(f"must be at most {highest}")
         return value
 
 
@@ -387,11 +412,15 @@ def autodiscover() -> None:
 
 # --- Parsing ----------------------------------------------------------------------
 def parse(text: str) -> dict[str, Any]:
-    """Decode the envelope. Raises FrameError for bad JSON or a non-object."""
+    """Decode the envelope. Raises FrameError for text that is not strict JSON
+    (``bad_json``, with the ref when one can be read from the text) or not an
+    object (``bad_frame``)."""
     try:
-        body = json.loads(text)
-    except ValueError:
-        raise FrameError("bad_json", "The frame is not valid JSON.") from None
+        body = frame_json.decode(text)
+    except frame_json.UndecodableFrame as exc:
+        raise FrameError(
+            "bad_json", f"The frame is not valid JSON: {exc}.", ref=frame_json.salvaged_ref(text)
+        ) from None
     if not isinstance(body, dict):
         raise FrameError("bad_frame", "A frame must be a JSON object.")
     return body
@@ -399,12 +428,7 @@ def parse(text: str) -> dict[str, Any]:
 
 def frame_ref(body: Mapping[str, Any]) -> str | int | None:
     """The frame's correlation id if it is a usable one (else None)."""
-    ref = body.get("ref")
-    if isinstance(ref, bool):
-        return None
-    if isinstance(ref, int) or (isinstance(ref, str) and 0 < len(ref) <= MAX_REF_LENGTH):
-        return ref
-    return None
+    return frame_json.usable_ref(body.get("ref"))
 
 
 def resolve(body: Mapping[str, Any], user: SocketUser) -> tuple[FrameSpec, dict[str, Any]]:
@@ -412,8 +436,11 @@ def resolve(body: Mapping[str, Any], user: SocketUser) -> tuple[FrameSpec, dict[
     if "ref" in body and frame_ref(body) is None:
         raise FrameError(
             "invalid",
-            "The frame's ref must be a short string or a number.",
-            fields={"ref": "must be a string of 1-64 characters or a number"},
+            "The frame's ref must be a short string or a whole number.",
+            fields={
+                "ref": f"must be a string of 1-64 characters or a whole number "
+                f"from -{MAX_SAFE_INTEGER} to {MAX_SAFE_INTEGER}"
+            },
         )
     frame_type = body.get("type")
     if not isinstance(frame_type, str) or not frame_type:

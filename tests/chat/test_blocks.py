@@ -25,7 +25,7 @@ from presence.models import PresenceStatus
 from realtime.client_ip import client_ip_from_scope
 from tests.factories import TicketFactory, client_user
 from tests.personas import ADMIN, AGENT1, AGENT2, ALICE, BOB, CAROL, SUPERVISOR
-from tests.realtime.conftest import ORIGIN, receive_type, send, session_cookie
+from tests.realtime.conftest import HOST, ORIGIN, receive_type, send, session_cookie
 
 ALICE_IP = "203.0.113.7"
 
@@ -455,7 +455,9 @@ async def connect_from(user, peer: str) -> WebsocketCommunicator:  # type: ignor
     from config.asgi import application
 
     cookie = await sync_to_async(session_cookie)(user)
-    communicator = WebsocketCommunicator(application, "/ws/", headers=[ORIGIN, (b"cookie", cookie)])
+    communicator = WebsocketCommunicator(
+        application, "/ws/", headers=[HOST, ORIGIN, (b"cookie", cookie)]
+    )
     communicator.scope["client"] = (peer, 50123)
     connected, _ = await communicator.connect(timeout=5)
     assert connected

@@ -23,7 +23,7 @@ from realtime.broadcast import event
 from realtime.groups import user_group
 from tests.factories import TicketFactory
 from tests.personas import AGENT1, AGENT2, ALICE, BOB, SUPERVISOR
-from tests.realtime.conftest import ORIGIN, receive_type, send
+from tests.realtime.conftest import HOST, ORIGIN, receive_type, send
 from tests.realtime.test_consumer import assert_closed
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,7 +71,7 @@ async def open_socket():  # type: ignore[no-untyped-def]
     opened: list[WebsocketCommunicator] = []
 
     async def _open(cookie: bytes, *, peer: str = IP, user_agent: str = UA) -> Any:
-        headers = [ORIGIN, (b"cookie", cookie), (b"user-agent", user_agent.encode())]
+        headers = [HOST, ORIGIN, (b"cookie", cookie), (b"user-agent", user_agent.encode())]
         communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
         communicator.scope["client"] = (peer, 50123)
         connected, _ = await communicator.connect(timeout=5)

@@ -17,6 +17,8 @@ from django.test import Client
 
 from accounts.models import User
 
+# What a browser sends on a page of the test site (http://testserver).
+HOST = (b"host", b"testserver")
 ORIGIN = (b"origin", b"http://testserver")
 
 
@@ -57,10 +59,12 @@ async def connect() -> AsyncIterator[Connect]:
         user: User | None = None,
         *,
         origin: tuple[bytes, bytes] | None = ORIGIN,
+        host: tuple[bytes, bytes] | None = HOST,
         read_hello: bool = True,
         cookie: bytes | None = None,
+        extra_headers: list[tuple[bytes, bytes]] | None = None,
     ) -> WebsocketCommunicator:
-        headers = [origin] if origin else []
+        headers = [header for header in (host, origin) if header] + (extra_headers or [])
         if cookie is None and user is not None:
             cookie = await _cookie(user)
         if cookie:
