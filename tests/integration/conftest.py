@@ -249,9 +249,16 @@ class Stack:
         # The socket file of a killed server is left behind: ask, do not stat.
         wait_until(answers, timeout=10, interval=0.02, what="redis-server to answer")
 
-    def start_daphne(self, name: str) -> int:
-        """daphne on a socket we bound and listen on (``--fd``)."""
-        listener = listening_socket(exclude=self.ports.values())
+    def start_daphne(self, name: str, *, port: int | None = None) -> int:
+        """daphne on a socket we bound and listen on (``--fd``): a free port,
+        or ``port`` (a daphne started again where its clients reconnect)."""
+        if port is None:
+            listener = listening_socket(exclude=self.ports.values())
+        else:
+            listener = socket.socket()
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", port))
+            listener.listen(128)
         try:
             port = listener.getsockname()[1]
             self.start(
@@ -267,6 +274,12 @@ class Stack:
             listener.close()  # daphne has its own copy
         self.ports[name] = port
         return port
+
+    def restart_daphne(self, name: str) -> None:
+        """Start daphne ``name`` again (after ``kill``) on its old port and wait
+        until it serves."""
+        self.start_daphne(name, port=self.ports[name])
+        wait_until(lambda: self.serves(name), timeout=30, what=f"{name} to serve again")
 
     def serves(self, name: str) -> bool:
         """daphne ``name`` answers HTTP (the kernel accepts on our socket
