@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Contact, User
+from accounts.time_zones import format_in
 from chat import broadcasts, lifecycle, messages, queues, selectors, tasks
 from chat.access import require_agent, require_client
 from chat.capacity import check_capacity
@@ -438,7 +439,11 @@ def session_end(
                     )
                 ticket = ticket_services.ticket_create(
                     subject=(subject or session.subject).strip(),
-                    description=f"Created from chat {session.pk}.",
+                    # Words for the client, in its zone: the chat's number means nothing to it.
+                    description=(
+                        "Started from a chat on "
+                        f"{format_in(session.requested_at, session.client, 'DATE_FORMAT')}."
+                    ),
                     company=session.contact.company,
                     contact=session.contact,
                 )

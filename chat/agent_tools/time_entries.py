@@ -41,10 +41,11 @@ def _check_agent(session: ChatSession, user: User) -> None:
 
 
 def chat_log(*, session_id: int, user: User) -> str:
-    """The chat's transcript as plain text, for the clipboard."""
+    """The chat's transcript as plain text, for the clipboard (its times in
+    the agent's zone)."""
     session = selectors.session_by_id(session_id)
     _check_agent(session, user)
-    return transcript_text(session)
+    return transcript_text(session, reader=user)
 
 
 def chat_minutes(session: ChatSession, *, now: datetime | None = None) -> int:
