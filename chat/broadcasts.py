@@ -1,9 +1,10 @@
-"""Who hears what of a chat: each function turns one change, already read by
-the service that made it, into websocket frames and sends them once the
-service's transaction commits (realtime.broadcast), so nobody hears of a change
-that rolled back. Nothing here reads the database or starts work: the
-services pass in the payloads (chat.payloads, read through chat.selectors) and
-the people to tell.
+"""Who hears what of a chat (and of a ticket, which staff consoles show): each
+function turns one change, already read by the service that made it, into
+websocket frames and sends them once the service's transaction commits
+(realtime.broadcast), so nobody hears of a change that rolled back. Nothing
+here reads the database or starts work: the services pass in the payloads
+(chat.payloads, read through chat.selectors; tickets.events) and the people
+to tell.
 
 Groups: ``user.<id>`` (every socket of one user), ``staff`` (every staff
 socket), ``chat.<id>`` (sockets that opened that chat: its client and the
@@ -329,3 +330,29 @@ def page_viewed(page_view: Frame, *, session_id: int, in_room_agent_ids: Iterabl
     frame = {"type": "chat.page_viewed", "session_id": session_id, "page_view": page_view}
     groups = [chat_staff_group(session_id), *(user_group(uid) for uid in in_room_agent_ids)]
     _on_commit([(group, frame) for group in groups])
+
+
+# --- Tickets --------------------------------------------------------------------------
+
+
+def ticket_changed(
+    sender: object,
+    *,
+    change: str,
+    ticket: Frame,
+    previous_status: str | None,
+    time_entry: Frame | None,
+    **kwargs: Any,
+) -> None:
+    """A ticket write (tickets.events.ticket_changed, connected in chat/apps.py):
+    every staff console updates its ticket list, the ticket's page and its
+    Time card. Staff only: the payload carries internal fields (the assignee,
+    time logged)."""
+    frame: Frame = {
+        "type": "ticket.changed",
+        "change": change,
+        "ticket": ticket,
+        "previous_status": previous_status,
+        "time_entry": time_entry,
+    }
+    _on_commit([(STAFF_GROUP, frame)])

@@ -233,6 +233,7 @@ def _rejoin_room(session: ChatSession, user: User) -> None:
 def session_join(*, session_id: int, agent: User) -> ChatSession:
     """An agent answers a waiting request. Exactly one agent wins: the session
     is locked and moves waiting -> active; whoever comes next finds it taken.
+    A chat on a ticket nobody is assigned to makes the agent its assignee.
     An agent invited into an answered chat (chat.agent_tools.invites) joins it
     the same way."""
     require_agent(agent)
@@ -262,6 +263,10 @@ def session_join(*, session_id: int, agent: User) -> ChatSession:
             session=session, user=agent, role=ParticipantRole.AGENT, joined_at=now
         )
         messages.system_line(session, f"{agent.display_name} joined the chat.")
+        if session.ticket_id is not None:
+            # Who answers a chat on a ticket nobody has takes the ticket
+            # (the consoles hear it: tickets.events).
+            ticket_services.ticket_take_if_unassigned(ticket_id=session.ticket_id, agent=agent)
         broadcasts.session_answered(selectors.session_payload_of(session.pk), agent=agent)
         return session
 
