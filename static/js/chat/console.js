@@ -13,7 +13,9 @@ import { ChatWindow } from "./chat_window.js";
 import { attachComments, installComments } from "./comments.js";
 import { formatDuration, formatTime } from "./format.js";
 import { attachVisitorInfo, installVisitorInfo } from "./visitor_info.js";
-import { askNotificationPermission, chime, showNotification } from "./notify.js";
+import { askNotificationPermission, chime, showNotification, unlockAudioOnFirstGesture } from "./notify.js";
+import { installMuteToggle } from "./mute_toggle.js";
+import { hasUnread, showCount } from "./unread.js";
 import { agentMenu } from "./agent_tools.js";
 import { linkContactItem } from "./link_contact.js";
 import { openTransferDialog } from "./transfer.js";
@@ -248,6 +250,15 @@ function dropInviteToast(sessionId) {
 setInterval(() => {
   if (document.hidden && (requestToasts.size || inviteToasts.size)) chime();
 }, SOUND_REPEAT_MS);
+
+// The tab's title counts what waits for this agent (unread.js): requests and
+// invitations offered, and chats with messages not read yet.
+function waitingForMe() {
+  let count = requestToasts.size + inviteToasts.size;
+  for (const win of windows.values()) if (hasUnread(win.conversation, userId)) count += 1;
+  return count;
+}
+setInterval(() => showCount(waitingForMe()), 500);
 
 // --- Actions --------------------------------------------------------------------------------------
 async function join(sessionId, button) {
@@ -509,6 +520,9 @@ socket.on("chat.subscribed", async (frame) => {
 
 // Notifications need a user gesture in most browsers: ask on the first click.
 document.addEventListener("click", askNotificationPermission, { once: true });
+// So does sound: the chime is unlocked by the first click or key press.
+unlockAudioOnFirstGesture();
+installMuteToggle();
 
 // --- Push chat (from a ticket page, or from an abandoned card) -----------------------------------------
 async function pushChat(ticketId, button) {
