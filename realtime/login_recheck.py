@@ -5,9 +5,9 @@ A socket must end when its user logs out elsewhere, changes password or is
 deactivated; what an app keeps per open socket (presence: an
 ``AgentConnection`` row that must stay younger than the presence sweep's stale
 limit) is refreshed through the ``on_recheck`` hooks of realtime.registry;
-and the groups apps choose from the database (``on_groups``) are chosen
-again, so that a change no app announced reaches every open socket within a
-period. Done by each socket on its next frame, that was
+and the groups apps choose from the database (``on_groups``: chat's queue
+groups) are chosen again, so that a change no app announced reaches every
+open socket within a period. Done by each socket on its next frame, that was
 three queries and a write transaction per socket per period: with a thousand
 sockets, 28 writes a second, each waiting for SQLite's one write lock with the
 chat messages (docs/performance.md, "Batched login re-check"). Here one task

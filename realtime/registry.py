@@ -35,8 +35,8 @@ This app knows no other app of ours: a socket's user is anything with the
 :class:`SocketUser` attributes, and apps that keep state per socket (presence
 keeps a row per open socket) register :func:`on_connect`,
 :func:`on_disconnect` and :func:`on_recheck` hooks from their ``frames.py``.
-An app that puts sockets in groups chosen from the database registers
-:func:`on_groups`.
+An app that puts sockets in groups chosen from the database (chat: the groups
+of the queues an agent is a member of) registers :func:`on_groups`.
 """
 
 from __future__ import annotations
