@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from chat.models import ChatQueue, ChatSession, Participant, SessionStatus
 from presence.models import AgentPresence, PresenceStatus
 from tests.factories import AgentFactory, TicketFactory
-from tests.personas import AGENT1, ALICE, SUPERVISOR
+from tests.personas import AGENT1, ALICE, SUPERVISOR, support_queue
 from tests.realtime.conftest import receive_type, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,8 +30,7 @@ def make_people() -> dict[str, Any]:
     outsider = AgentFactory(email="agent3@example.com", full_name="Nora Quinn")
     AgentPresence.objects.create(user=outsider, status=PresenceStatus.AVAILABLE)
     supervisor = SUPERVISOR.create(presence=PresenceStatus.AVAILABLE)
-    queue = ChatQueue.objects.create(name="Support", is_default=True)
-    queue.members.add(agent1)
+    queue = support_queue(agent1)
     ticket = TicketFactory(contact=alice.contact, subject="Printer on fire")
     return {
         "alice": alice,
