@@ -154,8 +154,9 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
         (registry.on_groups), then join and leave accordingly."""
         if not registry.groups_hooks():
             return
-        # Outside the database thread, where chat sends queue (a read).
-        chosen = await database_sync_to_async(registry.chosen_groups, thread_sensitive=False)(
+        # In the database thread, as the connect hooks: a pool thread would
+        # keep a connection of its own open (PostgreSQL) for a single read.
+        chosen = await database_sync_to_async(registry.chosen_groups)(
             {self.channel_name: self.user}
         )
         await self.choose_groups(chosen[self.channel_name])

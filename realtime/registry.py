@@ -340,8 +340,8 @@ def on_recheck(hook: RecheckHook) -> RecheckHook:
 
 def on_groups(hook: GroupsHook) -> GroupsHook:
     """Register ``hook({channel name: user}) -> {channel name: groups}``: the
-    groups an app wants these sockets in, read from the database (sync code,
-    run outside the database thread). A socket the answer leaves out belongs
+    groups an app wants these sockets in, read from the database (sync code:
+    it may use the ORM, and reads only). A socket the answer leaves out belongs
     in none of them. The groups are the app's own: nothing else joins or
     leaves them.
 
