@@ -6,10 +6,10 @@ default queue, else to none.
 Whose they are: a queue's requests belong to its members and to the
 supervisors, who answer every queue. Only they may join them, see them (the
 console's Chats panel, the API, the request itself), close their follow-up
-cards and hear of them over the socket. A request with no queue (none is
-configured) is every agent's. An agent outside the queue comes into a chat
-only when somebody names it: an invitation, a transfer or a supervisor's
-Assign (chat.agent_tools).
+cards and hear of them over the socket. A request with no queue (its company
+is routed nowhere and there is no default queue) is every agent's. An agent
+outside the queue comes into a chat only when somebody names it: an
+invitation, a transfer or a supervisor's Assign (chat.agent_tools).
 
 Over the socket a member's staff sockets are in the queue's group
 ``queue.<id>`` and a supervisor's in ``queue.all``, so news of a request goes
