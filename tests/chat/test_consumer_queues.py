@@ -13,7 +13,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from chat.models import ChatQueue, ChatSession, Participant, SessionStatus
-from presence.models import AgentPresence, PresenceStatus
+from presence.models import AgentConnection, AgentPresence, PresenceStatus
 from tests.factories import AgentFactory, TicketFactory
 from tests.personas import AGENT1, ALICE, SUPERVISOR, support_queue
 from tests.realtime.conftest import receive_type, send
@@ -42,9 +42,10 @@ def make_people() -> dict[str, Any]:
     }
 
 
-async def hears_of(ws, session_id: int, *, seconds: float = 0.5) -> bool:  # type: ignore[no-untyped-def]
+async def hears_of(ws, session_id: int, *, seconds: float = 1) -> bool:  # type: ignore[no-untyped-def]
     """Whether ``ws`` is offered the request ``session_id`` (its Chats panel's
-    ``queue.added`` or the toast's ``chat.incoming``) within a while; other
+    ``queue.added`` or the toast's ``chat.incoming``) within ``seconds``
+    (the request was already made: its frames are on their way); other
     frames (a client coming online, earlier requests) may come and go. A
     receive that times out would end the socket: wait with receive_nothing."""
     loop = asyncio.get_running_loop()
@@ -150,6 +151,23 @@ def fast_refresh(settings):  # type: ignore[no-untyped-def]
     settings.PRESENCE_STALE_SECONDS = 2
 
 
+async def rechecked(user) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the login re-check has been through ``user``'s socket once
+    more: presence's recheck hook refreshes its row in the tick that then
+    chooses its groups again (not a fixed sleep: a loaded machine is late)."""
+
+    @sync_to_async
+    def last_seen():  # type: ignore[no-untyped-def]
+        return AgentConnection.objects.filter(user=user).values_list("last_seen", flat=True).get()
+
+    before = await last_seen()
+    deadline = asyncio.get_running_loop().time() + 15
+    while await last_seen() <= before:
+        assert asyncio.get_running_loop().time() < deadline, "never re-checked"
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)  # its groups are chosen right after the refresh
+
+
 async def test_a_membership_written_behind_admins_back_counts_from_the_next_recheck(
     connect, fast_refresh
 ) -> None:
@@ -161,9 +179,9 @@ async def test_a_membership_written_behind_admins_back_counts_from_the_next_rech
     await sync_to_async(membership.objects.bulk_create)(
         [membership(chatqueue=people["queue"], user=people["outsider"])]
     )
-    await asyncio.sleep(2.5)  # re-checked at least once
+    await rechecked(people["outsider"])
     people["ticket"] = await sync_to_async(TicketFactory)(contact=people["alice"].contact)
-    assert await hears_of(outsider, await request(connect, people))
+    assert await hears_of(outsider, await request(connect, people), seconds=5)
 
 
 async def test_a_membership_deleted_behind_admins_back_stops_from_the_next_recheck(
@@ -171,9 +189,9 @@ async def test_a_membership_deleted_behind_admins_back_stops_from_the_next_reche
 ) -> None:
     people = await make_people()
     member = await connect(people["agent1"])
-    assert await hears_of(member, await request(connect, people))
+    assert await hears_of(member, await request(connect, people), seconds=5)
     membership = ChatQueue.members.through.objects.filter(user=people["agent1"])
     await sync_to_async(membership.delete)()  # no m2m signal either
-    await asyncio.sleep(2.5)  # re-checked at least once
+    await rechecked(people["agent1"])
     people["ticket"] = await sync_to_async(TicketFactory)(contact=people["alice"].contact)
     assert not await hears_of(member, await request(connect, people))

@@ -292,7 +292,11 @@ async def test_a_socket_is_kept_in_the_groups_its_apps_choose(
     assert (await receive_type(communicator, "test.news"))["n"] == 1
     # The app's choice changes; the next re-check follows it.
     wanted["groups"] = {"test.second"}
-    await asyncio.sleep(2.5)
+    # Presence's recheck hook refreshes the socket's row in the tick that then
+    # chooses its groups again.
+    seen = await sync_to_async(AgentConnection.objects.values_list("last_seen", flat=True).get)()
+    await eventually(lambda: AgentConnection.objects.filter(last_seen__gt=seen).exists(), 15)
+    await asyncio.sleep(0.5)
     await layer.group_send("test.first", {"type": "test.news", "n": 2})
     await layer.group_send("test.second", {"type": "test.news", "n": 3})
     assert (await receive_type(communicator, "test.news"))["n"] == 3
