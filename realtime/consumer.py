@@ -2,7 +2,8 @@
 
 Thin by design: it enforces the socket rules (auth, size, rate), decodes and
 dispatches frames through realtime.registry, runs the apps' connect and
-disconnect hooks, and relays channel-layer events (sent by
+disconnect hooks, keeps the socket in the groups the apps choose for it
+(registry.on_groups), and relays channel-layer events (sent by
 realtime.broadcast) to the browser. Rules live in the services the frame
 handlers call.
 
@@ -21,10 +22,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from autobahn.exception import Disconnected
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -57,6 +59,10 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
     session_key: str | None = None
     refresh_at = 0.0
     refresh_every = 0.0
+    # The groups the apps chose for this socket (registry.on_groups), apart
+    # from the others so that a re-check leaves only these. Shared and empty
+    # until a hook chooses some (a client's socket never has any).
+    _chosen: frozenset[str] = frozenset()
     # The connect hooks all ran: the disconnect hooks are owed.
     _registered = False
     _closing = False
@@ -91,6 +97,7 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
             await self.join_group(user_group(user.pk))
             if user.is_agent:
                 await self.join_group(STAFF_GROUP)
+            await self.regroup()
             for hook in registry.connect_hooks():
                 await hook(self)
             self._registered = True
@@ -141,6 +148,32 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
         if group in self._groups:
             self._groups.discard(group)
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def regroup(self) -> None:
+        """Read the groups the apps choose for this socket now
+        (registry.on_groups), then join and leave accordingly."""
+        if not registry.groups_hooks():
+            return
+        # In the database thread, as the connect hooks: a pool thread would
+        # keep a connection of its own open (PostgreSQL) for a single read.
+        chosen = await database_sync_to_async(registry.chosen_groups)(
+            {self.channel_name: self.user}
+        )
+        await self.choose_groups(chosen[self.channel_name])
+
+    async def choose_groups(self, groups: Collection[str]) -> None:
+        """Be in exactly ``groups`` of the groups the apps choose."""
+        wanted = frozenset(groups)
+        if self._closing or wanted == self._chosen:
+            return
+        # Recorded before the first await: a regroup that overlaps this one
+        # diffs against where this one is going.
+        leaving, joining = self._chosen - wanted, wanted - self._chosen
+        self._chosen = wanted
+        for group in leaving:
+            await self.leave_group(group)
+        for group in joining:
+            await self.join_group(group)
 
     async def send_frame(self, frame: Mapping[str, Any]) -> None:
         if not self._closing:
@@ -244,9 +277,11 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
         self._tokens -= 1.0
         return True
 
-    async def login_rechecked(self, user: Any) -> None:
+    async def login_rechecked(self, user: Any, groups: Collection[str] | None = None) -> None:
         """realtime.login_recheck re-checked the login: ``user`` as it is now, or
-        None (logged out, password changed, deactivated): the socket ends."""
+        None (logged out, password changed, deactivated): the socket ends.
+        ``groups``: the groups the apps choose for it now (None: no app
+        chooses any)."""
         if self._closing:
             return
         if user is None:
@@ -256,3 +291,5 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
             await self._close(CLOSE_FORBIDDEN)
         else:
             self.user = user
+            if groups is not None:
+                await self.choose_groups(groups)

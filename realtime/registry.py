@@ -36,6 +36,8 @@ This app knows no other app of ours: a socket's user is anything with the
 :class:`SocketUser` attributes, and apps that keep state per socket (presence
 keeps a row per open socket) register :func:`on_connect`,
 :func:`on_disconnect` and :func:`on_recheck` hooks from their ``frames.py``.
+An app that puts sockets in groups chosen from the database (chat: the groups
+of the queues an agent is a member of) registers :func:`on_groups`.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ import enum
 import re
 import threading
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -271,6 +273,7 @@ class FrameContext(Protocol):
     async def send_frame(self, frame: Mapping[str, Any]) -> None: ...
     async def join_group(self, group: str) -> None: ...
     async def leave_group(self, group: str) -> None: ...
+    async def regroup(self) -> None: ...
 
 
 Reply = dict[str, Any] | None
@@ -293,9 +296,11 @@ _exposed_errors: list[type[Exception]] = []
 # Run for every socket, in the order registered (see the module docstring).
 ConnectHook = Callable[[FrameContext], Awaitable[None]]
 RecheckHook = Callable[[Mapping[str, Any]], None]
+GroupsHook = Callable[[Mapping[str, Any]], Mapping[str, Collection[str]]]
 _connect_hooks: list[ConnectHook] = []
 _disconnect_hooks: list[ConnectHook] = []
 _recheck_hooks: list[RecheckHook] = []
+_groups_hooks: list[GroupsHook] = []
 
 
 def frame(
@@ -356,6 +361,39 @@ def on_recheck(hook: RecheckHook) -> RecheckHook:
     if hook not in _recheck_hooks:
         _recheck_hooks.append(hook)
     return hook
+
+
+def on_groups(hook: GroupsHook) -> GroupsHook:
+    """Register ``hook({channel name: user}) -> {channel name: groups}``: the
+    groups an app wants these sockets in, read from the database (sync code:
+    it may use the ORM, and reads only). A socket the answer leaves out belongs
+    in none of them. The groups are the app's own: nothing else joins or
+    leaves them.
+
+    A socket joins its groups when it connects (before it is accepted), and
+    again, joining what it lacks and leaving what it no longer belongs in,
+    at every re-check of its login (realtime.login_recheck, all due sockets
+    in one call) and whenever a frame or event hook calls
+    ``FrameContext.regroup()`` (e.g. when the app learns that a user's groups
+    changed)."""
+    if hook not in _groups_hooks:
+        _groups_hooks.append(hook)
+    return hook
+
+
+def groups_hooks() -> tuple[GroupsHook, ...]:
+    return tuple(_groups_hooks)
+
+
+def chosen_groups(users: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Every app's groups (:func:`on_groups`) for these sockets, by channel
+    name; each of ``users`` has an entry, empty when it belongs in none."""
+    chosen: dict[str, set[str]] = {channel: set() for channel in users}
+    for hook in _groups_hooks:
+        for channel, groups in hook(users).items():
+            if channel in chosen:
+                chosen[channel].update(groups)
+    return {channel: frozenset(groups) for channel, groups in chosen.items()}
 
 
 def connect_hooks() -> tuple[ConnectHook, ...]:

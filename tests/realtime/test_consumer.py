@@ -272,6 +272,36 @@ async def test_a_socket_still_logged_in_stays_open(connect, fast_refresh) -> Non
     await assert_open(communicator)
 
 
+async def test_a_socket_is_kept_in_the_groups_its_apps_choose(
+    connect, fast_refresh, monkeypatch
+) -> None:
+    from channels.layers import get_channel_layer
+
+    from realtime import registry
+
+    agent = await make(AgentFactory)
+    wanted = {"groups": {"test.first"}}
+    registry.autodiscover()
+    # One app, choosing from what the test says rather than the database.
+    monkeypatch.setattr(
+        registry, "_groups_hooks", [lambda users: {channel: wanted["groups"] for channel in users}]
+    )
+    communicator = await connect(agent)
+    layer = get_channel_layer()
+    await layer.group_send("test.first", {"type": "test.news", "n": 1})
+    assert (await receive_type(communicator, "test.news"))["n"] == 1
+    # The app's choice changes; the next re-check follows it.
+    wanted["groups"] = {"test.second"}
+    # Presence's recheck hook refreshes the socket's row in the tick that then
+    # chooses its groups again.
+    seen = await sync_to_async(AgentConnection.objects.values_list("last_seen", flat=True).get)()
+    await eventually(lambda: AgentConnection.objects.filter(last_seen__gt=seen).exists(), 15)
+    await asyncio.sleep(0.5)
+    await layer.group_send("test.first", {"type": "test.news", "n": 2})
+    await layer.group_send("test.second", {"type": "test.news", "n": 3})
+    assert (await receive_type(communicator, "test.news"))["n"] == 3
+
+
 # --- Presence frames ------------------------------------------------------------------
 async def test_presence_set_by_client_is_forbidden(connect) -> None:
     alice = await make(ALICE.create)
