@@ -30,6 +30,7 @@ from channels.layers import BaseChannelLayer, channel_layers, get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from realtime import outage
 from realtime.layer import SwitchboardChannelLayer
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,8 @@ class _Outbox:
 
     async def _send(self, layer: BaseChannelLayer, group: str) -> None:
         """Send the group's events one after the other until none is left.
-        A failure is logged (in _group_send) and the next event goes on."""
+        A failure is logged (in _group_send, unless it was Redis, whose outage
+        the layer logs once) and the next event goes on."""
         queue = self.pending[layer, group]
         try:
             while queue:
@@ -172,8 +174,9 @@ async def _group_send(
         return
     try:
         await _layer_group_send(layer, group, message)
-    except Exception:
-        logger.exception("broadcast of %s to %s failed", message.get("type"), group)
+    except Exception as error:
+        if not outage.is_connection_error(error):
+            logger.exception("broadcast of %s to %s failed", message.get("type"), group)
 
 
 def _without_except(message: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
@@ -293,8 +296,9 @@ def send_now(group: str, message: dict[str, Any]) -> None:
     try:
         if not _send_from_sync([(group, message)]):
             async_to_sync(_group_send)(group, message)
-    except Exception:
-        logger.exception("broadcast of %s to %s failed", message.get("type"), group)
+    except Exception as error:
+        if not outage.is_connection_error(error):
+            logger.exception("broadcast of %s to %s failed", message.get("type"), group)
 
 
 def broadcast(group: str, event_type: str, payload: Mapping[str, Any] | None = None) -> None:
@@ -334,7 +338,7 @@ async def _send_batch(messages: _Batch, layer: BaseChannelLayer | None = None) -
         return_exceptions=True,
     )
     for result in results:
-        if isinstance(result, Exception):
+        if isinstance(result, Exception) and not outage.is_connection_error(result):
             logger.error("broadcast failed: %r", result)
 
 
@@ -350,5 +354,6 @@ def send_many(messages: list[tuple[str, dict[str, Any]]]) -> None:
     try:
         if not _send_from_sync(messages):
             async_to_sync(_send_batch)(messages)
-    except Exception:
-        logger.exception("batch broadcast of %s events failed", len(messages))
+    except Exception as error:
+        if not outage.is_connection_error(error):
+            logger.exception("batch broadcast of %s events failed", len(messages))

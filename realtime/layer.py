@@ -20,9 +20,12 @@ is cancelled) never takes a message of another socket with it, which the
 stock layer's backup queue was there to repair.
 
 When Redis fails, every socket of the process that is waiting gets the error,
-as with the stock layer: the consumer ends, daphne closes the socket, the
-browser reconnects and replays what it missed by ``seq`` (tests/integration,
-Redis restart). The reader stops; the next ``receive`` starts a new one.
+as with the stock layer: the consumer closes the socket (realtime.consumer),
+the browser reconnects and replays what it missed by ``seq``
+(tests/integration, Redis restart). The reader stops; the next ``receive``
+starts a new one. Every call of the layer that goes to Redis reports to
+realtime.outage, which logs one warning when Redis is lost and one line when
+it is back, whatever the number of sockets and broadcasts that failed.
 
 A group send is one round trip (a Lua script) instead of four: the stock
 layer expires the group's old members, reads the members, expires old
@@ -31,7 +34,8 @@ the sending event loop, for every broadcast (docs/performance.md,
 "Group send in one round trip"). It can also leave out one socket: the one
 that sent a chat message has it in its ack already.
 
-Everything else (sends, group membership, flush) is the stock layer.
+Everything else (sends, group membership, flush) is the stock layer's, its
+calls reported to realtime.outage too.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ from channels_redis.utils import create_pool
 from redis.asyncio import ConnectionPool, Redis
 from redis.driver_info import DriverInfo
 from redis.exceptions import NoScriptError
+
+from realtime import outage
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +140,32 @@ class SwitchboardChannelLayer(RedisChannelLayer):
         self._local_channels: set[str] = set()
         self._last_score = 0.0
 
+    # --- Membership: the stock layer's, reported to realtime.outage -------------------
+    async def group_add(self, group: str, channel: str) -> None:
+        try:
+            await super().group_add(group, channel)
+        except Exception as error:
+            outage.failed(error, "group_add")
+            raise
+        outage.reached()
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        try:
+            await super().group_discard(group, channel)
+        except Exception as error:
+            outage.failed(error, "group_discard")
+            raise
+        outage.reached()
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        try:
+            await super().send(channel, message)
+        except Exception as error:
+            outage.failed(error, "send")
+            raise
+        outage.reached()
+
+    # --- Receiving ---------------------------------------------------------------------
     async def receive(self, channel: str) -> dict[str, Any]:
         if "!" not in channel:
             # A channel not local to this process (nothing here uses one).
@@ -190,7 +222,10 @@ class SwitchboardChannelLayer(RedisChannelLayer):
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                logger.warning("channel layer reader lost Redis: %r", error)
+                if outage.is_connection_error(error):
+                    outage.failed(error, "reading the sockets' messages")
+                else:
+                    logger.exception("channel layer reader failed")
                 for channel in self._local_channels | set(self.receive_buffer):
                     self.receive_buffer[channel].put_nowait(_ReadFailed(error))
                 return
@@ -211,6 +246,7 @@ class SwitchboardChannelLayer(RedisChannelLayer):
             pipe.bzpopmin(key, timeout=self.brpop_timeout)
             pipe.zpopmin(key, count=RECEIVE_BATCH - 1)
             first, rest = await pipe.execute()
+            outage.reached()
             contents = [first[1]] if first is not None else []
             contents.extend(member for member, _score in rest)
             if contents:
@@ -255,6 +291,16 @@ class SwitchboardChannelLayer(RedisChannelLayer):
     ) -> None:
         """Send ``message`` to every socket of ``group`` but ``except_channel``,
         in one round trip."""
+        try:
+            await self._send_to_group(group, message, except_channel)
+        except Exception as error:
+            outage.failed(error, "group_send")
+            raise
+        outage.reached()
+
+    async def _send_to_group(
+        self, group: str, message: dict[str, Any], except_channel: str | None
+    ) -> None:
         if not self._sends_by_script():
             await super().group_send(group, message)
             return
@@ -273,7 +319,17 @@ class SwitchboardChannelLayer(RedisChannelLayer):
         """``(group, message, except_channel)`` sends, in this order, pipelined:
         a sweep's hundreds of events in a few round trips instead of one each
         (docs/performance.md, "Bulk sweep announcements"). A failed send is
-        logged and the others go on."""
+        logged and the others go on; losing Redis fails them all at once."""
+        try:
+            await self._send_to_groups(sends)
+        except Exception as error:
+            outage.failed(error, "group_send_many")
+            raise
+        outage.reached()
+
+    async def _send_to_groups(
+        self, sends: Sequence[tuple[str, dict[str, Any], str | None]]
+    ) -> None:
         if not self._sends_by_script():
             for group, message, _except in sends:
                 try:
