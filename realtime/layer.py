@@ -32,7 +32,11 @@ layer expires the group's old members, reads the members, expires old
 messages of their processes' keys and adds the message, each a round trip of
 the sending event loop, for every broadcast (docs/performance.md,
 "Group send in one round trip"). It can also leave out one socket: the one
-that sent a chat message has it in its ack already.
+that sent a chat message has it in its ack already. A send may carry an id
+(``send_id``): the script remembers it for ``SENT_ID_SECONDS`` and stores a
+second send with the same id nowhere, so a send tried again after a failure
+whose outcome is unknown (the connection dropped before the answer came)
+reaches each socket once (realtime.broadcast's outbox).
 
 Everything else (sends, group membership, flush) is the stock layer's, its
 calls reported to realtime.outage too.
@@ -66,6 +70,10 @@ RECEIVE_BATCH = 100
 # Group sends pipelined together at most (group_send_many).
 PIPELINE_SENDS = 200
 
+# How long Redis remembers the id of a send (group_send's send_id): longer
+# than anyone tries a send again (realtime.broadcast.RETRY_SECONDS).
+SENT_ID_SECONDS = 120
+
 # A group message is stored once per process key, as by the stock layer, but
 # the list of the process's sockets it is for travels in front of the
 # serialized message instead of inside it, so that the script need not know
@@ -76,11 +84,21 @@ GROUP_MARK = b"\x00sb-group\x00"
 
 # KEYS[1] the group; ARGV: the serialized message, now, the oldest member
 # score kept, the message expiry in seconds, the capacity of a key, the key
-# prefix, GROUP_MARK, the channel left out ("" for none). The process keys are
+# prefix, GROUP_MARK, the channel left out ("" for none), the send's id (""
+# for none), how long to remember it. The process keys and the id's key are
 # computed here, not passed in KEYS: fine on one Redis server, which is the
-# only case this script is used for (a cluster takes the stock path).
+# only case this script is used for (a cluster takes the stock path). A send
+# whose id is remembered returns -1 and stores nothing. (The id is set after
+# the first write, which only removes: Redis 6 checks a script against
+# maxmemory at its first write only, and refuses it there if that write may
+# take memory; a full Redis should not refuse a broadcast for its id.)
 _GROUP_SEND_LUA = r"""
 redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[3])
+if ARGV[9] ~= '' then
+  if not redis.call('SET', ARGV[6] .. 'sent-id:' .. ARGV[9], 1, 'NX', 'EX', ARGV[10]) then
+    return -1
+  end
+end
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 local keys, channels_of = {}, {}
 for _, channel in ipairs(members) do
@@ -268,7 +286,11 @@ class SwitchboardChannelLayer(RedisChannelLayer):
         return self._last_score
 
     def _script_args(
-        self, group: str, message: dict[str, Any], except_channel: str | None
+        self,
+        group: str,
+        message: dict[str, Any],
+        except_channel: str | None,
+        send_id: str | None = None,
     ) -> tuple[Any, ...]:
         assert self.require_valid_group_name(group), "Group name not valid"
         now = self._score()
@@ -284,33 +306,46 @@ class SwitchboardChannelLayer(RedisChannelLayer):
             self.prefix,
             GROUP_MARK,
             except_channel or "",
+            send_id or "",
+            SENT_ID_SECONDS,
         )
 
     async def group_send(
-        self, group: str, message: dict[str, Any], *, except_channel: str | None = None
+        self,
+        group: str,
+        message: dict[str, Any],
+        *,
+        except_channel: str | None = None,
+        send_id: str | None = None,
     ) -> None:
         """Send ``message`` to every socket of ``group`` but ``except_channel``,
-        in one round trip."""
+        in one round trip; not again if a send with ``send_id`` was stored in
+        the last ``SENT_ID_SECONDS`` (the stock path, without the script,
+        knows no ids)."""
         try:
-            await self._send_to_group(group, message, except_channel)
+            await self._send_to_group(group, message, except_channel, send_id)
         except Exception as error:
             outage.failed(error, "group_send")
             raise
         outage.reached()
 
     async def _send_to_group(
-        self, group: str, message: dict[str, Any], except_channel: str | None
+        self,
+        group: str,
+        message: dict[str, Any],
+        except_channel: str | None,
+        send_id: str | None,
     ) -> None:
         if not self._sends_by_script():
             await super().group_send(group, message)
             return
-        args = self._script_args(group, message, except_channel)
+        args = self._script_args(group, message, except_channel, send_id)
         connection = self.connection(0)
         try:
             over_capacity = await connection.evalsha(*args)
         except NoScriptError:  # a new (or restarted) Redis: EVAL caches it there
             over_capacity = await connection.eval(_GROUP_SEND_LUA, *args[1:])
-        if over_capacity:
+        if over_capacity > 0:
             logger.info("%s process channels over capacity in group %s", over_capacity, group)
 
     async def group_send_many(
@@ -355,7 +390,7 @@ class SwitchboardChannelLayer(RedisChannelLayer):
             for args, result in zip(chunk, results, strict=True):
                 if isinstance(result, Exception):
                     logger.error("group send to %s failed: %r", args[2], result)
-                elif result:
+                elif result > 0:
                     logger.info("%s process channels over capacity in %s", result, args[2])
 
     @staticmethod

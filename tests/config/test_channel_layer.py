@@ -272,6 +272,23 @@ async def test_a_new_redis_connection_does_not_look_up_the_redis_version(
         await pool.disconnect()
 
 
+async def test_a_send_with_an_id_is_stored_once_however_often_it_is_sent(layer) -> None:
+    """What lets a send be tried again when its answer was lost (realtime.broadcast)."""
+    members = [await layer.new_channel() for _ in range(2)]
+    for channel in members:
+        await layer.group_add("room", channel)
+    for _ in range(3):
+        await layer.group_send("room", {"type": "said", "n": 1}, send_id="a1")
+    await layer.group_send("room", {"type": "said", "n": 2}, send_id="a2")
+    await layer.group_send("room", {"type": "said", "n": 3})  # no id: no memory
+    await layer.group_send("room", {"type": "said", "n": 3})
+    for channel in members:
+        got = [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in range(4)]
+        assert got == [1, 2, 3, 3]
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(layer.receive(channel), 0.3)
+
+
 # --- Losing Redis: one warning per outage (realtime.outage) ---------------------------
 def unreachable_hosts() -> list[dict[str, Any]]:
     with socket.socket() as probe:  # a port nobody listens on
