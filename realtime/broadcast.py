@@ -10,7 +10,8 @@ may not see. Who is in which group is decided server side (see the group name
 helpers below), never by the browser.
 
 The channel layer is at-most-once: a lost event is tolerable because browsers
-re-read state on (re)connect (snapshots, replay by ``seq``).
+re-read state on (re)connect (snapshots, replay by ``seq``) and the heartbeat's
+reply tells them the last ``seq`` of their chats (chat/frames/heartbeat.py).
 In daphne a send that fails because Redis is unreachable is tried again once
 it is back (the outbox, below), so that a lost event stays the exception.
 """
@@ -163,7 +164,8 @@ class _Outbox:
 
     def _abandon(self, group: str, message: dict[str, Any]) -> None:
         """Nothing is lost for good: the message is in the database, and a
-        browser replays it on reconnect or fetches it at the next gap."""
+        browser replays it on reconnect or fetches it when its heartbeat shows
+        the chat's newer seq."""
         self.abandoned += 1
         if self.abandoned % 1000 == 1:  # the first, then every thousandth
             logger.warning(

@@ -165,6 +165,10 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
                     logger.exception("disconnect hook of %s failed", self.channel_name)
 
     # --- Group membership (FrameContext) ---------------------------------------
+    @property
+    def joined_groups(self) -> frozenset[str]:
+        return frozenset(getattr(self, "_groups", ()))
+
     async def join_group(self, group: str) -> None:
         if group not in self._groups:
             await self.channel_layer.group_add(group, self.channel_name)
