@@ -36,6 +36,15 @@ def chat_group(session_id: int) -> str:
     return f"chat.{session_id}"
 
 
+def session_of_chat_group(group: str) -> int | None:
+    """The session id of a :func:`chat_group` name; None for any other group
+    (``chat.<id>.staff`` included)."""
+    prefix, _, rest = group.partition(".")
+    if prefix == "chat" and rest.isascii() and rest.isdigit():
+        return int(rest)
+    return None
+
+
 def chat_staff_group(session_id: int) -> str:
     """Supervisors watching a chat (chat.watch). Staff only: comments and page
     views go here, never to chat_group, which the client's sockets are in."""

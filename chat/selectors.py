@@ -164,6 +164,12 @@ def replay_page(
     }
 
 
+def last_seqs(session_ids: list[int]) -> dict[int, int]:
+    """The ``last_seq`` of each of these sessions (one query by primary key:
+    every socket's heartbeat asks it, chat/frames/heartbeat.py)."""
+    return dict(ChatSession.objects.filter(pk__in=session_ids).values_list("pk", "last_seq"))
+
+
 def available_agent_ids(*, queue_id: int | None) -> list[int]:
     """Agents to page for a request: available now and, when the request has
     a queue, members of it."""

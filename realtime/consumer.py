@@ -15,6 +15,12 @@ autobahn lets an application send only 1000 and 3000-4999.
 daphne itself runs with --websocket-max-message-size at twice
 WS_MAX_FRAME_BYTES: a memory guard that drops the connection outright for
 absurd frames, while a merely oversize frame gets a clean 4009 from here.
+
+When the channel layer loses Redis (realtime.outage) the socket is closed with
+4011 and cleaned up like any other, and nothing is logged here: the layer
+logs the outage once for the whole process, where a traceback per socket
+(Channels' consumer raising into daphne's "Exception inside application")
+buried everything else.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from autobahn.exception import Disconnected
@@ -31,7 +37,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
-from realtime import login_recheck, registry
+from realtime import login_recheck, outage, registry
 from realtime.broadcast import EXCEPT_CHANNEL_KEY
 from realtime.client_ip import client_ip_from_scope
 from realtime.groups import STAFF_GROUP, user_group
@@ -47,6 +53,15 @@ CLOSE_SERVER_ERROR = 4011
 
 def _encode(frame: Mapping[str, Any]) -> str:
     return json.dumps(frame, cls=DjangoJSONEncoder, separators=(",", ":"))
+
+
+# A frame that needed the channel layer while Redis was unreachable.
+UNAVAILABLE = registry.FrameError(
+    "unavailable", "The server cannot reach its message service; try again in a moment."
+)
+
+ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
+ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class SwitchboardConsumer(AsyncWebsocketConsumer):
@@ -72,6 +87,17 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
         "websocket.receive": "websocket_receive",
         "websocket.disconnect": "websocket_disconnect",
     }
+
+    async def __call__(self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as error:
+            # The socket's receive from the channel layer raises when the
+            # layer loses Redis; anything else is daphne's to log.
+            if not outage.is_connection_error(error):
+                raise
+            await self._close(CLOSE_SERVER_ERROR)
+            await self.disconnect(CLOSE_SERVER_ERROR)
 
     async def connect(self) -> None:
         registry.autodiscover()
@@ -101,8 +127,9 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
             for hook in registry.connect_hooks():
                 await hook(self)
             self._registered = True
-        except Exception:
-            logger.exception("could not set up socket of user %s", user.pk)
+        except Exception as error:
+            if not outage.is_connection_error(error):  # Redis: logged once by the layer
+                logger.exception("could not set up socket of user %s", user.pk)
             await self.accept()
             await self._close(CLOSE_SERVER_ERROR)
             return
@@ -126,8 +153,14 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         self._closing = True
         login_recheck.unwatch(self)
-        for group in list(getattr(self, "_groups", ())):
-            await self.leave_group(group)
+        try:
+            for group in list(getattr(self, "_groups", ())):
+                await self.leave_group(group)
+        except Exception as error:
+            # Redis is unreachable (logged once by the layer): its groups went
+            # with it, or drop the member after the layer's group expiry.
+            if not outage.is_connection_error(error):
+                raise
         if self._registered:
             self._registered = False
             for hook in registry.disconnect_hooks():
@@ -139,6 +172,10 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
                     logger.exception("disconnect hook of %s failed", self.channel_name)
 
     # --- Group membership (FrameContext) ---------------------------------------
+    @property
+    def joined_groups(self) -> frozenset[str]:
+        return frozenset(getattr(self, "_groups", ()))
+
     async def join_group(self, group: str) -> None:
         if group not in self._groups:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -214,8 +251,9 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
             # The browser closed the socket and its disconnect is still on its
             # way to this consumer: nobody is left to tell.
             logger.debug("dropped %s for a closed socket", event.get("type"))
-        except Exception:
-            logger.exception("relaying %s failed", event.get("type"))
+        except Exception as error:
+            if not outage.is_connection_error(error):  # Redis: logged once by the layer
+                logger.exception("relaying %s failed", event.get("type"))
 
     async def websocket_receive(self, message: dict[str, Any]) -> None:
         if self._closing or self.user is None:
@@ -250,6 +288,8 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
             reply = await spec.handler(self, data)
         except Exception as exc:
             error = registry.as_frame_error(exc)
+            if error is None and outage.is_connection_error(exc):
+                error = UNAVAILABLE  # logged once by the layer
             if error is None:
                 logger.exception("frame handling failed for user %s", self.user.pk)
                 error = registry.FrameError("internal", "Something went wrong on our side.")

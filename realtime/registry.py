@@ -38,6 +38,9 @@ keeps a row per open socket) register :func:`on_connect`,
 :func:`on_disconnect` and :func:`on_recheck` hooks from their ``frames.py``.
 An app that puts sockets in groups chosen from the database (chat: the groups
 of the queues an agent is a member of) registers :func:`on_groups`.
+An app that has something to say on every heartbeat (chat: the last ``seq``
+of each chat the socket hears) registers an :func:`on_heartbeat` hook, whose
+fields go into the ``pong``.
 """
 
 from __future__ import annotations
@@ -270,6 +273,11 @@ class FrameContext(Protocol):
     client_ip: str | None
     scope: Mapping[str, Any]
 
+    @property
+    def joined_groups(self) -> frozenset[str]:
+        """The channel-layer groups the socket is in (join_group, leave_group)."""
+        ...
+
     async def send_frame(self, frame: Mapping[str, Any]) -> None: ...
     async def join_group(self, group: str) -> None: ...
     async def leave_group(self, group: str) -> None: ...
@@ -297,10 +305,12 @@ _exposed_errors: list[type[Exception]] = []
 ConnectHook = Callable[[FrameContext], Awaitable[None]]
 RecheckHook = Callable[[Mapping[str, Any]], None]
 GroupsHook = Callable[[Mapping[str, Any]], Mapping[str, Collection[str]]]
+HeartbeatHook = Callable[[FrameContext], Awaitable[Mapping[str, Any]]]
 _connect_hooks: list[ConnectHook] = []
 _disconnect_hooks: list[ConnectHook] = []
 _recheck_hooks: list[RecheckHook] = []
 _groups_hooks: list[GroupsHook] = []
+_heartbeat_hooks: list[HeartbeatHook] = []
 
 
 def frame(
@@ -396,6 +406,16 @@ def chosen_groups(users: Mapping[str, Any]) -> dict[str, frozenset[str]]:
     return {channel: frozenset(groups) for channel, groups in chosen.items()}
 
 
+def on_heartbeat(hook: HeartbeatHook) -> HeartbeatHook:
+    """Run ``await hook(ctx)`` on every ``ping`` of a socket (the browser's
+    heartbeat, every ``heartbeat_seconds``); the fields it returns go into the
+    ``pong``. Keep it cheap: every open socket pings. Name the fields after
+    the app (``chat_seqs``), so that two apps' fields never collide."""
+    if hook not in _heartbeat_hooks:
+        _heartbeat_hooks.append(hook)
+    return hook
+
+
 def connect_hooks() -> tuple[ConnectHook, ...]:
     return tuple(_connect_hooks)
 
@@ -406,6 +426,10 @@ def disconnect_hooks() -> tuple[ConnectHook, ...]:
 
 def recheck_hooks() -> tuple[RecheckHook, ...]:
     return tuple(_recheck_hooks)
+
+
+def heartbeat_hooks() -> tuple[HeartbeatHook, ...]:
+    return tuple(_heartbeat_hooks)
 
 
 def expose_errors(*error_types: type[Exception]) -> None:
