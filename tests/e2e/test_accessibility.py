@@ -70,6 +70,16 @@ def portal_ticket_active(h: Helpdesk) -> Page:
     return page
 
 
+def portal_chat_on_a_phone(h: Helpdesk) -> Page:
+    """The active chat as a full-screen sheet (tests/e2e/test_phone_layout.py)."""
+    h.alice_chats()
+    page = h.open_as(
+        ALICE.email, f"/portal/tickets/{h.ticket.pk}/", viewport={"width": 390, "height": 844}
+    )
+    expect(chat_window(page).get_by_label("Message")).to_be_enabled()
+    return page
+
+
 def portal_ticket_ended(h: Helpdesk) -> Page:
     h.alice_chatted()
     page = h.open_as(ALICE.email, f"/portal/tickets/{h.ticket.pk}/")
@@ -161,6 +171,7 @@ PAGES: dict[str, Callable[[Helpdesk], Page]] = {
     "portal-ticket-waiting": portal_ticket_waiting,
     "portal-ticket-active": portal_ticket_active,
     "portal-ticket-ended": portal_ticket_ended,
+    "portal-chat-on-a-phone": portal_chat_on_a_phone,
     "console-home": console_home,
     "console-ticket": console_ticket,
     "supervisor-chats": supervisor_chats,
