@@ -24,7 +24,7 @@ from chat import services
 from chat.models import ChatKind, ChatSession
 from presence.models import PresenceStatus
 from tests.e2e.helpers import login, make_ticket
-from tests.personas import AGENT1, ALICE, BOB, SUPERVISOR
+from tests.personas import AGENT1, ALICE, BOB, SUPERVISOR, support_queue
 from tickets.models import Ticket
 
 
@@ -40,11 +40,13 @@ class Helpdesk:
     @classmethod
     def create(cls, new_context: Callable[..., BrowserContext]) -> Helpdesk:
         alice = ALICE.create()
+        agent = AGENT1.create(presence=PresenceStatus.AVAILABLE)
+        support_queue(agent)  # the demo's queue, where Acme's requests go
         return cls(
             new_context=new_context,
             alice=alice,
             bob=BOB.create(),
-            agent=AGENT1.create(presence=PresenceStatus.AVAILABLE),
+            agent=agent,
             supervisor=SUPERVISOR.create(),
             ticket=make_ticket(alice, "Printer prints blank pages", "Since this morning."),
         )
