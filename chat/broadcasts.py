@@ -6,10 +6,12 @@ here reads the database or starts work: the services pass in the payloads
 (chat.payloads, read through chat.selectors; tickets.events) and the people
 to tell.
 
-Groups: ``user.<id>`` (every socket of one user), ``staff`` (every staff
-socket), ``chat.<id>`` (sockets that opened that chat: its client and the
-agents in its room, and supervisors watching), ``chat.<id>.staff``
-(supervisors watching it: staff only, never a client's socket).
+Groups: ``user.<id>`` (every socket of one user), ``chat.<id>`` (sockets
+that opened that chat: its client and the agents in its room, and supervisors
+watching), ``chat.<id>.staff`` (supervisors watching it: staff only, never a
+client's socket), and the session managers that list a chat: its queue's
+``queue.<id>`` (the members) and ``queue.all`` (the supervisors), or
+``staff`` (every staff socket) for a chat of no queue (chat.queues.audience).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.db import transaction
 from accounts.models import User
 from chat.models import Message
 from chat.payloads import message_payload, user_payload
+from chat.queues import audience
 from realtime.broadcast import EXCEPT_CHANNEL_KEY, event, send_many, send_now
 from realtime.groups import STAFF_GROUP, user_group
 
@@ -32,6 +35,15 @@ Frames = list[tuple[str, Frame]]
 
 def chat_group(session_id: int) -> str:
     return f"chat.{session_id}"
+
+
+def session_of_chat_group(group: str) -> int | None:
+    """The session id of a :func:`chat_group` name; None for any other group
+    (``chat.<id>.staff`` included)."""
+    prefix, _, rest = group.partition(".")
+    if prefix == "chat" and rest.isascii() and rest.isdigit():
+        return int(rest)
+    return None
 
 
 def chat_staff_group(session_id: int) -> str:
@@ -70,6 +82,27 @@ def _unsubscribe(user_id: int, session_id: int) -> tuple[str, Frame]:
 
 def _session(payload: Frame) -> tuple[str, Frame]:
     return chat_group(payload["id"]), {"type": "chat.session", "session": payload}
+
+
+def _managers(frame: Frame, *earlier_queue_ids: int | None) -> Frames:
+    """``frame`` (``queue.*`` with its ``session``) to the session managers
+    that list the chat: the people of its queue (chat.queues.audience), and
+    of the queue a transfer took it from (their consoles drop it)."""
+    return [(group, frame) for group in audience(frame["session"]["queue_id"], *earlier_queue_ids)]
+
+
+def _managers_batched(frame_type: str, payloads: list[Frame]) -> Frames:
+    """Many chats (a sweep's) to the session managers that list them: each
+    group gets the chats of its queue, in frames of a list of ``sessions``."""
+    by_group: dict[str, list[Frame]] = {}
+    for payload in payloads:
+        for group in audience(payload["queue_id"]):
+            by_group.setdefault(group, []).append(payload)
+    return [
+        (group, {"type": frame_type, "sessions": batch})
+        for group, sessions in by_group.items()
+        for batch in _batches(sessions)
+    ]
 
 
 # --- Messages and the room ---------------------------------------------------------
@@ -126,12 +159,12 @@ def typing_started(*, session_id: int, user: User) -> None:
 
 
 def session_requested(payload: Frame, *, paged_agent_ids: Iterable[int]) -> None:
-    """A new request: its client's sockets follow it, every session manager
-    lists it, and the agents paged for it (available members of its queue)
-    get the toast."""
+    """A new request: its client's sockets follow it, the session managers of
+    its queue list it, and the agents paged for it (available members of its
+    queue) get the toast."""
     frames: Frames = [
         _subscribe(payload["client"]["id"], payload["id"]),
-        (STAFF_GROUP, {"type": "queue.added", "session": payload}),
+        *_managers({"type": "queue.added", "session": payload}),
     ]
     frames += [
         (user_group(agent_id), {"type": "chat.incoming", "session": payload})
@@ -141,12 +174,12 @@ def session_requested(payload: Frame, *, paged_agent_ids: Iterable[int]) -> None
 
 
 def session_outside_hours(payload: Frame) -> None:
-    """A request while closed: the client hears so, agents get a follow-up
-    card, nobody is paged."""
+    """A request while closed: the client hears so, the agents of its queue
+    get a follow-up card, nobody is paged."""
     _on_commit(
         [
             _subscribe(payload["client"]["id"], payload["id"]),
-            (STAFF_GROUP, {"type": "queue.abandoned", "session": payload}),
+            *_managers({"type": "queue.abandoned", "session": payload}),
         ]
     )
 
@@ -156,16 +189,15 @@ def session_answered(payload: Frame, *, agent: User) -> None:
         [
             _session(payload),
             _subscribe(agent.pk, payload["id"]),
-            (
-                STAFF_GROUP,
-                {"type": "queue.taken", "session": payload, "taken_by": user_payload(agent)},
+            *_managers(
+                {"type": "queue.taken", "session": payload, "taken_by": user_payload(agent)}
             ),
         ]
     )
 
 
 def session_ended(payload: Frame) -> None:
-    _on_commit([_session(payload), (STAFF_GROUP, {"type": "queue.ended", "session": payload})])
+    _on_commit([_session(payload), *_managers({"type": "queue.ended", "session": payload})])
 
 
 def session_left(payload: Frame, *, user_id: int) -> None:
@@ -177,7 +209,7 @@ def session_left(payload: Frame, *, user_id: int) -> None:
         (user_group(user_id), {"type": "chat.session", "session": payload}),
     ]
     if payload["status"] == "abandoned":
-        frames.append((STAFF_GROUP, {"type": "queue.abandoned", "session": payload}))
+        frames += _managers({"type": "queue.abandoned", "session": payload})
     _on_commit(frames)
 
 
@@ -199,15 +231,16 @@ def push_answered(payload: Frame, *, accepted: bool) -> None:
     frames += [
         _session(payload),
         (user_group(client_id), {"type": "chat.session", "session": payload}),
-        (STAFF_GROUP, {"type": "queue.updated" if accepted else "queue.ended", "session": payload}),
+        *_managers({"type": "queue.updated" if accepted else "queue.ended", "session": payload}),
     ]
     _on_commit(frames)
 
 
 def follow_up_changed(payload: Frame) -> None:
     """A follow-up moved on (note left, ticket created, callback asked, card
-    closed): the chat and every session manager show the new state."""
-    _on_commit([_session(payload), (STAFF_GROUP, {"type": "queue.updated", "session": payload})])
+    closed): the chat and the session managers of its queue show the new
+    state."""
+    _on_commit([_session(payload), *_managers({"type": "queue.updated", "session": payload})])
 
 
 # --- The timer sweeps ----------------------------------------------------------------
@@ -227,11 +260,11 @@ def _batches(payloads: list[Frame]) -> list[list[Frame]]:
 
 
 def queue_warned(payloads: list[Frame], *, supervisor_ids: Iterable[int]) -> None:
-    """Requests waited past the warning: the queue turns red for every agent
-    (``queue.updated`` with a list of ``sessions``), and available supervisors
-    get a toast (``chat.warning``)."""
+    """Requests waited past the warning: they turn red for the agents of their
+    queues (``queue.updated`` with a list of ``sessions``), and available
+    supervisors get a toast (``chat.warning``)."""
     batches = _batches(payloads)
-    frames: Frames = [(STAFF_GROUP, {"type": "queue.updated", "sessions": b}) for b in batches]
+    frames = _managers_batched("queue.updated", payloads)
     for supervisor_id in supervisor_ids:
         group = user_group(supervisor_id)
         frames += [(group, {"type": "chat.warning", "sessions": b}) for b in batches]
@@ -243,9 +276,10 @@ def sessions_swept(lines: list[Message], payloads: list[Frame], *, abandoned: bo
 
     Per chat one ``chat.swept`` event carrying the line and the session: the
     consumer relays it as the ``chat.message`` and ``chat.session`` frames the
-    browser knows (one group send per chat instead of two). The staff get the
-    changed sessions in batches: ``queue.updated`` (``queue.abandoned`` when
-    the sweep abandoned them) with a list of ``sessions``."""
+    browser knows (one group send per chat instead of two). The session
+    managers get the changed sessions of their queues in batches:
+    ``queue.updated`` (``queue.abandoned`` when the sweep abandoned them) with
+    a list of ``sessions``."""
     line_of = {line.session_id: message_payload(line) for line in lines}
     frames: Frames = [
         (
@@ -255,7 +289,7 @@ def sessions_swept(lines: list[Message], payloads: list[Frame], *, abandoned: bo
         for payload in payloads
     ]
     staff_type = "queue.abandoned" if abandoned else "queue.updated"
-    frames += [(STAFF_GROUP, {"type": staff_type, "sessions": b}) for b in _batches(payloads)]
+    frames += _managers_batched(staff_type, payloads)
     _on_commit(frames)
 
 
@@ -271,24 +305,31 @@ def agent_invited(payload: Frame, *, invitee_id: int, inviter: User) -> None:
 
 def invitation_accepted(payload: Frame, *, agent_id: int) -> None:
     """An invited agent joined: the room sees the new participant, the agent's
-    sockets subscribe, session managers move the chat."""
+    sockets subscribe, the session managers of its queue move the chat."""
     _on_commit(
         [
             _session(payload),
             _subscribe(agent_id, payload["id"]),
-            (STAFF_GROUP, {"type": "queue.updated", "session": payload}),
+            *_managers({"type": "queue.updated", "session": payload}),
         ]
     )
 
 
 def session_transferred(
-    payload: Frame, *, to_agent_id: int, left_ids: list[int], by: User, reason: str
+    payload: Frame,
+    *,
+    to_agent_id: int,
+    left_ids: list[int],
+    by: User,
+    reason: str,
+    from_queue_id: int | None,
 ) -> None:
     """A chat moved to another agent (Transfer or a supervisor's Assign). The
     new agent is told by whom and why (staff only: the client's group hears
     the session change and the system line, never the reason); the agents who
     handed it over leave the chat's group, their sockets getting the final
-    state first."""
+    state first. The session managers of its queue hear of it, and those of
+    ``from_queue_id`` when it moved to another queue (they drop it)."""
     session_id = payload["id"]
     transferred = {
         "type": "chat.transferred",
@@ -300,7 +341,7 @@ def session_transferred(
         _subscribe(to_agent_id, session_id),
         _session(payload),
         (user_group(to_agent_id), transferred),
-        (STAFF_GROUP, {"type": "queue.updated", "session": payload}),
+        *_managers({"type": "queue.updated", "session": payload}, from_queue_id),
     ]
     frames += [
         (user_group(user_id), {"type": "chat.session", "session": payload}) for user_id in left_ids
@@ -330,6 +371,18 @@ def page_viewed(page_view: Frame, *, session_id: int, in_room_agent_ids: Iterabl
     frame = {"type": "chat.page_viewed", "session_id": session_id, "page_view": page_view}
     groups = [chat_staff_group(session_id), *(user_group(uid) for uid in in_room_agent_ids)]
     _on_commit([(group, frame) for group in groups])
+
+
+# --- Queues ----------------------------------------------------------------------------
+
+
+def queues_changed(*, user_ids: Iterable[int] | None) -> None:
+    """Who is in a queue changed (chat.queue_members): the sockets of these
+    users re-read their queue groups and their consoles reload the Chats
+    panel. Every staff socket when ``user_ids`` is None (a queue was deleted:
+    its requests are every agent's now)."""
+    groups = [STAFF_GROUP] if user_ids is None else [user_group(uid) for uid in user_ids]
+    _on_commit([(group, {"type": "chat.queues_changed"}) for group in groups])
 
 
 # --- Tickets --------------------------------------------------------------------------

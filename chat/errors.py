@@ -51,3 +51,10 @@ class ChatUnavailable(ChatError):
     not learn about the block from the message)."""
 
     code = "chat_unavailable"
+
+
+class NotInQueue(ChatError):
+    """The request belongs to a queue the agent is not a member of: only its
+    members and supervisors answer it (chat.queues)."""
+
+    code = "not_in_queue"

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat import broadcasts, lifecycle, messages, selectors
-from chat.access import require_agent
+from chat.access import require_agent, require_queue_member
 from chat.errors import ChatNotFound, InvalidState, MessageInvalid
 from chat.models import ChatSession, Outcome, SessionStatus
 from tickets import services as ticket_services
@@ -194,8 +194,9 @@ def request_callback(
 
 
 def followup_close(*, session_id: int, agent: User, outcome: str, note: str = "") -> ChatSession:
-    """End session on an abandoned or callback card: outcome and note are
-    recorded on the session and, when it has a ticket, as an internal note."""
+    """End session on an abandoned or callback card, by a member of the
+    request's queue or a supervisor: outcome and note are recorded on the
+    session and, when it has a ticket, as an internal note."""
     require_agent(agent)
     if outcome not in Outcome.values:
         raise MessageInvalid("Choose how the request was resolved.", code="outcome_required")
@@ -208,6 +209,7 @@ def followup_close(*, session_id: int, agent: User, outcome: str, note: str = ""
         session = lifecycle.lock(session_id)
         if session.status not in (SessionStatus.ABANDONED, SessionStatus.CALLBACK):
             raise InvalidState("Only abandoned requests and callbacks are closed this way.")
+        require_queue_member(agent, session)
         label = Outcome(outcome).label
         lifecycle.move(
             session,

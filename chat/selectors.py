@@ -10,10 +10,10 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Role, User
+from chat import queues
 from chat.errors import ChatNotFound
 from chat.models import (
     ChatBlock,
-    ChatQueue,
     ChatSession,
     Message,
     Participant,
@@ -31,7 +31,8 @@ from chat.payloads import (
 from presence.models import AgentConnection
 from presence.selectors import available_agents
 
-# Requests every agent may open: the queue and the follow-up cards.
+# Requests the staff of their queue may open (chat.queues): the waiting
+# requests and the follow-up cards.
 STAFF_SHARED_STATUSES = (SessionStatus.WAITING, SessionStatus.ABANDONED, SessionStatus.CALLBACK)
 
 
@@ -49,9 +50,10 @@ def session_by_id(session_id: int) -> ChatSession:
 
 
 def session_for(user: User, session_id: int) -> ChatSession:
-    """The session if ``user`` may read it: its client, a participant agent, any
-    agent for a waiting request or a follow-up card (and the one who closed
-    it), or a supervisor. Anything else is "not found" so ids cannot be probed."""
+    """The session if ``user`` may read it: its client, a participant agent,
+    the agents of its queue for a waiting request or a follow-up card (and the
+    one who closed it), or a supervisor. Anything else is "not found" so ids
+    cannot be probed."""
     session = _sessions().filter(pk=session_id).first()
     if session is None or not user.is_authenticated:
         raise ChatNotFound("That chat does not exist.")
@@ -63,6 +65,7 @@ def session_for(user: User, session_id: int) -> ChatSession:
         or user.is_agent
         and (
             session.status in STAFF_SHARED_STATUSES
+            and queues.answers(user, session.queue_id)
             or session.closed_by_id == user.pk
             or Participant.objects.filter(session=session, user=user).exists()
         )
@@ -115,10 +118,10 @@ def in_room_staff_ids(session_id: int) -> list[int]:
 def follows_live(user: User, session: ChatSession) -> bool:
     """Whether ``user``'s sockets may hear ``session``'s events (its group),
     given that it may read it (:func:`session_for`): its client, supervisors,
-    and the agents in its room. Any agent may read a waiting request, and an
-    agent who left or was transferred away may still read the transcript, but
-    they do not hear the chat (the queue's changes reach them through the
-    staff group)."""
+    and the agents in its room. The agents of its queue may read a waiting
+    request, and an agent who left or was transferred away may still read the
+    transcript, but they do not hear the chat (the queue's changes reach them
+    through their queue's group, chat.queues)."""
     if user.is_client or user.is_supervisor:
         return True
     return is_in_room(session.pk, user)
@@ -134,9 +137,8 @@ def sessions_visible_to(user: User) -> QuerySet[ChatSession]:
         return sessions
     if user.is_agent:
         mine = Participant.objects.filter(session=OuterRef("pk"), user=user)
-        return sessions.filter(
-            Q(status__in=STAFF_SHARED_STATUSES) | Q(closed_by=user) | Q(Exists(mine))
-        )
+        shared = Q(status__in=STAFF_SHARED_STATUSES) & queues.answered_by(user)
+        return sessions.filter(shared | Q(closed_by=user) | Q(Exists(mine)))
     return sessions.none()
 
 
@@ -160,6 +162,12 @@ def replay_page(
         "messages": [message_payload(m) for m in messages],
         "has_more": bool(messages) and messages[-1].seq < session.last_seq,
     }
+
+
+def last_seqs(session_ids: list[int]) -> dict[int, int]:
+    """The ``last_seq`` of each of these sessions (one query by primary key:
+    every socket's heartbeat asks it, chat/frames/heartbeat.py)."""
+    return dict(ChatSession.objects.filter(pk__in=session_ids).values_list("pk", "last_seq"))
 
 
 def available_agent_ids(*, queue_id: int | None) -> list[int]:
@@ -202,29 +210,29 @@ def available_supervisor_ids() -> list[int]:
 
 def session_manager(agent: User) -> dict[str, list[ChatSession]]:
     """What the console's session manager lists: the queue (waiting requests,
-    oldest first), my open chats, and other agents' live chats."""
+    oldest first), my open chats, other agents' live chats and the follow-up
+    cards. Everything but my own chats only of the queues ``agent`` answers
+    (chat.queues: a supervisor's are all)."""
     mine_in_room = Participant.objects.filter(
         session=OuterRef("pk"), user=agent, left_at__isnull=True
     )
     sessions = _sessions().prefetch_related("participants__user")
-    queue_ids = list(ChatQueue.objects.filter(members=agent).values_list("id", flat=True))
-    waiting = sessions.filter(status=SessionStatus.WAITING).order_by("requested_at")
-    if not agent.is_supervisor and queue_ids:
-        waiting = waiting.filter(Q(queue_id__in=queue_ids) | Q(queue__isnull=True))
+    answered = sessions.filter(queues.answered_by(agent))
+    waiting = answered.filter(status=SessionStatus.WAITING).order_by("requested_at")
     mine = (
         sessions.filter(Exists(mine_in_room))
         .exclude(status__in=[SessionStatus.WAITING])
         .order_by("-requested_at")[:50]
     )
     others = (
-        sessions.filter(status=SessionStatus.ACTIVE)
+        answered.filter(status=SessionStatus.ACTIVE)
         .exclude(Exists(mine_in_room))
         .order_by("-requested_at")[:50]
     )
     # Follow-up cards: requests nobody answered and callbacks, oldest first,
     # until an agent closes them with End session.
-    abandoned = sessions.filter(status=SessionStatus.ABANDONED).order_by("requested_at")[:100]
-    callbacks = sessions.filter(status=SessionStatus.CALLBACK).order_by("requested_at")[:100]
+    abandoned = answered.filter(status=SessionStatus.ABANDONED).order_by("requested_at")[:100]
+    callbacks = answered.filter(status=SessionStatus.CALLBACK).order_by("requested_at")[:100]
     return {
         "queue": list(waiting[:200]),
         "mine": list(mine),

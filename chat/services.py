@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.models import Contact, User
 from accounts.time_zones import format_in
 from chat import broadcasts, lifecycle, messages, queues, selectors, tasks
-from chat.access import require_agent, require_client
+from chat.access import require_agent, require_client, require_queue_member
 from chat.capacity import check_capacity
 from chat.errors import (
     AlreadyAnswered,
@@ -231,11 +231,12 @@ def _rejoin_room(session: ChatSession, user: User) -> None:
 
 
 def session_join(*, session_id: int, agent: User) -> ChatSession:
-    """An agent answers a waiting request. Exactly one agent wins: the session
-    is locked and moves waiting -> active; whoever comes next finds it taken.
-    A chat on a ticket nobody is assigned to makes the agent its assignee.
-    An agent invited into an answered chat (chat.agent_tools.invites) joins it
-    the same way."""
+    """An agent answers a waiting request. Only a member of the request's
+    queue or a supervisor may (chat.queues). Exactly one agent wins: the
+    session is locked and moves waiting -> active; whoever comes next finds it
+    taken. A chat on a ticket nobody is assigned to makes the agent its
+    assignee. An agent invited into an answered chat (chat.agent_tools.invites)
+    joins it the same way, whatever its queues: it was asked in by name."""
     require_agent(agent)
     with transaction.atomic():
         session = lifecycle.lock(session_id)
@@ -243,6 +244,7 @@ def session_join(*, session_id: int, agent: User) -> ChatSession:
         if session.status != SessionStatus.WAITING:
             _join_answered(session, agent)
             return session
+        require_queue_member(agent, session)
         # Under the lock: the first agent here moves the request; whoever
         # waited for the lock behind it finds it answered above.
         lifecycle.move(

@@ -10,7 +10,10 @@ may not see. Who is in which group is decided server side (see the group name
 helpers below), never by the browser.
 
 The channel layer is at-most-once: a lost event is tolerable because browsers
-re-read state on (re)connect (snapshots, replay by ``seq``).
+re-read state on (re)connect (snapshots, replay by ``seq``) and the heartbeat's
+reply tells them the last ``seq`` of their chats (chat/frames/heartbeat.py).
+In daphne a send that fails because Redis is unreachable is tried again once
+it is back (the outbox, below), so that a lost event stays the exception.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import json
 import logging
 import os
 import threading
+import uuid
 import weakref
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +34,7 @@ from channels.layers import BaseChannelLayer, channel_layers, get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from realtime import outage
 from realtime.layer import SwitchboardChannelLayer
 
 logger = logging.getLogger(__name__)
@@ -70,6 +75,21 @@ def event(event_type: str, payload: Mapping[str, Any] | None = None) -> dict[str
 # that share one event loop).
 _Batch = list[tuple[str, dict[str, Any]]]
 
+# A send that fails because Redis is unreachable (realtime.outage) is tried
+# again, after RETRY_FIRST_DELAY and then twice as long each time up to
+# RETRY_MAX_DELAY, until it goes through or RETRY_SECONDS have passed; the
+# group's later events wait behind it, so they still leave in order. After a
+# Redis restart a daphne's first sends can fail on connections that did not
+# survive it ("Connection closed by server"), and in a quiet chat the lost
+# event may be the last message, which no later message reveals as a gap.
+# Whether a failed try stored the event is unknown (the connection may have
+# dropped after Redis ran the send), so every try carries the event's id and
+# the layer stores a second one nowhere (realtime.layer, send_id): no socket
+# gets it twice. Any other failure is logged and the event dropped.
+RETRY_SECONDS = 30.0
+RETRY_FIRST_DELAY = 0.05
+RETRY_MAX_DELAY = 2.0
+
 
 # Events one event loop may hold while its sends cannot keep up (Redis hung or
 # gone: each send then waits for its timeout). Beyond this, new events are
@@ -86,6 +106,7 @@ class _Outbox:
         self.pending: dict[tuple[BaseChannelLayer, str], collections.deque[dict[str, Any]]] = {}
         self.count = 0  # events in all the queues
         self.dropped = 0
+        self.abandoned = 0  # given up after RETRY_SECONDS of failed tries
         # Bounds the Redis connections the sends take at once.
         self.gate = asyncio.Semaphore(SEND_MANY_CONCURRENCY)
         # Kept referenced so running senders are not garbage-collected.
@@ -108,18 +129,52 @@ class _Outbox:
             task.add_done_callback(self.tasks.discard)
 
     async def _send(self, layer: BaseChannelLayer, group: str) -> None:
-        """Send the group's events one after the other until none is left.
-        A failure is logged (in _group_send) and the next event goes on."""
+        """Send the group's events one after the other until none is left."""
         queue = self.pending[layer, group]
         try:
             while queue:
                 message = queue.popleft()
                 self.count -= 1
-                async with self.gate:
-                    await _group_send(group, message, layer=layer)
+                await self._deliver(layer, group, message)
         finally:
             self.count -= len(queue)  # left behind only when the loop shuts down
             del self.pending[layer, group]
+
+    async def _deliver(self, layer: BaseChannelLayer, group: str, message: dict[str, Any]) -> None:
+        """Send one event, trying again while Redis is unreachable (see above)."""
+        send_id = uuid.uuid4().hex
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + RETRY_SECONDS
+        delay = RETRY_FIRST_DELAY
+        while True:
+            try:
+                async with self.gate:
+                    await _layer_group_send(layer, group, message, send_id=send_id)
+                return
+            except Exception as error:
+                if not outage.is_connection_error(error):
+                    logger.exception("broadcast of %s to %s failed", message.get("type"), group)
+                    return
+                # Logged once per outage by the layer (realtime.outage).
+            if loop.time() + delay > give_up_at:
+                self._abandon(group, message)
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_DELAY)
+
+    def _abandon(self, group: str, message: dict[str, Any]) -> None:
+        """Nothing is lost for good: the message is in the database, and a
+        browser replays it on reconnect or fetches it when its heartbeat shows
+        the chat's newer seq."""
+        self.abandoned += 1
+        if self.abandoned % 1000 == 1:  # the first, then every thousandth
+            logger.warning(
+                "gave up on broadcast of %s to %s: Redis unreachable for %d s (%d given up so far)",
+                message.get("type"),
+                group,
+                RETRY_SECONDS,
+                self.abandoned,
+            )
 
     def _drop(self, group: str, message: dict[str, Any]) -> None:
         self.dropped += 1
@@ -167,13 +222,16 @@ def _post(loop: asyncio.AbstractEventLoop, layer: BaseChannelLayer, batch: _Batc
 async def _group_send(
     group: str, message: dict[str, Any], layer: BaseChannelLayer | None = None
 ) -> None:
+    """One send from sync code (no outbox, no second try): a failure is
+    logged, unless it was Redis, whose outage the layer logs once."""
     layer = layer or get_channel_layer()
     if layer is None:  # pragma: no cover - settings always configure a layer
         return
     try:
         await _layer_group_send(layer, group, message)
-    except Exception:
-        logger.exception("broadcast of %s to %s failed", message.get("type"), group)
+    except Exception as error:
+        if not outage.is_connection_error(error):
+            logger.exception("broadcast of %s to %s failed", message.get("type"), group)
 
 
 def _without_except(message: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
@@ -186,10 +244,12 @@ def _without_except(message: dict[str, Any]) -> tuple[dict[str, Any], str | None
     )
 
 
-async def _layer_group_send(layer: BaseChannelLayer, group: str, message: dict[str, Any]) -> None:
-    sent, except_channel = _without_except(message)
-    if except_channel is not None and isinstance(layer, SwitchboardChannelLayer):
-        await layer.group_send(group, sent, except_channel=except_channel)
+async def _layer_group_send(
+    layer: BaseChannelLayer, group: str, message: dict[str, Any], *, send_id: str | None = None
+) -> None:
+    if isinstance(layer, SwitchboardChannelLayer):
+        sent, except_channel = _without_except(message)
+        await layer.group_send(group, sent, except_channel=except_channel, send_id=send_id)
     else:
         await layer.group_send(group, message)  # with the key: the consumer drops its copy
 
@@ -293,8 +353,9 @@ def send_now(group: str, message: dict[str, Any]) -> None:
     try:
         if not _send_from_sync([(group, message)]):
             async_to_sync(_group_send)(group, message)
-    except Exception:
-        logger.exception("broadcast of %s to %s failed", message.get("type"), group)
+    except Exception as error:
+        if not outage.is_connection_error(error):
+            logger.exception("broadcast of %s to %s failed", message.get("type"), group)
 
 
 def broadcast(group: str, event_type: str, payload: Mapping[str, Any] | None = None) -> None:
@@ -334,7 +395,7 @@ async def _send_batch(messages: _Batch, layer: BaseChannelLayer | None = None) -
         return_exceptions=True,
     )
     for result in results:
-        if isinstance(result, Exception):
+        if isinstance(result, Exception) and not outage.is_connection_error(result):
             logger.error("broadcast failed: %r", result)
 
 
@@ -350,5 +411,6 @@ def send_many(messages: list[tuple[str, dict[str, Any]]]) -> None:
     try:
         if not _send_from_sync(messages):
             async_to_sync(_send_batch)(messages)
-    except Exception:
-        logger.exception("batch broadcast of %s events failed", len(messages))
+    except Exception as error:
+        if not outage.is_connection_error(error):
+            logger.exception("batch broadcast of %s events failed", len(messages))

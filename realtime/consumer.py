@@ -2,7 +2,8 @@
 
 Thin by design: it enforces the socket rules (auth, size, rate), decodes and
 dispatches frames through realtime.registry, runs the apps' connect and
-disconnect hooks, and relays channel-layer events (sent by
+disconnect hooks, keeps the socket in the groups the apps choose for it
+(registry.on_groups), and relays channel-layer events (sent by
 realtime.broadcast) to the browser. Rules live in the services the frame
 handlers call.
 
@@ -14,6 +15,12 @@ autobahn lets an application send only 1000 and 3000-4999.
 daphne itself runs with --websocket-max-message-size at twice
 WS_MAX_FRAME_BYTES: a memory guard that drops the connection outright for
 absurd frames, while a merely oversize frame gets a clean 4009 from here.
+
+When the channel layer loses Redis (realtime.outage) the socket is closed with
+4011 and cleaned up like any other, and nothing is logged here: the layer
+logs the outage once for the whole process, where a traceback per socket
+(Channels' consumer raising into daphne's "Exception inside application")
+buried everything else.
 """
 
 from __future__ import annotations
@@ -21,15 +28,16 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from autobahn.exception import Disconnected
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
-from realtime import login_recheck, registry
+from realtime import login_recheck, outage, registry
 from realtime.broadcast import EXCEPT_CHANNEL_KEY
 from realtime.client_ip import client_ip_from_scope
 from realtime.groups import STAFF_GROUP, user_group
@@ -47,6 +55,15 @@ def _encode(frame: Mapping[str, Any]) -> str:
     return json.dumps(frame, cls=DjangoJSONEncoder, separators=(",", ":"))
 
 
+# A frame that needed the channel layer while Redis was unreachable.
+UNAVAILABLE = registry.FrameError(
+    "unavailable", "The server cannot reach its message service; try again in a moment."
+)
+
+ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
+ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
+
+
 class SwitchboardConsumer(AsyncWebsocketConsumer):
     # Per-socket state is a handful of scalars (the issue-3 benchmark counts
     # memory per socket): no buffers, no per-frame history.
@@ -57,6 +74,10 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
     session_key: str | None = None
     refresh_at = 0.0
     refresh_every = 0.0
+    # The groups the apps chose for this socket (registry.on_groups), apart
+    # from the others so that a re-check leaves only these. Shared and empty
+    # until a hook chooses some (a client's socket never has any).
+    _chosen: frozenset[str] = frozenset()
     # The connect hooks all ran: the disconnect hooks are owed.
     _registered = False
     _closing = False
@@ -66,6 +87,17 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
         "websocket.receive": "websocket_receive",
         "websocket.disconnect": "websocket_disconnect",
     }
+
+    async def __call__(self, scope: dict[str, Any], receive: ASGIReceive, send: ASGISend) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as error:
+            # The socket's receive from the channel layer raises when the
+            # layer loses Redis; anything else is daphne's to log.
+            if not outage.is_connection_error(error):
+                raise
+            await self._close(CLOSE_SERVER_ERROR)
+            await self.disconnect(CLOSE_SERVER_ERROR)
 
     async def connect(self) -> None:
         registry.autodiscover()
@@ -91,11 +123,13 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
             await self.join_group(user_group(user.pk))
             if user.is_agent:
                 await self.join_group(STAFF_GROUP)
+            await self.regroup()
             for hook in registry.connect_hooks():
                 await hook(self)
             self._registered = True
-        except Exception:
-            logger.exception("could not set up socket of user %s", user.pk)
+        except Exception as error:
+            if not outage.is_connection_error(error):  # Redis: logged once by the layer
+                logger.exception("could not set up socket of user %s", user.pk)
             await self.accept()
             await self._close(CLOSE_SERVER_ERROR)
             return
@@ -119,8 +153,14 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         self._closing = True
         login_recheck.unwatch(self)
-        for group in list(getattr(self, "_groups", ())):
-            await self.leave_group(group)
+        try:
+            for group in list(getattr(self, "_groups", ())):
+                await self.leave_group(group)
+        except Exception as error:
+            # Redis is unreachable (logged once by the layer): its groups went
+            # with it, or drop the member after the layer's group expiry.
+            if not outage.is_connection_error(error):
+                raise
         if self._registered:
             self._registered = False
             for hook in registry.disconnect_hooks():
@@ -132,6 +172,10 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
                     logger.exception("disconnect hook of %s failed", self.channel_name)
 
     # --- Group membership (FrameContext) ---------------------------------------
+    @property
+    def joined_groups(self) -> frozenset[str]:
+        return frozenset(getattr(self, "_groups", ()))
+
     async def join_group(self, group: str) -> None:
         if group not in self._groups:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -141,6 +185,32 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
         if group in self._groups:
             self._groups.discard(group)
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def regroup(self) -> None:
+        """Read the groups the apps choose for this socket now
+        (registry.on_groups), then join and leave accordingly."""
+        if not registry.groups_hooks():
+            return
+        # In the database thread, as the connect hooks: a pool thread would
+        # keep a connection of its own open (PostgreSQL) for a single read.
+        chosen = await database_sync_to_async(registry.chosen_groups)(
+            {self.channel_name: self.user}
+        )
+        await self.choose_groups(chosen[self.channel_name])
+
+    async def choose_groups(self, groups: Collection[str]) -> None:
+        """Be in exactly ``groups`` of the groups the apps choose."""
+        wanted = frozenset(groups)
+        if self._closing or wanted == self._chosen:
+            return
+        # Recorded before the first await: a regroup that overlaps this one
+        # diffs against where this one is going.
+        leaving, joining = self._chosen - wanted, wanted - self._chosen
+        self._chosen = wanted
+        for group in leaving:
+            await self.leave_group(group)
+        for group in joining:
+            await self.join_group(group)
 
     async def send_frame(self, frame: Mapping[str, Any]) -> None:
         if not self._closing:
@@ -181,8 +251,9 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
             # The browser closed the socket and its disconnect is still on its
             # way to this consumer: nobody is left to tell.
             logger.debug("dropped %s for a closed socket", event.get("type"))
-        except Exception:
-            logger.exception("relaying %s failed", event.get("type"))
+        except Exception as error:
+            if not outage.is_connection_error(error):  # Redis: logged once by the layer
+                logger.exception("relaying %s failed", event.get("type"))
 
     async def websocket_receive(self, message: dict[str, Any]) -> None:
         if self._closing or self.user is None:
@@ -217,6 +288,8 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
             reply = await spec.handler(self, data)
         except Exception as exc:
             error = registry.as_frame_error(exc)
+            if error is None and outage.is_connection_error(exc):
+                error = UNAVAILABLE  # logged once by the layer
             if error is None:
                 logger.exception("frame handling failed for user %s", self.user.pk)
                 error = registry.FrameError("internal", "Something went wrong on our side.")
@@ -244,9 +317,11 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
         self._tokens -= 1.0
         return True
 
-    async def login_rechecked(self, user: Any) -> None:
+    async def login_rechecked(self, user: Any, groups: Collection[str] | None = None) -> None:
         """realtime.login_recheck re-checked the login: ``user`` as it is now, or
-        None (logged out, password changed, deactivated): the socket ends."""
+        None (logged out, password changed, deactivated): the socket ends.
+        ``groups``: the groups the apps choose for it now (None: no app
+        chooses any)."""
         if self._closing:
             return
         if user is None:
@@ -256,3 +331,5 @@ class SwitchboardConsumer(AsyncWebsocketConsumer):
             await self._close(CLOSE_FORBIDDEN)
         else:
             self.user = user
+            if groups is not None:
+                await self.choose_groups(groups)

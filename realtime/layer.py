@@ -20,18 +20,26 @@ is cancelled) never takes a message of another socket with it, which the
 stock layer's backup queue was there to repair.
 
 When Redis fails, every socket of the process that is waiting gets the error,
-as with the stock layer: the consumer ends, daphne closes the socket, the
-browser reconnects and replays what it missed by ``seq`` (tests/integration,
-Redis restart). The reader stops; the next ``receive`` starts a new one.
+as with the stock layer: the consumer closes the socket (realtime.consumer),
+the browser reconnects and replays what it missed by ``seq``
+(tests/integration, Redis restart). The reader stops; the next ``receive``
+starts a new one. Every call of the layer that goes to Redis reports to
+realtime.outage, which logs one warning when Redis is lost and one line when
+it is back, whatever the number of sockets and broadcasts that failed.
 
 A group send is one round trip (a Lua script) instead of four: the stock
 layer expires the group's old members, reads the members, expires old
 messages of their processes' keys and adds the message, each a round trip of
 the sending event loop, for every broadcast (docs/performance.md,
 "Group send in one round trip"). It can also leave out one socket: the one
-that sent a chat message has it in its ack already.
+that sent a chat message has it in its ack already. A send may carry an id
+(``send_id``): the script remembers it for ``SENT_ID_SECONDS`` and stores a
+second send with the same id nowhere, so a send tried again after a failure
+whose outcome is unknown (the connection dropped before the answer came)
+reaches each socket once (realtime.broadcast's outbox).
 
-Everything else (sends, group membership, flush) is the stock layer.
+Everything else (sends, group membership, flush) is the stock layer's, its
+calls reported to realtime.outage too.
 """
 
 from __future__ import annotations
@@ -50,6 +58,8 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.driver_info import DriverInfo
 from redis.exceptions import NoScriptError
 
+from realtime import outage
+
 logger = logging.getLogger(__name__)
 
 # Messages read per round trip at most. A burst (a sweep's events to every
@@ -59,6 +69,10 @@ RECEIVE_BATCH = 100
 
 # Group sends pipelined together at most (group_send_many).
 PIPELINE_SENDS = 200
+
+# How long Redis remembers the id of a send (group_send's send_id): longer
+# than anyone tries a send again (realtime.broadcast.RETRY_SECONDS).
+SENT_ID_SECONDS = 120
 
 # A group message is stored once per process key, as by the stock layer, but
 # the list of the process's sockets it is for travels in front of the
@@ -70,11 +84,21 @@ GROUP_MARK = b"\x00sb-group\x00"
 
 # KEYS[1] the group; ARGV: the serialized message, now, the oldest member
 # score kept, the message expiry in seconds, the capacity of a key, the key
-# prefix, GROUP_MARK, the channel left out ("" for none). The process keys are
+# prefix, GROUP_MARK, the channel left out ("" for none), the send's id (""
+# for none), how long to remember it. The process keys and the id's key are
 # computed here, not passed in KEYS: fine on one Redis server, which is the
-# only case this script is used for (a cluster takes the stock path).
+# only case this script is used for (a cluster takes the stock path). A send
+# whose id is remembered returns -1 and stores nothing. (The id is set after
+# the first write, which only removes: Redis 6 checks a script against
+# maxmemory at its first write only, and refuses it there if that write may
+# take memory; a full Redis should not refuse a broadcast for its id.)
 _GROUP_SEND_LUA = r"""
 redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[3])
+if ARGV[9] ~= '' then
+  if not redis.call('SET', ARGV[6] .. 'sent-id:' .. ARGV[9], 1, 'NX', 'EX', ARGV[10]) then
+    return -1
+  end
+end
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 local keys, channels_of = {}, {}
 for _, channel in ipairs(members) do
@@ -134,6 +158,32 @@ class SwitchboardChannelLayer(RedisChannelLayer):
         self._local_channels: set[str] = set()
         self._last_score = 0.0
 
+    # --- Membership: the stock layer's, reported to realtime.outage -------------------
+    async def group_add(self, group: str, channel: str) -> None:
+        try:
+            await super().group_add(group, channel)
+        except Exception as error:
+            outage.failed(error, "group_add")
+            raise
+        outage.reached()
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        try:
+            await super().group_discard(group, channel)
+        except Exception as error:
+            outage.failed(error, "group_discard")
+            raise
+        outage.reached()
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        try:
+            await super().send(channel, message)
+        except Exception as error:
+            outage.failed(error, "send")
+            raise
+        outage.reached()
+
+    # --- Receiving ---------------------------------------------------------------------
     async def receive(self, channel: str) -> dict[str, Any]:
         if "!" not in channel:
             # A channel not local to this process (nothing here uses one).
@@ -190,7 +240,10 @@ class SwitchboardChannelLayer(RedisChannelLayer):
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                logger.warning("channel layer reader lost Redis: %r", error)
+                if outage.is_connection_error(error):
+                    outage.failed(error, "reading the sockets' messages")
+                else:
+                    logger.exception("channel layer reader failed")
                 for channel in self._local_channels | set(self.receive_buffer):
                     self.receive_buffer[channel].put_nowait(_ReadFailed(error))
                 return
@@ -211,6 +264,7 @@ class SwitchboardChannelLayer(RedisChannelLayer):
             pipe.bzpopmin(key, timeout=self.brpop_timeout)
             pipe.zpopmin(key, count=RECEIVE_BATCH - 1)
             first, rest = await pipe.execute()
+            outage.reached()
             contents = [first[1]] if first is not None else []
             contents.extend(member for member, _score in rest)
             if contents:
@@ -232,7 +286,11 @@ class SwitchboardChannelLayer(RedisChannelLayer):
         return self._last_score
 
     def _script_args(
-        self, group: str, message: dict[str, Any], except_channel: str | None
+        self,
+        group: str,
+        message: dict[str, Any],
+        except_channel: str | None,
+        send_id: str | None = None,
     ) -> tuple[Any, ...]:
         assert self.require_valid_group_name(group), "Group name not valid"
         now = self._score()
@@ -248,23 +306,46 @@ class SwitchboardChannelLayer(RedisChannelLayer):
             self.prefix,
             GROUP_MARK,
             except_channel or "",
+            send_id or "",
+            SENT_ID_SECONDS,
         )
 
     async def group_send(
-        self, group: str, message: dict[str, Any], *, except_channel: str | None = None
+        self,
+        group: str,
+        message: dict[str, Any],
+        *,
+        except_channel: str | None = None,
+        send_id: str | None = None,
     ) -> None:
         """Send ``message`` to every socket of ``group`` but ``except_channel``,
-        in one round trip."""
+        in one round trip; not again if a send with ``send_id`` was stored in
+        the last ``SENT_ID_SECONDS`` (the stock path, without the script,
+        knows no ids)."""
+        try:
+            await self._send_to_group(group, message, except_channel, send_id)
+        except Exception as error:
+            outage.failed(error, "group_send")
+            raise
+        outage.reached()
+
+    async def _send_to_group(
+        self,
+        group: str,
+        message: dict[str, Any],
+        except_channel: str | None,
+        send_id: str | None,
+    ) -> None:
         if not self._sends_by_script():
             await super().group_send(group, message)
             return
-        args = self._script_args(group, message, except_channel)
+        args = self._script_args(group, message, except_channel, send_id)
         connection = self.connection(0)
         try:
             over_capacity = await connection.evalsha(*args)
         except NoScriptError:  # a new (or restarted) Redis: EVAL caches it there
             over_capacity = await connection.eval(_GROUP_SEND_LUA, *args[1:])
-        if over_capacity:
+        if over_capacity > 0:
             logger.info("%s process channels over capacity in group %s", over_capacity, group)
 
     async def group_send_many(
@@ -273,7 +354,17 @@ class SwitchboardChannelLayer(RedisChannelLayer):
         """``(group, message, except_channel)`` sends, in this order, pipelined:
         a sweep's hundreds of events in a few round trips instead of one each
         (docs/performance.md, "Bulk sweep announcements"). A failed send is
-        logged and the others go on."""
+        logged and the others go on; losing Redis fails them all at once."""
+        try:
+            await self._send_to_groups(sends)
+        except Exception as error:
+            outage.failed(error, "group_send_many")
+            raise
+        outage.reached()
+
+    async def _send_to_groups(
+        self, sends: Sequence[tuple[str, dict[str, Any], str | None]]
+    ) -> None:
         if not self._sends_by_script():
             for group, message, _except in sends:
                 try:
@@ -299,7 +390,7 @@ class SwitchboardChannelLayer(RedisChannelLayer):
             for args, result in zip(chunk, results, strict=True):
                 if isinstance(result, Exception):
                     logger.error("group send to %s failed: %r", args[2], result)
-                elif result:
+                elif result > 0:
                     logger.info("%s process channels over capacity in %s", result, args[2])
 
     @staticmethod

@@ -2,18 +2,21 @@
 fresh, by one task per event loop instead of by each socket.
 
 A socket must end when its user logs out elsewhere, changes password or is
-deactivated, and what an app keeps per open socket (presence: an
+deactivated; what an app keeps per open socket (presence: an
 ``AgentConnection`` row that must stay younger than the presence sweep's stale
-limit) is refreshed through the ``on_recheck`` hooks of realtime.registry.
-Done by each socket on its next frame, that was
+limit) is refreshed through the ``on_recheck`` hooks of realtime.registry;
+and the groups apps choose from the database (``on_groups``: chat's queue
+groups) are chosen again, so that a change no app announced reaches every
+open socket within a period. Done by each socket on its next frame, that was
 three queries and a write transaction per socket per period: with a thousand
 sockets, 28 writes a second, each waiting for SQLite's one write lock with the
 chat messages (docs/performance.md, "Batched login re-check"). Here one task
 per event loop wakes every ``TICK_SECONDS``, takes the sockets whose turn has
 come (at most ``BATCH_LIMIT``, so that a thousand sockets that connected
 together spread out over the next ticks) and checks them: one query for
-their sessions and one for their users in a pool thread, then one write in
-the database thread for the sockets still open.
+their sessions and one for their users (and the apps' reads of their groups)
+in a pool thread, then one write in the database thread for the sockets still
+open.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from realtime.registry import SocketUser, recheck_hooks
+from realtime.registry import SocketUser, chosen_groups, groups_hooks, recheck_hooks
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +58,9 @@ class RefreshedSocket(Protocol):
     refresh_at: float
     refresh_every: float
 
-    async def login_rechecked(self, user: SocketUser | None) -> None: ...
+    async def login_rechecked(
+        self, user: SocketUser | None, groups: Collection[str] | None
+    ) -> None: ...
 
 
 def refresh_period() -> float:
@@ -105,7 +110,7 @@ class _Refresher:
         # The reads not in the database thread that chat sends queue in on
         # SQLite (docs/performance.md, "Batched login re-check"): they would
         # wait behind the whole tick.
-        users = await database_sync_to_async(logged_in_users, thread_sensitive=False)(
+        users, groups = await database_sync_to_async(read_sockets, thread_sensitive=False)(
             [(socket.channel_name, socket.session_key, socket.user) for socket in due]
         )
         # The writes of the apps' recheck hooks in it, for the sockets still
@@ -121,7 +126,8 @@ class _Refresher:
             await database_sync_to_async(run_recheck_hooks)(still_open)
         for socket in due:
             if self.sockets.get(socket.channel_name) is socket:
-                await socket.login_rechecked(users.get(socket.channel_name))
+                channel = socket.channel_name
+                await socket.login_rechecked(users.get(channel), groups.get(channel))
 
 
 _refreshers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Refresher] = (
@@ -145,6 +151,16 @@ def unwatch(socket: RefreshedSocket) -> None:
 
 
 # --- Sync, in worker threads -----------------------------------------------------------
+def read_sockets(
+    sockets: Iterable[tuple[str, str | None, SocketUser]],
+) -> tuple[dict[str, SocketUser], dict[str, frozenset[str]]]:
+    """Reads only: :func:`logged_in_users`, and the groups the apps choose
+    for the sockets still logged in (registry.on_groups; empty when no app
+    chooses any)."""
+    users = logged_in_users(sockets)
+    return users, chosen_groups(users) if groups_hooks() else {}
+
+
 def logged_in_users(sockets: Iterable[tuple[str, str | None, SocketUser]]) -> dict[str, SocketUser]:
     """Reads only. For ``(channel name, session key, user at connect)``
     triples: the user each socket's session stands for now, by channel name,

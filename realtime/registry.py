@@ -36,6 +36,11 @@ This app knows no other app of ours: a socket's user is anything with the
 :class:`SocketUser` attributes, and apps that keep state per socket (presence
 keeps a row per open socket) register :func:`on_connect`,
 :func:`on_disconnect` and :func:`on_recheck` hooks from their ``frames.py``.
+An app that puts sockets in groups chosen from the database (chat: the groups
+of the queues an agent is a member of) registers :func:`on_groups`.
+An app that has something to say on every heartbeat (chat: the last ``seq``
+of each chat the socket hears) registers an :func:`on_heartbeat` hook, whose
+fields go into the ``pong``.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ import enum
 import re
 import threading
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -268,9 +273,15 @@ class FrameContext(Protocol):
     client_ip: str | None
     scope: Mapping[str, Any]
 
+    @property
+    def joined_groups(self) -> frozenset[str]:
+        """The channel-layer groups the socket is in (join_group, leave_group)."""
+        ...
+
     async def send_frame(self, frame: Mapping[str, Any]) -> None: ...
     async def join_group(self, group: str) -> None: ...
     async def leave_group(self, group: str) -> None: ...
+    async def regroup(self) -> None: ...
 
 
 Reply = dict[str, Any] | None
@@ -293,9 +304,13 @@ _exposed_errors: list[type[Exception]] = []
 # Run for every socket, in the order registered (see the module docstring).
 ConnectHook = Callable[[FrameContext], Awaitable[None]]
 RecheckHook = Callable[[Mapping[str, Any]], None]
+GroupsHook = Callable[[Mapping[str, Any]], Mapping[str, Collection[str]]]
+HeartbeatHook = Callable[[FrameContext], Awaitable[Mapping[str, Any]]]
 _connect_hooks: list[ConnectHook] = []
 _disconnect_hooks: list[ConnectHook] = []
 _recheck_hooks: list[RecheckHook] = []
+_groups_hooks: list[GroupsHook] = []
+_heartbeat_hooks: list[HeartbeatHook] = []
 
 
 def frame(
@@ -358,6 +373,49 @@ def on_recheck(hook: RecheckHook) -> RecheckHook:
     return hook
 
 
+def on_groups(hook: GroupsHook) -> GroupsHook:
+    """Register ``hook({channel name: user}) -> {channel name: groups}``: the
+    groups an app wants these sockets in, read from the database (sync code:
+    it may use the ORM, and reads only). A socket the answer leaves out belongs
+    in none of them. The groups are the app's own: nothing else joins or
+    leaves them.
+
+    A socket joins its groups when it connects (before it is accepted), and
+    again, joining what it lacks and leaving what it no longer belongs in,
+    at every re-check of its login (realtime.login_recheck, all due sockets
+    in one call) and whenever a frame or event hook calls
+    ``FrameContext.regroup()`` (e.g. when the app learns that a user's groups
+    changed)."""
+    if hook not in _groups_hooks:
+        _groups_hooks.append(hook)
+    return hook
+
+
+def groups_hooks() -> tuple[GroupsHook, ...]:
+    return tuple(_groups_hooks)
+
+
+def chosen_groups(users: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Every app's groups (:func:`on_groups`) for these sockets, by channel
+    name; each of ``users`` has an entry, empty when it belongs in none."""
+    chosen: dict[str, set[str]] = {channel: set() for channel in users}
+    for hook in _groups_hooks:
+        for channel, groups in hook(users).items():
+            if channel in chosen:
+                chosen[channel].update(groups)
+    return {channel: frozenset(groups) for channel, groups in chosen.items()}
+
+
+def on_heartbeat(hook: HeartbeatHook) -> HeartbeatHook:
+    """Run ``await hook(ctx)`` on every ``ping`` of a socket (the browser's
+    heartbeat, every ``heartbeat_seconds``); the fields it returns go into the
+    ``pong``. Keep it cheap: every open socket pings. Name the fields after
+    the app (``chat_seqs``), so that two apps' fields never collide."""
+    if hook not in _heartbeat_hooks:
+        _heartbeat_hooks.append(hook)
+    return hook
+
+
 def connect_hooks() -> tuple[ConnectHook, ...]:
     return tuple(_connect_hooks)
 
@@ -368,6 +426,10 @@ def disconnect_hooks() -> tuple[ConnectHook, ...]:
 
 def recheck_hooks() -> tuple[RecheckHook, ...]:
     return tuple(_recheck_hooks)
+
+
+def heartbeat_hooks() -> tuple[HeartbeatHook, ...]:
+    return tuple(_heartbeat_hooks)
 
 
 def expose_errors(*error_types: type[Exception]) -> None:

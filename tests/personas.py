@@ -13,7 +13,9 @@ factories, so the Alice of a test is the Alice a developer logs in as after
     assert line == f"{personas.AGENT1.full_name} joined the chat."
 
 Companies are looked up by name (``company(personas.ACME)``), so Alice and Bob
-share one Acme however and in whatever order they are built. Everyone's
+share one Acme however and in whatever order they are built. The demo's chat
+queue, where every demo client's requests go, is ``support_queue(*members)``:
+only its members (and supervisors) may answer them. Everyone's
 password is ``tests.factories.PASSWORD`` (the demo's too). People a test needs
 beyond these eight (a crowd of agents, a hostile name) come from the factories.
 """
@@ -24,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from accounts.models import Company, Role, User
-from config.management.commands.seed_demo import CLIENTS, STAFF
+from chat.models import ChatQueue
+from config.management.commands.seed_demo import CLIENTS, QUEUE_NAME, STAFF
 from tests.factories import CompanyFactory, UserFactory, client_user
 
 
@@ -102,3 +105,11 @@ GLOBEX = CAROL.company
 def company(name: str) -> Company:
     """The customer company of that name, created on first use."""
     return CompanyFactory(name=name)
+
+
+def support_queue(*members: User) -> ChatQueue:
+    """The demo's default chat queue (seed_demo's), with these members: every
+    request of a company routed nowhere else goes to it."""
+    queue, _ = ChatQueue.objects.get_or_create(name=QUEUE_NAME, defaults={"is_default": True})
+    queue.members.add(*members)
+    return queue

@@ -1,9 +1,10 @@
 """Inviting another agent into a live chat.
 
 An agent in the room (or a supervisor) invites an agent who is available and
-not in the room; the invitee is notified (toast, sound, browser notification)
-and joins with the usual Join, which lets an invited agent into a chat that
-was already answered (``chat.services.session_join``). Each step is recorded
+not in the room, of any queue (it is asked in by name; chat.queues); the
+invitee is notified (toast, sound, browser notification) and joins with the
+usual Join, which lets an invited agent into a chat that was already answered
+(``chat.services.session_join``). Each step is recorded
 as a ``SessionEvent`` (the status does not change, the reason says what
 happened) and a system line, and broadcast after commit.
 """

@@ -2,7 +2,9 @@
 
 *Transfer* (the agent console): the agent in a live chat hands it to an
 agent who is available right now, or to a queue that has one; the queue picks
-its least busy available member. The transferring agent leaves the room and
+its least busy available member, and the chat belongs to that queue from then
+on (chat.queues). An agent named by a transfer or an Assign gets the chat
+whatever its queues: it was chosen by name. The transferring agent leaves the room and
 stops receiving the chat's events. *Assign* (Supervisor console) is the same
 move made by a supervisor who is not in the chat: a waiting request is answered
 on the target's behalf, a live chat is taken from the agents in it.
@@ -146,6 +148,7 @@ def session_transfer(
         if session.status not in (SessionStatus.ACTIVE, SessionStatus.WAITING):
             raise InvalidState(f"This chat can no longer be transferred (it is {session.status}).")
         in_room = set(selectors.in_room_agent_ids(session.pk))
+        from_queue_id = session.queue_id
         queue = None
         if to_queue_id is not None:
             queue = ChatQueue.objects.filter(pk=to_queue_id).first()
@@ -180,6 +183,7 @@ def session_transfer(
             left_ids=left,
             by=by,
             reason=reason,
+            from_queue_id=from_queue_id,
         )
         return session
 

@@ -14,7 +14,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from chat import follow_up, receipts, selectors, services
+from chat import follow_up, queues, receipts, selectors, services
 from chat.agent_tools import blocks
 from chat.broadcasts import chat_group
 from chat.errors import ChatError
@@ -81,13 +81,16 @@ async def _subscribe_and_state(ctx: FrameContext, session_id: int, after_seq: in
 
 @frame("chat.snapshot")
 async def chat_snapshot(ctx: FrameContext, data: dict[str, Any]) -> Reply:
-    """What to show after (re)connecting: the session manager for staff, the
-    open chats and invitations for a client."""
+    """What to show after (re)connecting: the session manager for staff (and
+    the queues it lists, ``queue_ids``: null for every queue), the open chats
+    and invitations for a client."""
 
     @database_sync_to_async
     def build() -> dict[str, Any]:
+        extra: dict[str, Any] = {}
         if ctx.user.is_agent:
             lists = selectors.session_manager(ctx.user)
+            extra["queue_ids"] = queues.answered_queue_ids(ctx.user)
         else:
             lists = {
                 "queue": [],
@@ -102,6 +105,7 @@ async def chat_snapshot(ctx: FrameContext, data: dict[str, Any]) -> Reply:
             "type": "chat.snapshot",
             # Lets the browser correct its clock for waiting times.
             "now": timezone.now().isoformat(),
+            **extra,
             **{
                 name: [
                     session_payload(
@@ -466,7 +470,8 @@ async def chat_callback(ctx: FrameContext, data: dict[str, Any]) -> Reply:
 async def chat_close_followup(ctx: FrameContext, data: dict[str, Any]) -> Reply:
     # Not _follow_up: its reply reads through selectors.session_for, which
     # refuses an agent who never took part in the chat (the usual case for a
-    # follow-up card). Any staff member may close a card, so answer directly.
+    # follow-up card). Any member of the card's queue may close it (the
+    # service checks), so answer directly.
     @database_sync_to_async
     def close() -> dict[str, Any]:
         closed = follow_up.followup_close(

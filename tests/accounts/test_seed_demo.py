@@ -11,7 +11,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import RequestFactory
 
-from accounts.models import Company, Contact, Role, User
+from accounts.models import STAFF_ROLES, Company, Contact, Role, User
 from officehours import services as officehours
 from officehours.models import Schedule
 from presence.models import AgentPresence, PresenceStatus
@@ -202,3 +202,19 @@ def test_no_logins_leaves_the_list_to_make_run() -> None:
     call_command("seed_demo", "--no-logins", stdout=out)
     assert "Demo data created" in out.getvalue()
     assert not any(email in out.getvalue() for email in LOGINS)
+
+
+@pytest.mark.django_db
+def test_every_demo_agent_may_answer_every_demo_clients_requests() -> None:
+    # `make run` must work for every demo login: only a queue's members (and
+    # supervisors) may answer its requests.
+    from chat.queues import answers, queue_for_company
+
+    call_command("seed_demo", verbosity=0)
+    staff = User.objects.filter(role__in=STAFF_ROLES)
+    assert staff.count() == 4
+    for company in Company.objects.all():
+        queue = queue_for_company(company.pk)
+        assert queue is not None
+        for user in staff:
+            assert answers(user, queue.pk), (user, company)

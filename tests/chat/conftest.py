@@ -5,7 +5,6 @@ from typing import Any
 import pytest
 
 from accounts.models import Company
-from chat.models import ChatQueue
 from presence.models import AgentPresence, PresenceStatus
 from tests import personas
 from tests.factories import AgentFactory, TicketFactory
@@ -81,9 +80,9 @@ def supervisor():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def default_queue(agent1, agent2):  # type: ignore[no-untyped-def]
-    queue = ChatQueue.objects.create(name="Support", is_default=True)
-    queue.members.add(agent1, agent2)
-    return queue
+    """The demo's queue, of agent1 and agent2 (not agent3, not the supervisor):
+    the queue of every request while a test routes none elsewhere."""
+    return personas.support_queue(agent1, agent2)
 
 
 # The websocket fixtures of the consumer tests (a private channel-layer prefix

@@ -107,7 +107,8 @@ class TestRequest:
         event = SessionEvent.objects.get(session=session)
         assert (event.old_status, event.new_status, event.actor) == ("", "waiting", alice)
         assert Participant.objects.filter(session=session, user=alice).exists()
-        assert sent.groups_of("queue.added") == ["staff"]
+        # The session managers of its queue: the members' and the supervisors'.
+        assert sent.groups_of("queue.added") == [f"queue.{default_queue.pk}", "queue.all"]
 
     def test_only_available_queue_members_are_paged(
         self, alice, alice_ticket, agent1, agent2, django_capture_on_commit_callbacks, sent

@@ -15,6 +15,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 
 from config.redis_urls import channels_hosts
+from realtime import outage
 from realtime.layer import RECEIVE_BATCH, SwitchboardChannelLayer
 
 
@@ -269,3 +270,52 @@ async def test_a_new_redis_connection_does_not_look_up_the_redis_version(
         assert lookups == []
     finally:
         await pool.disconnect()
+
+
+async def test_a_send_with_an_id_is_stored_once_however_often_it_is_sent(layer) -> None:
+    """What lets a send be tried again when its answer was lost (realtime.broadcast)."""
+    members = [await layer.new_channel() for _ in range(2)]
+    for channel in members:
+        await layer.group_add("room", channel)
+    for _ in range(3):
+        await layer.group_send("room", {"type": "said", "n": 1}, send_id="a1")
+    await layer.group_send("room", {"type": "said", "n": 2}, send_id="a2")
+    await layer.group_send("room", {"type": "said", "n": 3})  # no id: no memory
+    await layer.group_send("room", {"type": "said", "n": 3})
+    for channel in members:
+        got = [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in range(4)]
+        assert got == [1, 2, 3, 3]
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(layer.receive(channel), 0.3)
+
+
+# --- Losing Redis: one warning per outage (realtime.outage) ---------------------------
+def unreachable_hosts() -> list[dict[str, Any]]:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return channels_hosts(f"redis://127.0.0.1:{port}/0")
+
+
+async def test_an_outage_is_one_warning_and_its_end_one_more(layer, monkeypatch, caplog) -> None:
+    monkeypatch.setattr(outage, "current", outage.Outage())
+    away = new_layer(hosts=unreachable_hosts())
+    channels = [await away.new_channel() for _ in range(3)]
+    for channel in channels:
+        with pytest.raises(Exception, match="onnect"):
+            await away.group_add("room", channel)
+    with pytest.raises(Exception, match="onnect"):
+        await away.group_send("room", {"type": "lost"})
+    receiving = [asyncio.ensure_future(away.receive(channel)) for channel in channels]
+    done, _ = await asyncio.wait(receiving, timeout=10)
+    assert len(done) == 3  # every waiting socket hears of it
+    for task in done:
+        assert outage.is_connection_error(task.exception())
+
+    await layer.group_add("room", await layer.new_channel())  # Redis answers again
+    await layer.group_add("room", await layer.new_channel())
+    logged = [(r.levelname, r.getMessage()) for r in caplog.records if r.levelno >= 30]
+    assert [level for level, _ in logged] == ["WARNING", "WARNING"], logged
+    assert logged[0][1].startswith("Redis is unreachable (group_add: ")
+    assert logged[1][1].startswith("Redis is reachable again after ")
+    assert "(failed calls meanwhile: 5)" in logged[1][1]  # 3 adds, 1 send, 1 read

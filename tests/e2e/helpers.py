@@ -27,11 +27,12 @@ def login(page: Page, email: str, password: str = PASSWORD) -> None:
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """A full-page screenshot in var/screenshots/, to look at after the run."""
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """A screenshot in var/screenshots/, to look at after the run: the whole page, or
+    (full_page=False) the screen as the user sees it, fixed sheets and bars included."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOT_DIR / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

@@ -1,15 +1,18 @@
 """Chat flows a person clicks through: post-ticket chat ending with the
-transcript on the ticket, pre-ticket chat ending with Create ticket, and push
-chat accepted by the client. Two browser contexts: the client and the agent."""
+transcript on the ticket, pre-ticket chat ending with Create ticket, push
+chat accepted by the client, a message typed offline, and a last message whose
+event was lost. Two browser contexts: the client and the agent."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
+from chat import services
 from chat.models import ChatSession, SessionStatus
 from presence.models import PresenceStatus
 from tests.e2e.helpers import login, make_ticket, screenshot
@@ -198,3 +201,34 @@ def test_message_typed_while_offline_arrives_once_after_reconnect(new_context, p
     expect(client_window.locator(".chat-line", has_text="Typed while offline")).to_have_count(1)
     session = ChatSession.objects.get(ticket=people["ticket"])
     assert session.messages.filter(body="Typed while offline").count() == 1
+
+
+def test_a_last_message_whose_event_was_lost_shows_after_the_next_heartbeat(
+    new_context, people
+) -> None:
+    agent = open_as(new_context, "agent1@example.com")
+    go_available(agent)
+    client = open_as(new_context, "alice@acme.example")
+    client.get_by_role("link", name="Printer prints blank pages").click()
+    client.get_by_role("button", name="Join chat").click()
+    agent.locator(".toast-request").get_by_role("button", name="Join").click()
+    agent.wait_for_url(f"**/console/tickets/{people['ticket'].pk}/")
+    expect(chat_window(client).get_by_label("Message")).to_be_enabled()
+    agent_window = chat_window(agent)
+    expect(agent_window).to_contain_text(f"{AGENT1.full_name} joined the chat.")
+
+    # Alice's last word is stored, but its event is lost on the way (as to a
+    # Redis that had just restarted) and nothing comes after it.
+    session = ChatSession.objects.get(ticket=people["ticket"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("chat.broadcasts._deliver", lambda frames: None)
+        services.message_send(
+            session_id=session.pk, author=people["alice"], client_id=uuid.uuid4(), body="Hello?"
+        )
+    agent.wait_for_timeout(500)
+    expect(agent_window).not_to_contain_text("Hello?")
+
+    # The heartbeat's ping, sent now rather than after heartbeat_seconds: its
+    # pong names the chat's last seq, past the one the window shows.
+    agent.evaluate("window.__switchboardSocket.send({type: 'ping'})")
+    expect(agent_window.locator(".chat-line", has_text="Hello?")).to_have_count(1)

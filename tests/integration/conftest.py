@@ -450,7 +450,11 @@ class ChatPeer:
       ``chat.history``;
     - sends ``chat.open`` with ``last_seq`` on every (re)connect, then resends
       its outbox: every unacknowledged send, with its original ``client_id``;
-    - a send while disconnected only goes into the outbox.
+    - a send while disconnected only goes into the outbox;
+    - sends ``ping`` every ``heartbeat_seconds`` of the hello, and fetches a
+      gap with ``chat.history`` when the ``pong`` names a higher ``last_seq``
+      for its chat than it holds (a message whose event was lost, with
+      nothing after it to reveal the gap).
 
     One deliberate difference: a new send goes out at once only when the outbox
     before it has been resent on this connection (after chat.open), so one
@@ -498,6 +502,7 @@ class ChatPeer:
         self.duplicates = 0  # messages dropped because their seq was already known
         self.frames: list[dict[str, Any]] = []
         self.hellos = 0
+        self.pongs = 0
         self.close_codes: list[int | None] = []
         self.user: dict[str, Any] | None = None
         self._ws: Any = None
@@ -563,6 +568,7 @@ class ChatPeer:
                             attempt = 0
                             self._ws = ws
                             self._spawn(self._sync())
+                            self._spawn(self._heartbeat(ws, hello["heartbeat_seconds"]))
                             async for text in ws:
                                 self._on_frame(json.loads(text))
                     finally:
@@ -598,6 +604,9 @@ class ChatPeer:
             message = frame["message"]
             if message["session_id"] == self.session_id:
                 self.ingest([message], via="event")
+        elif frame.get("type") == "pong":
+            self.pongs += 1
+            self.apply_heartbeat(frame)
 
     # --- requests ---------------------------------------------------------------------
     async def request(self, frame: dict[str, Any], *, timeout: float | None = None) -> Any:
@@ -635,7 +644,31 @@ class ChatPeer:
                 found.append(frame)
         return found
 
+    async def _heartbeat(self, ws: Any, seconds: float) -> None:
+        """socket.js: a ping every ``heartbeat_seconds`` while this socket is open."""
+        import asyncio
+
+        from websockets.exceptions import ConnectionClosed
+
+        while self._ws is ws:
+            await asyncio.sleep(seconds)
+            if self._ws is not ws:
+                return
+            try:
+                await ws.send('{"type":"ping"}')
+            except ConnectionClosed:
+                return
+
     # --- conversation.js ----------------------------------------------------------------
+    def apply_heartbeat(self, pong: dict[str, Any]) -> None:
+        """A pong names the last seq of each chat the socket is in: one above
+        ours is a message we never heard of."""
+        if self.session_id is None:
+            return
+        last_seq = (pong.get("chat_seqs") or {}).get(str(self.session_id))
+        if last_seq is not None and last_seq > self.last_seq:
+            self.fetch_gap()
+
     def open_chat(self, state: dict[str, Any]) -> None:
         """Adopt the chat of a chat.state reply (request, join)."""
         self.session_id = state["session"]["id"]
@@ -764,8 +797,14 @@ class ChatPeer:
 
     @property
     def settled(self) -> bool:
-        """Nothing left to send, nothing held back, nothing being fetched."""
-        return self.connected and not self.outbox and not self.inflight and not self.held
+        """Replayed on this connection, nothing left to send, nothing held back."""
+        return (
+            self.connected
+            and self._synced
+            and not self.outbox
+            and not self.inflight
+            and not self.held
+        )
 
 
 @dataclass

@@ -33,7 +33,7 @@ async def assert_closed(communicator: WebsocketCommunicator, code: int) -> None:
 async def assert_open(communicator: WebsocketCommunicator) -> None:
     await send(communicator, {"type": "ping", "ref": "still-open"})
     pong = await receive_type(communicator, "pong")
-    assert pong == {"type": "pong", "ref": "still-open"}
+    assert pong["ref"] == "still-open"
 
 
 # --- Handshake -------------------------------------------------------------------
@@ -178,7 +178,7 @@ async def test_flooding_closes_4429(connect, settings) -> None:
     for index in range(6):
         await send(communicator, {"type": "ping", "ref": index})
     for index in range(5):
-        assert await receive_type(communicator, "pong") == {"type": "pong", "ref": index}
+        assert (await receive_type(communicator, "pong"))["ref"] == index
     await assert_closed(communicator, 4429)
 
 
@@ -199,9 +199,30 @@ async def test_ping_pong(connect) -> None:
     alice = await make(ALICE.create)
     communicator = await connect(alice)
     await send(communicator, {"type": "ping"})
-    assert await communicator.receive_json_from(timeout=5) == {"type": "pong"}
+    pong = await communicator.receive_json_from(timeout=5)
+    assert pong["type"] == "pong" and "ref" not in pong
     await send(communicator, {"type": "ping", "ref": "abc"})
-    assert await communicator.receive_json_from(timeout=5) == {"type": "pong", "ref": "abc"}
+    pong = await communicator.receive_json_from(timeout=5)
+    assert pong["type"] == "pong" and pong["ref"] == "abc"
+
+
+async def test_an_apps_heartbeat_hook_adds_its_fields_to_the_pong(connect) -> None:
+    from realtime import registry
+    from realtime.groups import STAFF_GROUP, user_group
+
+    @registry.on_heartbeat
+    async def groups_of(ctx):  # type: ignore[no-untyped-def]
+        return {"test_groups": sorted(ctx.joined_groups)}
+
+    try:
+        agent = await make(AgentFactory)
+        communicator = await connect(agent)
+        await send(communicator, {"type": "ping", "ref": "h"})
+        pong = await communicator.receive_json_from(timeout=5)
+        assert pong["test_groups"] == sorted([user_group(agent.pk), STAFF_GROUP])
+        assert pong["type"] == "pong" and pong["ref"] == "h"
+    finally:
+        registry._heartbeat_hooks.remove(groups_of)
 
 
 @pytest.fixture
@@ -270,6 +291,36 @@ async def test_a_socket_still_logged_in_stays_open(connect, fast_refresh) -> Non
     communicator = await connect(agent)
     await asyncio.sleep(2.5)  # re-checked at least once
     await assert_open(communicator)
+
+
+async def test_a_socket_is_kept_in_the_groups_its_apps_choose(
+    connect, fast_refresh, monkeypatch
+) -> None:
+    from channels.layers import get_channel_layer
+
+    from realtime import registry
+
+    agent = await make(AgentFactory)
+    wanted = {"groups": {"test.first"}}
+    registry.autodiscover()
+    # One app, choosing from what the test says rather than the database.
+    monkeypatch.setattr(
+        registry, "_groups_hooks", [lambda users: {channel: wanted["groups"] for channel in users}]
+    )
+    communicator = await connect(agent)
+    layer = get_channel_layer()
+    await layer.group_send("test.first", {"type": "test.news", "n": 1})
+    assert (await receive_type(communicator, "test.news"))["n"] == 1
+    # The app's choice changes; the next re-check follows it.
+    wanted["groups"] = {"test.second"}
+    # Presence's recheck hook refreshes the socket's row in the tick that then
+    # chooses its groups again.
+    seen = await sync_to_async(AgentConnection.objects.values_list("last_seen", flat=True).get)()
+    await eventually(lambda: AgentConnection.objects.filter(last_seen__gt=seen).exists(), 15)
+    await asyncio.sleep(0.5)
+    await layer.group_send("test.first", {"type": "test.news", "n": 2})
+    await layer.group_send("test.second", {"type": "test.news", "n": 3})
+    assert (await receive_type(communicator, "test.news"))["n"] == 3
 
 
 # --- Presence frames ------------------------------------------------------------------

@@ -144,7 +144,7 @@ class FakeSocket:
         self.refresh_every = 35.0
         self.rechecked: list[User | None] = []
 
-    async def login_rechecked(self, user: User | None) -> None:
+    async def login_rechecked(self, user: User | None, groups: object = None) -> None:
         self.rechecked.append(user)
 
 

@@ -229,8 +229,9 @@ def seed() -> SeedResult:
         )
         result.schedules += 1
 
-    # One default chat queue with every demo agent in it, so a chat request
-    # pages agent1, agent2 and the supervisor once they are available.
+    # One default chat queue with every demo agent in it: every demo client's
+    # requests go to it, so agent1 and agent2 may answer them (only a queue's
+    # members may) and are paged, with the supervisor, once available.
     if not ChatQueue.objects.exists():
         queue = ChatQueue.objects.create(name=QUEUE_NAME, is_default=True)
         queue.members.add(

@@ -34,6 +34,9 @@ const windows = new Map(); // id -> ChatWindow
 const requestToasts = new Map(); // id -> toast element
 const inviteToasts = new Map(); // id -> toast of another agent's invitation into a live chat
 let clockOffset = 0; // server time minus browser time, from the snapshot
+// The queues whose requests and chats this console lists (the snapshot's
+// queue_ids); null: every queue (a supervisor's console, or before the snapshot).
+let queueIds = null;
 
 const now = () => Date.now() + clockOffset;
 
@@ -49,7 +52,14 @@ function inRoom(session) {
   return session.participants.some((p) => p.user.id === userId && p.in_room);
 }
 
+// A chat of one of this agent's queues, or of no queue (chat/queues.py). A
+// transfer to another queue moves it out of this console's lists.
+function ownQueue(session) {
+  return queueIds === null || session.queue_id === null || queueIds.has(session.queue_id);
+}
+
 function section(session) {
+  if (!inRoom(session) && !ownQueue(session)) return null;
   if (session.status === "waiting") return "queue";
   if (session.status === "abandoned") return "abandoned";
   if (session.status === "callback") return "callbacks";
@@ -278,6 +288,11 @@ async function join(sessionId, button) {
     dropRequestToast(sessionId);
     dropInviteToast(sessionId);
     note(error.code === "already_answered" ? "Another agent has already taken this chat." : error.message);
+    if (error.code === "not_in_queue") {
+      // Out of this agent's queues since the list was drawn: not its to take.
+      sessions.delete(sessionId);
+      renderManager();
+    }
     if (button) button.disabled = false;
   }
 }
@@ -417,6 +432,7 @@ async function restore() {
   try {
     const snapshot = await socket.request({ type: "chat.snapshot" });
     if (snapshot.now) clockOffset = Date.parse(snapshot.now) - Date.now();
+    queueIds = Array.isArray(snapshot.queue_ids) ? new Set(snapshot.queue_ids) : null;
     // Windows open before this (re)connect replay what they missed; new
     // windows sync as they open.
     const reopened = [...windows.values()];
@@ -443,6 +459,8 @@ async function restore() {
 socket.on("hello", restore);
 // presence.js may have opened the socket before this module ran.
 if (socket.state === "open") restore();
+// An administrator changed this agent's queues: list what they hold now.
+socket.on("chat.queues_changed", restore);
 socket.onState((state) => {
   for (const win of windows.values()) win.setConnectionState(state);
   if (manager) manager.dataset.connection = state;

@@ -5,6 +5,9 @@
 //   with chat.history; a message at or below lastSeq is a duplicate and dropped.
 // - On every (re)connect the chat is re-opened with chat.open{last_seq}: the
 //   server replays what was missed, from the database.
+// - The heartbeat's pong names the last seq of every chat the socket hears
+//   (chat/frames/heartbeat.py): one past lastSeq is a message whose event was
+//   lost, fetched like a gap, also when nothing came after it.
 // - What the user sends goes into an outbox first (kept in localStorage, so a
 //   reload loses nothing typed) with a client_id; it is resent with the same
 //   client_id until the server acknowledges it, and the server stores it once.
@@ -60,11 +63,12 @@ export class Conversation {
     this._typingSentAt = 0;
     this.onChange = onChange || (() => {});
     this.socket = getSocket();
-    // Read receipts and typing of this chat come to every open chat alike.
+    // Read receipts, typing and the heartbeat come to every open chat alike.
     this._off = [
       this.socket.on("chat.read", (frame) => { if (frame.session_id === this.id) this.applyRead(frame); }),
       this.socket.on("chat.typing", (frame) => { if (frame.session_id === this.id) this.applyTyping(frame); }),
       this.socket.on("chat.delivery", (frame) => { if (frame.session_id === this.id) this.applyDelivery(frame); }),
+      this.socket.on("pong", (frame) => this.applyHeartbeat(frame)),
     ];
   }
 
@@ -121,6 +125,12 @@ export class Conversation {
       this.lastSeq = next.seq;
     }
     return true;
+  }
+
+  // The pong of the socket's heartbeat: {chat_seqs: {"<session id>": last_seq}}.
+  applyHeartbeat(frame) {
+    const lastSeq = frame.chat_seqs ? frame.chat_seqs[this.id] : undefined;
+    if (typeof lastSeq === "number" && lastSeq > this.lastSeq) this.fetchGap();
   }
 
   async fetchGap() {

@@ -66,8 +66,10 @@ export function readTick(message, viewer) {
   const ownSide = message.author && sideOf(message.author) === (viewer === "client" ? "client" : "agent");
   if (!ownSide) return null;
   const read = Boolean(message.read_at);
+  // An image of ticks, named by what they mean (a plain span's aria-label is not read out).
   return el("span", {
     class: `chat-tick${read ? " read" : ""}`,
+    role: "img",
     title: read ? `Read ${formatReadTime(message.read_at)}` : "Delivered",
     "aria-label": read ? `Read ${formatReadTime(message.read_at)}` : "Delivered",
     text: read ? "✓✓" : "✓",

@@ -108,16 +108,17 @@ setInterval(() => {
 // The labels of presence.models.PresenceStatus (data-presence-labels, templates/chat/supervisor.html).
 const STATUS_LABEL = dataJson(chatsTab, "presenceLabels", {});
 
+// Its name starts with the words on it ("Watching chat: ..."), as WCAG 2.5.3 asks: a
+// speech user says what they see.
 function watchButton(session) {
   const watching = watch.id === session.id;
   return el("button", {
     type: "button",
     class: `btn btn-small${watching ? " btn-primary" : ""}`,
     "aria-pressed": watching ? "true" : "false",
-    "aria-label": `Watch chat: ${session.title}`,
-    text: watching ? "Watching" : "Watch",
     onclick: () => startWatching(session.id),
-  });
+  }, watching ? "Watching" : "Watch",
+  el("span", { class: "visually-hidden-label", text: ` chat: ${session.title}` }));
 }
 
 // Assign: place a waiting request or a live chat with an available agent (or

@@ -42,9 +42,12 @@ def test_an_agent_in_the_chat_finds_and_links_the_contact(
     alice.contact.refresh_from_db()
     assert alice.contact.phone_e164 == "+447700900123"
     # Every session manager shows the chat with its company now.
-    (frame,) = [f for _, f in sent.of_type("queue.updated") if f["session"]["id"] == linked.pk]
-    assert frame["session"]["company"] == "Acme"
-    assert frame["session"]["contact"] == {"id": alice.contact.pk, "name": ALICE.full_name}
+    # (its queue's members and the supervisors: one frame to each group).
+    updates = [(g, f) for g, f in sent.of_type("queue.updated") if f["session"]["id"] == linked.pk]
+    assert sorted(group for group, _ in updates) == [f"queue.{linked.queue_id}", "queue.all"]
+    for _, frame in updates:
+        assert frame["session"]["company"] == "Acme"
+        assert frame["session"]["contact"] == {"id": alice.contact.pk, "name": ALICE.full_name}
 
 
 def test_a_linked_chat_ends_with_a_ticket_for_the_contact(unknown_chat, agent1, alice) -> None:
