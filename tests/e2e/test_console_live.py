@@ -89,7 +89,9 @@ def test_assignee_and_time_card_follow_the_chat(new_context) -> None:
 
     menu_item(agent, "Add time entry…")
     dialog = agent.locator("dialog.chat-time-dialog")
-    dialog.get_by_label("Minutes").fill("12")
+    minutes = dialog.get_by_label("Minutes")
+    expect(minutes).not_to_have_value("")  # the chat's duration, prefilled: then ours
+    minutes.fill("12")
     dialog.get_by_role("button", name="Add time entry").click()
     expect(dialog).to_be_hidden()
 
