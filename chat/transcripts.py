@@ -37,10 +37,13 @@ def transcript_text(session: ChatSession, *, reader: User | None = None) -> str:
     reader = reader or session.client
     title = session.title
     company = session.contact.company.name if session.contact else "no contact linked"
-    lines = [
-        f"Chat {session.pk}: {title}",
-        f"Client: {session.client.display_name} ({company})",
-    ]
+    # Staff know chats by number (the supervisor's lists); a client by its day.
+    heading = (
+        f"Your chat of {format_in(session.requested_at, reader, 'DATE_FORMAT')}: {title}"
+        if reader.is_client
+        else f"Chat {session.pk}: {title}"
+    )
+    lines = [heading, f"Client: {session.client.display_name} ({company})"]
     if session.by_phone:
         lines.append(f"Channel: {session.get_channel_display()}, {session.client_address}")
     lines.append(f"Requested: {format_in(session.requested_at, reader)}")

@@ -112,6 +112,8 @@ def test_the_emailed_transcript_is_in_the_clients_zone(alice, alice_ticket, agen
     for part in (email.body, html):
         assert "7 Dec 2025, 09:02" in part
         _assert_no_internal_words(part)
+    assert email.body.startswith("Your chat of 7 Dec 2025: #")
+    assert f"Chat {session.pk}" not in email.body
     # Each line's time, in the same zone: the first line was written a minute in.
     assert "[09:03]" in email.body
     assert ">09:03</td>" in html
