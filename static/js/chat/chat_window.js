@@ -9,7 +9,8 @@ import { FileAttacher } from "./attachments.js";
 import { channelBadge } from "./channels.js";
 import { Conversation } from "./conversation.js";
 import { formatDuration } from "./format.js";
-import { messageRow, readTick } from "./log_rows.js";
+import { messageRow, readTick, refreshTick } from "./log_rows.js";
+import { KeyedRows } from "./log_view.js";
 
 let windowCount = 0;
 
@@ -74,7 +75,11 @@ export class ChatWindow {
     this.titleEl = el("h2", { class: "chat-title", id: `chat-title-${inputId}` });
     // SMS / WhatsApp and the client's number (empty for a portal chat).
     this.channelEl = el("span", { class: "chat-channel" });
+    // The state is said once when it changes (aria-live); the waiting time
+    // beside it ticks every second and is in no live region, or a screen
+    // reader would read it out again and again.
     this.statusEl = el("span", { class: "chat-status", "aria-live": "polite" });
+    this.timerEl = el("span", { class: "chat-timer", hidden: true });
     this.connectionEl = el("span", { class: "chat-connection", hidden: true, text: "Reconnecting…" });
     this.participantsList = el("ul", { class: "chat-participants-list" });
     this.participantsSummary = el("summary", { text: "In the room" });
@@ -107,7 +112,11 @@ export class ChatWindow {
       : null;
     // Short confirmations ("Copied") next to the title; gone after a moment.
     this.flashEl = el("span", { class: "chat-flash", role: "status", hidden: true });
-    this.log = el("div", { class: "chat-log", role: "log", "aria-live": "polite", tabindex: "0" });
+    // role=log is polite by itself; aria-live says it to older readers too.
+    // Additions only: a read tick changing in place is no news.
+    this.log = el("div", { class: "chat-log", role: "log", "aria-live": "polite",
+      "aria-relevant": "additions", "aria-label": "Chat log", tabindex: "0" });
+    this.logRows = new KeyedRows(this.log);
     this.input = el("textarea", {
       id: inputId,
       class: "chat-input",
@@ -140,7 +149,8 @@ export class ChatWindow {
       el(
         "header",
         { class: "chat-header" },
-        el("div", { class: "chat-heading" }, this.titleEl, this.channelEl, this.statusEl, this.connectionEl,
+        el("div", { class: "chat-heading" }, this.titleEl, this.channelEl,
+          el("span", { class: "chat-state" }, this.statusEl, this.timerEl), this.connectionEl,
           this.flashEl),
         el("div", { class: "chat-header-tools" }, this.menuEl, this.minimizeButton, this.closeButton),
       ),
@@ -251,10 +261,11 @@ export class ChatWindow {
     if (!session) return;
     let text = STATUS_TEXT[session.status] || session.status;
     if (session.status === "abandoned" && session.outside_hours) text = "Support is closed";
-    if (session.status === "waiting" || session.status === "invited") {
-      text += ` · ${formatDuration(this.clock() - Date.parse(session.requested_at))}`;
-    }
-    this.statusEl.textContent = text;
+    const waiting = session.status === "waiting" || session.status === "invited";
+    if (this.statusEl.textContent !== text) this.statusEl.textContent = text;
+    this.timerEl.hidden = !waiting;
+    this.timerEl.textContent = waiting
+      ? ` · ${formatDuration(this.clock() - Date.parse(session.requested_at))}` : "";
     this.root.dataset.status = session.status;
   }
 
@@ -334,6 +345,8 @@ export class ChatWindow {
     this.composeHint.hidden = !hint;
   }
 
+  // The log changes by appending (KeyedRows, log_view.js): each row is
+  // built once and kept by key, so a screen reader hears the new message only.
   _renderLog(session) {
     const atBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
     let rows = this.conversation.ordered().map((message) => this._messageRow(message));
@@ -341,16 +354,14 @@ export class ChatWindow {
     if (this.interleave) rows = this.interleave(rows, this.conversation.ordered());
     for (const item of this.conversation.outbox) rows.push(this._pendingRow(item));
     if (session.status === "ended" || session.status === "declined") {
-      rows.push(
-        el("div", { class: "chat-line system ended" },
-          el("span", { text: session.status === "ended" ? "The chat has ended." : "The invitation was declined." }),
-          el("button", {
-            type: "button", class: "btn btn-small", text: "Leave",
-            onclick: () => this.onClose(this),
-          })),
-      );
+      rows.push(this.logRows.row(`end-${session.status}`, () => el("div", { class: "chat-line system ended" },
+        el("span", { text: session.status === "ended" ? "The chat has ended." : "The invitation was declined." }),
+        el("button", {
+          type: "button", class: "btn btn-small", text: "Leave",
+          onclick: () => this.onClose(this),
+        }))));
     }
-    this.log.replaceChildren(...rows);
+    this.logRows.show(rows);
     if (atBottom || rows.length < 3) this.log.scrollTop = this.log.scrollHeight;
     this._markRead();
   }
@@ -361,17 +372,20 @@ export class ChatWindow {
   }
 
   // A message as a chat window shows it (log_rows.js): mine or theirs, with
-  // read ticks, each file's node kept by the FileAttacher.
+  // read ticks, each file's node kept by the FileAttacher. Built once; a
+  // change of its tick is made in place.
   _messageRow(message) {
-    return messageRow(message, {
+    const tick = (m) => readTick(m, this.viewer);
+    return this.logRows.row(`m${message.seq}`, () => messageRow(message, {
       side: (m) => (m.author && m.author.id === this.userId ? "mine" : "theirs"),
-      tick: (m) => readTick(m, this.viewer),
+      tick,
       attachment: (attachment) => this.files.view(attachment),
-    });
+    }), { update: (row) => refreshTick(row, tick(message)) });
   }
 
+  // A message on its way ("Sending…"), or refused ("Not sent: ..."), by its client_id.
   _pendingRow(item) {
-    return el(
+    return this.logRows.row(`p${item.client_id}`, () => el(
       "div",
       { class: `chat-line mine pending${item.error ? " failed" : ""}` },
       el("div", { class: "chat-meta" },
@@ -384,7 +398,7 @@ export class ChatWindow {
           })
           : null),
       el("div", { class: "chat-body", text: item.body }),
-    );
+    ), { sig: item.error || "" });
   }
 
   destroy() {

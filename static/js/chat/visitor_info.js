@@ -38,15 +38,17 @@ function withPageViews(win, rows) {
     (a, b) => Date.parse(a.viewed_at) - Date.parse(b.viewed_at) || a.id - b.id);
   const out = [];
   let v = 0;
+  // Each page view's row is built once (the log appends: log_view.js).
+  const viewRow = (view) => win.logRows.row(`v${view.id}`, () => pageViewRow(view));
   for (const row of rows) {
     const at = rowTime(row);
-    while (v < views.length && Date.parse(views[v].viewed_at) < at) out.push(pageViewRow(views[v++]));
+    while (v < views.length && Date.parse(views[v].viewed_at) < at) out.push(viewRow(views[v++]));
     out.push(row);
   }
   // Past every timed row but before the pending and end-of-chat rows.
   const tail = [];
   while (out.length && rowTime(out[out.length - 1]) === Infinity) tail.unshift(out.pop());
-  while (v < views.length) out.push(pageViewRow(views[v++]));
+  while (v < views.length) out.push(viewRow(views[v++]));
   return out.concat(tail);
 }
 
