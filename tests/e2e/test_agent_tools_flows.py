@@ -45,7 +45,7 @@ def open_with_clipboard(new_context: Callable[..., BrowserContext], email: str) 
 
 def menu_item(page: Page, label: str) -> None:
     window = chat_window(page)
-    window.locator(".chat-menu > summary").click()
+    window.get_by_role("button", name="More actions").click()
     window.get_by_role("menuitem", name=label).click()
 
 
@@ -66,7 +66,7 @@ def test_invite_template_copy_log_and_time_entry(new_context, people) -> None:
     expect(client_window.get_by_label("Message")).to_be_enabled()
 
     # --- Invite agent2 --------------------------------------------------------------
-    window.locator(".chat-menu > summary").click()
+    window.get_by_role("button", name="More actions").click()
     expect(window.get_by_role("menu")).to_be_visible()
     screenshot(agent1, "tools-1-menu")
     window.get_by_role("menuitem", name="Invite agent…").click()

@@ -11,6 +11,7 @@ import { Conversation } from "./conversation.js";
 import { formatDuration } from "./format.js";
 import { messageRow, readTick, refreshTick } from "./log_rows.js";
 import { KeyedRows } from "./log_view.js";
+import { MenuButton } from "./menu_button.js";
 
 let windowCount = 0;
 
@@ -43,7 +44,6 @@ export class ChatWindow {
     this.userId = userId;
     this.actions = actions;
     this.menu = menu;
-    this._menuKey = null;
     this.panel = panel;
     this.onClose = onClose || (() => {});
     this.clock = clock;
@@ -88,6 +88,7 @@ export class ChatWindow {
     );
     this.ticketLink = el("a", { class: "chat-ticket-link", hidden: true });
     this.toolbar = el("div", { class: "chat-toolbar" });
+    this.toolbarButtons = new KeyedRows(this.toolbar);
     this.closeButton = el("button", {
       type: "button",
       class: "chat-close",
@@ -104,12 +105,11 @@ export class ChatWindow {
       text: "–",
       onclick: () => this.root.classList.toggle("minimized"),
     });
-    this.menuList = el("div", { class: "chat-menu-list", role: "menu" });
-    this.menuEl = this.menu.length
-      ? el("details", { class: "chat-menu" },
-        el("summary", { "aria-label": "More actions", title: "More actions", text: "⋯" }),
-        this.menuList)
+    // The "⋯" menu: a WAI-ARIA menu button (menu_button.js).
+    this.menuButton = this.menu.length
+      ? new MenuButton({ id: `chat-menu-${inputId}`, label: "More actions", text: "⋯" })
       : null;
+    this.menuEl = this.menuButton ? this.menuButton.root : null;
     // Short confirmations ("Copied") next to the title; gone after a moment.
     this.flashEl = el("span", { class: "chat-flash", role: "status", hidden: true });
     // role=log is polite by itself; aria-live says it to older readers too.
@@ -168,13 +168,6 @@ export class ChatWindow {
     this.form.insertBefore(this.files.button, this.input);
     this.form.append(this.files.input);
     this.errorEl.before(this.files.statusEl);
-    if (this.menuEl) {
-      // A click anywhere else closes the menu, as menus do.
-      this._closeMenu = (event) => {
-        if (this.menuEl.open && !this.menuEl.contains(event.target)) this.menuEl.open = false;
-      };
-      document.addEventListener("click", this._closeMenu);
-    }
   }
 
   // Put text into the message box at the cursor (templates): the agent
@@ -282,45 +275,32 @@ export class ChatWindow {
   }
 
   _renderMenu(session) {
-    if (!this.menuEl) return;
-    const shown = this.menu.filter((item) => !item.when || item.when(session, this));
-    const key = shown.map((item) => item.label).join("|");
-    this.menuEl.hidden = !shown.length;
-    if (key === this._menuKey) return;
-    this._menuKey = key;
-    this.menuList.replaceChildren(
-      ...shown.map((item) =>
-        el("button", {
-          type: "button",
-          role: "menuitem",
-          class: "chat-menu-item",
-          text: item.label,
-          onclick: () => {
-            this.menuEl.open = false;
-            item.onClick(this);
-          },
-        }),
-      ),
-    );
+    if (!this.menuButton) return;
+    this.menuButton.setItems(this.menu
+      .filter((item) => !item.when || item.when(session, this))
+      .map((item) => ({ label: item.label, onSelect: () => item.onClick(this) })));
   }
 
+  // The toolbar's buttons are kept by label (KeyedRows): a button that stays
+  // keeps the keyboard focus when others come and go.
   _renderToolbar(session) {
     this._renderMenu(session);
     const shown = this.actions.filter((action) => !action.when || action.when(session, this));
     const key = shown.map((action) => action.label).join("|");
     if (key === this._toolbarKey) return;
     this._toolbarKey = key;
-    this.toolbar.replaceChildren(
-      ...shown
-        .map((action) =>
-          el("button", {
-            type: "button",
-            class: `btn btn-small ${action.className || ""}`,
-            text: action.label,
-            onclick: () => action.onClick(this),
-          }),
-        ),
-    );
+    this.toolbarButtons.show(shown.map((action) => this.toolbarButtons.row(action.label, () =>
+      el("button", {
+        type: "button",
+        class: `btn btn-small ${action.className || ""}`,
+        text: action.label,
+        onclick: () => action.onClick(this),
+      }))));
+  }
+
+  // A toolbar button by its label (End chat, Leave...), while it is shown.
+  toolbarButton(label) {
+    return [...this.toolbar.children].find((button) => button.textContent === label) || null;
   }
 
   _renderCompose(session) {
@@ -404,7 +384,7 @@ export class ChatWindow {
   destroy() {
     clearInterval(this._tick);
     clearTimeout(this._flashTimer);
-    if (this._closeMenu) document.removeEventListener("click", this._closeMenu);
+    if (this.menuButton) this.menuButton.destroy();
     document.removeEventListener("visibilitychange", this._onVisible);
     this.conversation.close();
     this.root.remove();

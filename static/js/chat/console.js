@@ -4,6 +4,7 @@
 // the follow-up cards: abandoned requests and callbacks) and the chat windows
 // docked at the bottom.
 
+import "../dialogs.js";
 import { dataJson, el } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { actionToast, messageToast } from "../toasts.js";

@@ -1,6 +1,7 @@
 // Client portal: Join chat / Start a chat, the chat dialog, and push-chat
 // invitations. Loaded on every portal page so the client counts as online.
 
+import "../dialogs.js";
 import { el } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { messageToast } from "../toasts.js";
