@@ -39,7 +39,11 @@ export class ChatWindow {
   // e.g. the client's choices when nobody answers.
   // menu: items of the small "⋯" menu in the header ([{label, onClick, when(session, win)}]),
   // where the agent's less frequent tools live so the window stays uncluttered.
-  constructor(sessionId, { userId, viewer, onClose, actions = [], menu = [], panel = null, clock = () => Date.now() }) {
+  // onRender(win): after every render (the workspace's list shows each chat's
+  // last message and unread count).
+  constructor(sessionId, { userId, viewer, onClose, actions = [], menu = [], panel = null, clock = () => Date.now(),
+    onRender = () => {} }) {
+    this.onRender = onRender;
     this.viewer = viewer;
     this.userId = userId;
     this.actions = actions;
@@ -55,7 +59,7 @@ export class ChatWindow {
     });
     this._build(sessionId);
     // Messages that came while the tab was hidden are read when it shows again.
-    this._onVisible = () => { if (document.visibilityState === "visible") this._markRead(); };
+    this._onVisible = () => { if (document.visibilityState === "visible") this.markReadIfShown(); };
     document.addEventListener("visibilitychange", this._onVisible);
     this._tick = setInterval(() => {
       this._renderStatus();
@@ -183,16 +187,22 @@ export class ChatWindow {
     return true;
   }
 
+  // A short confirmation beside the title ("Copied", "Logged 12 min on
+  // ticket #4"); also a "chat:flash" event on the window, for whatever shows
+  // the chat's ticket (the workspace's context pane) to read it again.
   flash(message) {
+    this.root.dispatchEvent(new CustomEvent("chat:flash", { bubbles: true, detail: { message } }));
     this.flashEl.textContent = message;
     this.flashEl.hidden = false;
     clearTimeout(this._flashTimer);
     this._flashTimer = setTimeout(() => { this.flashEl.hidden = true; }, 2500);
   }
 
-  // Read only what can be seen: the tab is showing and the window is not minimized.
-  _markRead() {
-    if (document.visibilityState === "visible" && !this.root.classList.contains("minimized")) {
+  // Read only what can be seen: the tab is showing and the window is neither
+  // minimized (the dock) nor hidden behind another chat (the workspace).
+  markReadIfShown() {
+    if (document.visibilityState === "visible" && !this.root.hidden
+        && !this.root.classList.contains("minimized")) {
       this.conversation.markRead();
     }
   }
@@ -247,6 +257,7 @@ export class ChatWindow {
     this._renderCompose(session);
     this._renderLog(session);
     this._renderTyping(); // a message just in ends its author's "typing"
+    this.onRender(this);
   }
 
   _renderStatus() {
@@ -343,7 +354,7 @@ export class ChatWindow {
     }
     this.logRows.show(rows);
     if (atBottom || rows.length < 3) this.log.scrollTop = this.log.scrollHeight;
-    this._markRead();
+    this.markReadIfShown();
   }
 
   _renderTyping() {

@@ -2,7 +2,9 @@
 // repeats while the tab is hidden, a browser notification), the session
 // manager (queue with live waiting time, my chats, other agents' chats, and
 // the follow-up cards: abandoned requests and callbacks) and the chat windows
-// docked at the bottom.
+// docked at the bottom. On the workspace page (/console/chats/) the windows
+// and the lists go to its panes instead (workspace.js); Join anywhere else
+// opens the chat there.
 
 import "../dialogs.js";
 import { dataJson, el } from "../dom.js";
@@ -18,6 +20,7 @@ import { askNotificationPermission, chime, showNotification } from "./notify.js"
 import { agentMenu } from "./agent_tools.js";
 import { linkContactItem } from "./link_contact.js";
 import { openTransferDialog } from "./transfer.js";
+import { Workspace } from "./workspace.js";
 
 const socket = getSocket();
 const userId = Number(document.body.dataset.userId || 0);
@@ -37,6 +40,22 @@ let clockOffset = 0; // server time minus browser time, from the snapshot
 const now = () => Date.now() + clockOffset;
 
 const NOTE_MS = 8000;
+const workspaceUrl = (manager && manager.dataset.workspaceUrl) || "/console/chats/";
+// The workspace's panes, on /console/chats/ only (workspace.js); null elsewhere.
+const workspaceRoot = document.getElementById("workspace");
+const workspace = workspaceRoot
+  ? new Workspace(workspaceRoot, {
+    windows,
+    groups: groupedSessions,
+    joinButton,
+    followUpCard,
+    agentNames,
+    clock: now,
+    warningSeconds,
+    userId,
+    isSupervisor: ["supervisor", "administrator"].includes(document.body.dataset.role),
+  })
+  : null;
 
 // Errors (the default) and confirmations ("info"), as toasts that go by themselves.
 function note(message, kind = "error") {
@@ -153,10 +172,17 @@ function followUpCard(session) {
           onclick: () => openFollowUpDialog(session) }))));
 }
 
-function renderManager() {
-  if (!manager) return;
+// The sessions by list: what the session manager and the workspace show.
+function groupedSessions() {
   const groups = { queue: [], mine: [], others: [], abandoned: [], callbacks: [] };
   for (const session of sessions.values()) groups[section(session)]?.push(session);
+  return groups;
+}
+
+function renderManager() {
+  if (workspace) return workspace.refresh();
+  if (!manager) return;
+  const groups = groupedSessions();
   const oldestFirst = (a, b) => Date.parse(a.requested_at) - Date.parse(b.requested_at);
   groups.queue.sort(oldestFirst);
   groups.abandoned.sort(oldestFirst);
@@ -246,13 +272,13 @@ async function join(sessionId, button) {
     const state = await socket.request({ type: "chat.join", session_id: sessionId });
     dropRequestToast(sessionId);
     dropInviteToast(sessionId);
+    if (!workspace) {
+      // The chat is worked in the workspace, its ticket beside it.
+      window.location.assign(`${workspaceUrl}?chat=${sessionId}`);
+      return;
+    }
     upsert(state.session);
     openWindow(state.session, { focus: true }).conversation.applyState(state);
-    const currentTicket = document.getElementById("ticket-actions")?.dataset.ticketId;
-    if (state.session.console_ticket_url && currentTicket !== String(state.session.ticket_id)) {
-      // Post-ticket chats land the agent on the ticket too (the dock follows).
-      window.open(state.session.console_ticket_url, "_self");
-    }
   } catch (error) {
     dropRequestToast(sessionId);
     dropInviteToast(sessionId);
@@ -269,6 +295,7 @@ function openWindow(session, { focus = false } = {}) {
       viewer: "agent",
       onClose: leave,
       clock: now,
+      onRender: (w) => workspace && workspace.changed(w),
       menu: [...agentMenu(socket), linkContactItem(socket, { onLinked: (s) => upsert(s) })],
       actions: [
         { label: "End chat", className: "btn-danger", when: (s) => s.status === "active", onClick: endChat },
@@ -281,21 +308,36 @@ function openWindow(session, { focus = false } = {}) {
     attachComments(win);
     attachVisitorInfo(win); // after comments: it slots page views in between their rows too
     windows.set(session.id, win);
-    dock.append(win.root);
+    if (!workspace) dock.append(win.root);
     win.conversation.applySession(session);
+    if (workspace) workspace.adopt(win);
     win.conversation.sync().catch(() => {});
   } else {
     win.conversation.applySession(session);
   }
-  win.root.classList.remove("minimized");
-  if (focus) win.input.focus();
+  if (workspace) {
+    if (focus) workspace.select(win.id, { focus: true });
+  } else {
+    win.root.classList.remove("minimized");
+    if (focus) win.input.focus();
+  }
   renderManager();
   return win;
 }
 
+// A window goes (Leave, Transfer, the chat taken elsewhere). The focus, if
+// it was in it, goes to the next chat, or to the list: never to nowhere.
 function closeWindow(win) {
+  const hadFocus = win.root.contains(document.activeElement);
   windows.delete(win.id);
   win.destroy();
+  if (workspace) {
+    workspace.forget(win, { hadFocus });
+  } else if (hadFocus) {
+    const next = [...windows.values()].pop();
+    if (next) next.input.disabled ? next.log.focus() : next.input.focus();
+    else manager?.querySelector("summary")?.focus();
+  }
 }
 
 // Transfer: the dialog offers who is available now; once the server moved the
@@ -317,8 +359,7 @@ async function leave(win) {
     if (error.code === "end_first") return note("End the chat before leaving it.");
     if (error.code !== "not_found") return note(error.message);
   }
-  windows.delete(win.id);
-  win.destroy();
+  closeWindow(win);
   sessions.delete(win.id);
   renderManager();
 }
@@ -365,6 +406,8 @@ function buildEndDialog() {
       win.conversation.applyState(state);
       upsert(state.session);
       dialog.close();
+      // End chat is gone from the toolbar: Leave, its successor, takes the focus.
+      (win.toolbarButton("Leave") || win.log).focus();
     } catch (err) {
       error.textContent = err.message;
       error.hidden = false;
@@ -456,7 +499,8 @@ socket.on("chat.session", (frame) => upsert(frame.session));
 socket.on("chat.transferred", (frame) => {
   const { session, by, reason } = frame;
   upsert(session);
-  openWindow(session, { focus: true });
+  // The dock shows it at once; the workspace lists it, and the agent chooses when.
+  openWindow(session, { focus: !workspace });
   const why = reason ? `: ${reason}` : ".";
   note(`${by.name} handed you the chat with ${session.client.name}${why}`, "info");
   chime();

@@ -109,10 +109,12 @@ export function attachVisitorInfo(win) {
 
 export function installVisitorInfo({ socket, windows }) {
   socketRef = socket;
-  // The panel floats over the log: a click anywhere else closes it, as menus do.
+  // The panel floats over the log: a click anywhere else closes it, as menus
+  // do; not where it is pinned open (the workspace's right pane, data-pinned).
   document.addEventListener("click", (event) => {
     for (const win of attached) {
-      if (win.visitorEl.open && !win.visitorEl.contains(event.target)) win.visitorEl.open = false;
+      const panel = win.visitorEl;
+      if (panel.open && !("pinned" in panel.dataset) && !panel.contains(event.target)) panel.open = false;
     }
   });
   socket.on("chat.page_viewed", (frame) => {
