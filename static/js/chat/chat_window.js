@@ -241,6 +241,10 @@ export class ChatWindow {
   render() {
     const session = this.conversation.session;
     if (!session) return;
+    // Where the focus was, to keep it somewhere useful when the message box
+    // opens or closes under it (below).
+    const composing = this.form.contains(document.activeElement);
+    const wasClosed = this.input.disabled;
     this.titleEl.textContent = session.title;
     const badge = channelBadge(session);
     this.channelEl.replaceChildren(...(badge ? [badge] : []));
@@ -257,7 +261,33 @@ export class ChatWindow {
     this._renderCompose(session);
     this._renderLog(session);
     this._renderTyping(); // a message just in ends its author's "typing"
+    this._keepFocus(composing, wasClosed);
     this.onRender(this);
+  }
+
+  // The message box closed under the focus (the chat ended): the focus goes to
+  // what comes next (Leave), never to nowhere. It opened (an agent joined,
+  // the client accepted) while the focus was nowhere or in this chat: the
+  // focus goes into it, ready to type.
+  _keepFocus(composing, wasClosed) {
+    const open = !this.input.disabled;
+    if (composing && !open) {
+      this.focusMain();
+    } else if (wasClosed && open) {
+      const active = document.activeElement;
+      if (!active || active === document.body || this.root.contains(active)) this.input.focus();
+    }
+  }
+
+  // The focus into this chat: its Message box when it takes a message, else
+  // its Leave button (an ended chat), else its log.
+  focusMain() {
+    if (!this.input.disabled) {
+      this.input.focus();
+      return;
+    }
+    const leave = this.toolbarButton("Leave") || this.log.querySelector(".chat-line.ended button");
+    (leave || this.log).focus();
   }
 
   _renderStatus() {

@@ -19,6 +19,8 @@ import { attachVisitorInfo, installVisitorInfo } from "./visitor_info.js";
 import { askNotificationPermission, chime, showNotification } from "./notify.js";
 import { agentMenu } from "./agent_tools.js";
 import { linkContactItem } from "./link_contact.js";
+import { DockNavigation } from "./dock.js";
+import { installShortcuts } from "./shortcuts.js";
 import { openTransferDialog } from "./transfer.js";
 import { Workspace } from "./workspace.js";
 
@@ -56,6 +58,9 @@ const workspace = workspaceRoot
     isSupervisor: ["supervisor", "administrator"].includes(document.body.dataset.role),
   })
   : null;
+// Which chat the keyboard shortcuts act on, and moving between chats: the
+// workspace's panes, or the docked windows.
+const chats = workspace || new DockNavigation(dock, windows, manager);
 
 // Errors (the default) and confirmations ("info"), as toasts that go by themselves.
 function note(message, kind = "error") {
@@ -335,7 +340,7 @@ function closeWindow(win) {
     workspace.forget(win, { hadFocus });
   } else if (hadFocus) {
     const next = [...windows.values()].pop();
-    if (next) next.input.disabled ? next.log.focus() : next.input.focus();
+    if (next) next.focusMain();
     else manager?.querySelector("summary")?.focus();
   }
 }
@@ -407,7 +412,7 @@ function buildEndDialog() {
       upsert(state.session);
       dialog.close();
       // End chat is gone from the toolbar: Leave, its successor, takes the focus.
-      (win.toolbarButton("Leave") || win.log).focus();
+      win.focusMain();
     } catch (err) {
       error.textContent = err.message;
       error.hidden = false;
@@ -625,3 +630,22 @@ function openFollowUpDialog(session) {
   dialog.showModal();
   outcome.focus();
 }
+
+// --- Keyboard shortcuts (shortcuts.js; the "?" dialog lists them) -----------------------------------------
+installShortcuts({
+  next: () => chats.step(1),
+  previous: () => chats.step(-1),
+  composer: () => chats.focusComposer(),
+  // The chat's own End chat button: the same dialog, and nothing when the chat is not live.
+  end: () => {
+    const win = chats.current();
+    const button = win && win.toolbarButton("End chat");
+    if (button) button.click();
+    else if (win) win.showError("Only a live chat can be ended.");
+  },
+  menu: () => {
+    const win = chats.current();
+    if (win && win.menuButton) win.menuButton.open();
+  },
+  queue: () => chats.focusQueue(),
+});

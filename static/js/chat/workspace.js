@@ -120,16 +120,12 @@ export class Workspace {
     this.select(this.order[next], { focus: true });
   }
 
-  // The focus into the chat on show: its Message box when it can take a
-  // message, else its Leave button (an ended chat), else its log.
+  // The focus into the chat on show (ChatWindow.focusMain: its Message box,
+  // or Leave when it ended), or to the list when none is.
   focusComposer() {
     const win = this.current();
-    if (!win) {
-      this.listTitle.focus();
-      return;
-    }
-    if (!win.input.disabled) win.input.focus();
-    else (win.toolbarButton("Leave") || win.log).focus();
+    if (win) win.focusMain();
+    else this.listTitle.focus();
   }
 
   // A window closed (Leave, Transfer, the chat taken elsewhere): show the
