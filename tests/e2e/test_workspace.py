@@ -11,11 +11,13 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from chat.models import ChatSession
+from chat import services
+from chat.models import ChatKind, ChatSession
 from presence.models import PresenceStatus
 from tests.e2e.chat_steps import focused, go_available, open_as, visible_chat
 from tests.e2e.helpers import make_ticket, screenshot
-from tests.personas import AGENT1, ALICE, BOB
+from tests.factories import client_user
+from tests.personas import ACME, AGENT1, ALICE, BOB, CAROL, DAVE, company
 
 pytestmark = pytest.mark.usefixtures("e2e_db")
 
@@ -117,6 +119,12 @@ def test_two_chats_keep_their_drafts_and_scroll(new_context, people) -> None:
     list_item(agent, BOB_SUBJECT).get_by_role("button").click()
     expect(visible_chat(agent).get_by_label("Message")).to_have_value("Draft for Bob")
     assert focused(agent)["chat"] == str(bob_chat.pk)
+    # By keyboard the same: Alt+Up / Alt+Down, the focus in the Message box.
+    agent.keyboard.press("Alt+ArrowUp")
+    expect(visible_chat(agent).get_by_label("Message")).to_have_value("Draft for Alice")
+    assert focused(agent) == {"tag": "textarea", "name": "Message", "chat": str(alice_chat.pk)}
+    agent.keyboard.press("Alt+ArrowDown")
+    assert focused(agent) == {"tag": "textarea", "name": "Message", "chat": str(bob_chat.pk)}
 
     # A reload keeps the chat on show.
     agent.reload()
@@ -125,3 +133,42 @@ def test_two_chats_keep_their_drafts_and_scroll(new_context, people) -> None:
     # On the other console pages the chats are docked windows, as before.
     agent.goto(f"/console/tickets/{people['alice_ticket'].pk}/")
     expect(agent.locator("#chat-dock .chat-window")).to_have_count(2)
+
+
+def test_five_chats_worked_by_keyboard_alone(new_context) -> None:
+    agent_user = AGENT1.create(presence=PresenceStatus.AVAILABLE)
+    clients = [persona.create() for persona in (ALICE, BOB, CAROL, DAVE)]
+    clients.append(client_user(company(ACME), full_name="Erin Walsh", email="erin@acme.example"))
+    chats = []
+    for n, client in enumerate(clients, start=1):
+        ticket = make_ticket(client, f"Problem number {n}")
+        request = services.session_request(
+            client=client, kind=ChatKind.POST_TICKET, ticket_id=ticket.pk
+        )
+        chats.append(services.session_join(session_id=request.pk, agent=agent_user))
+
+    agent = open_as(new_context, "agent1@example.com")
+    agent.goto("/console/chats/")
+    expect(agent.locator(".ws-mine-item")).to_have_count(5)
+    agent.keyboard.press("Control+Alt+KeyM")
+    assert focused(agent)["name"] == "Message"
+    answered = set()
+    for _ in range(5):
+        agent.keyboard.press("Alt+ArrowDown")
+        now = focused(agent)
+        assert now["tag"] == "textarea" and now["name"] == "Message"
+        agent.keyboard.type(f"On it, chat {now['chat']}")
+        agent.keyboard.press("Enter")
+        log = visible_chat(agent).get_by_role("log")
+        expect(log).to_contain_text(f"On it, chat {now['chat']}")
+        expect(log.locator(".chat-line.pending")).to_have_count(0)  # stored, not just sent
+        answered.add(int(now["chat"]))
+    assert answered == {chat.pk for chat in chats}
+    for chat in chats:
+        assert chat.messages.filter(author=agent_user, body=f"On it, chat {chat.pk}").count() == 1
+    screenshot(agent, "workspace-2-five-chats")
+    # On a tablet the context goes under the chat; nothing scrolls sideways.
+    agent.set_viewport_size({"width": 768, "height": 1024})
+    expect(visible_chat(agent).get_by_label("Message")).to_be_visible()
+    assert agent.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(agent, "workspace-3-tablet")
