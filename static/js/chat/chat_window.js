@@ -40,10 +40,15 @@ export class ChatWindow {
   // menu: items of the small "⋯" menu in the header ([{label, onClick, when(session, win)}]),
   // where the agent's less frequent tools live so the window stays uncluttered.
   // onRender(win): after every render (the workspace's list shows each chat's
-  // last message and unread count).
+  // last message and unread count). onReveal(win): show this chat with the
+  // focus in it (reveal(); by default, unfold the window and focus it).
   constructor(sessionId, { userId, viewer, onClose, actions = [], menu = [], panel = null, clock = () => Date.now(),
-    onRender = () => {} }) {
+    onRender = () => {}, onReveal = null }) {
     this.onRender = onRender;
+    this.onReveal = onReveal || ((win) => {
+      win.setMinimized(false);
+      win.focusMain();
+    });
     this.viewer = viewer;
     this.userId = userId;
     this.actions = actions;
@@ -107,7 +112,7 @@ export class ChatWindow {
       "aria-label": "Minimize chat",
       title: "Minimize",
       text: "–",
-      onclick: () => this.root.classList.toggle("minimized"),
+      onclick: () => this.setMinimized(!this.root.classList.contains("minimized")),
     });
     // The "⋯" menu: a WAI-ARIA menu button (menu_button.js).
     this.menuButton = this.menu.length
@@ -172,6 +177,20 @@ export class ChatWindow {
     this.form.insertBefore(this.files.button, this.input);
     this.form.append(this.files.input);
     this.errorEl.before(this.files.statusEl);
+  }
+
+  // Show this chat with the focus in it (a mention toast's Show chat).
+  reveal() {
+    this.onReveal(this);
+  }
+
+  // A docked window folded to its header, or shown whole again; the button
+  // says what it does next (Minimize chat, Restore chat).
+  setMinimized(minimized) {
+    this.root.classList.toggle("minimized", minimized);
+    this.minimizeButton.setAttribute("aria-label", minimized ? "Restore chat" : "Minimize chat");
+    this.minimizeButton.title = minimized ? "Restore" : "Minimize";
+    if (!minimized) this.markReadIfShown();
   }
 
   // Put text into the message box at the cursor (templates): the agent

@@ -120,7 +120,7 @@ function mentionToast(frame) {
     actions: [
       win
         ? el("button", { type: "button", class: "btn btn-primary btn-small", text: "Show chat",
-          onclick: () => { win.root.classList.remove("minimized"); win.input.focus(); item.remove(); } })
+          onclick: () => { win.reveal(); item.remove(); } })
         : isSupervisor
           ? el("a", { class: "btn btn-primary btn-small", href: `/console/supervisor/?watch=${frame.session_id}`, text: "Watch" })
           : null,

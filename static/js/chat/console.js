@@ -301,6 +301,8 @@ function openWindow(session, { focus = false } = {}) {
       onClose: leave,
       clock: now,
       onRender: (w) => workspace && workspace.changed(w),
+      // In the workspace a chat shows by being chosen in the list.
+      onReveal: workspace ? (w) => workspace.select(w.id, { focus: true }) : null,
       menu: [...agentMenu(socket), linkContactItem(socket, { onLinked: (s) => upsert(s) })],
       actions: [
         { label: "End chat", className: "btn-danger", when: (s) => s.status === "active", onClick: endChat },
@@ -323,7 +325,7 @@ function openWindow(session, { focus = false } = {}) {
   if (workspace) {
     if (focus) workspace.select(win.id, { focus: true });
   } else {
-    win.root.classList.remove("minimized");
+    win.setMinimized(false);
     if (focus) win.input.focus();
   }
   renderManager();

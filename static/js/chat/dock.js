@@ -53,7 +53,6 @@ export class DockNavigation {
   }
 
   _show(win) {
-    win.root.classList.remove("minimized");
-    win.focusMain();
+    win.reveal(); // unfolded, the focus in it
   }
 }
