@@ -5,7 +5,9 @@ company), which only someone who may read the chat gets."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
@@ -123,3 +125,19 @@ def test_any_agent_reads_the_context_of_a_waiting_request(alice, alice_ticket, a
         client=alice, kind=ChatKind.POST_TICKET, ticket_id=alice_ticket.pk
     )
     assert logged_in(agent2).get(context_url(session)).status_code == 200
+
+
+def test_the_context_reads_a_fixed_number_of_queries(live, agent1, alice_ticket) -> None:
+    def queries() -> int:
+        client = logged_in(agent1)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(context_url(live)).status_code == 200
+        return len(captured)
+
+    NoteFactory(ticket=alice_ticket, author=agent1)
+    TimeEntry.objects.create(ticket=alice_ticket, agent=agent1, minutes=5)
+    few = queries()
+    for n in range(8):
+        NoteFactory(ticket=alice_ticket, body=f"Note {n}")
+        TimeEntry.objects.create(ticket=alice_ticket, agent=agent1, minutes=n + 1)
+    assert queries() == few
