@@ -126,6 +126,38 @@ def test_a_whole_chat_by_keyboard_alone(new_context, people) -> None:
     assert focused(client)["name"] == "Join chat"
 
 
+def test_the_clients_message_box_takes_the_focus_when_an_agent_answers(new_context, people) -> None:
+    """Start a chat (a dialog that closes) and a pushed chat (a dialog answered by
+    Accept): either way the focus ends in the chat, in the Message box once it opens."""
+    agent = open_as(new_context, "agent1@example.com")
+    agent.goto("/console/chats/")
+    press_tab_until(agent, lambda now: now["name"] == "Available")
+    agent.keyboard.press("Space")
+    client = open_as(new_context, "alice@acme.example")
+
+    press_tab_until(client, lambda now: now["name"] == "Start a chat")
+    client.keyboard.press("Enter")
+    expect(client.get_by_label("Subject")).to_be_focused()
+    client.keyboard.type("Cannot reach the VPN")
+    client.keyboard.press("Enter")
+    client_window = visible_chat(client)
+    expect(client_window).to_contain_text("Waiting for an agent")
+    assert focused(client)["chat"] == client_window.get_attribute("data-session-id")
+    agent.keyboard.press("Control+Alt+KeyQ")
+    agent.keyboard.press("Enter")
+    expect(client_window.get_by_label("Message")).to_be_focused()
+
+    # The agent pushes a chat on the ticket; Alice accepts with Enter.
+    agent.goto(f"/console/tickets/{people['ticket'].pk}/")
+    agent.get_by_role("button", name="Push chat").click()
+    invitation = client.get_by_role("dialog", name="Chat request")
+    expect(invitation).to_be_visible()
+    press_tab_until(client, lambda now: now["name"] == "Accept")
+    client.keyboard.press("Enter")
+    pushed = client.locator(".chat-window", has_text=SUBJECT)
+    expect(pushed.get_by_label("Message")).to_be_focused()
+
+
 # The contrast of the focus ring against what it is drawn on: the first opaque
 # background outside the element (the ring is drawn 1-2 px outside it), or inside
 # it for a ring drawn inside (a negative outline-offset).

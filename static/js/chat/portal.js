@@ -102,7 +102,7 @@ function focusAfterChat() {
 }
 
 // showError: where a refusal is said (a toast, or the open Start a chat dialog,
-// whose backdrop would hide a toast).
+// whose backdrop would hide a toast). Returns the chat's window, or null.
 async function request(frame, button, showError = toast) {
   if (button) button.disabled = true;
   try {
@@ -113,10 +113,10 @@ async function request(frame, button, showError = toast) {
     // takes the focus when an agent joins), else the Message box.
     win.focusMain();
     reportPageView(socket, [state.session]); // the page the chat was asked from
-    return true;
+    return win;
   } catch (error) {
     showError(error.message || "The chat could not be started.");
-    return false;
+    return null;
   } finally {
     if (button) button.disabled = false;
   }
@@ -237,14 +237,16 @@ if (startDialog) {
       return;
     }
     error.hidden = true;
-    const ok = await request({ type: "chat.request", kind: "pre_ticket", subject: subject.value.trim() },
+    const win = await request({ type: "chat.request", kind: "pre_ticket", subject: subject.value.trim() },
       form.querySelector("[type=submit]"), (message) => {
         error.textContent = message;
         error.hidden = false;
       });
-    if (ok) {
+    if (win) {
       subject.value = "";
       startDialog.close();
+      // Closing gave the focus back to Start a chat: it belongs in the chat.
+      win.focusMain();
     }
   });
 }
