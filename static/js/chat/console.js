@@ -2,8 +2,11 @@
 // repeats while the tab is hidden, a browser notification), the session
 // manager (queue with live waiting time, my chats, other agents' chats, and
 // the follow-up cards: abandoned requests and callbacks) and the chat windows
-// docked at the bottom.
+// docked at the bottom. On the workspace page (/console/chats/) the windows
+// and the lists go to its panes instead (workspace.js); Join anywhere else
+// opens the chat there.
 
+import "../dialogs.js";
 import { dataJson, el } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { actionToast, messageToast } from "../toasts.js";
@@ -16,7 +19,10 @@ import { attachVisitorInfo, installVisitorInfo } from "./visitor_info.js";
 import { askNotificationPermission, chime, showNotification } from "./notify.js";
 import { agentMenu } from "./agent_tools.js";
 import { linkContactItem } from "./link_contact.js";
+import { DockNavigation } from "./dock.js";
+import { installShortcuts } from "./shortcuts.js";
 import { openTransferDialog } from "./transfer.js";
+import { Workspace } from "./workspace.js";
 
 const socket = getSocket();
 const userId = Number(document.body.dataset.userId || 0);
@@ -39,6 +45,25 @@ let queueIds = null;
 const now = () => Date.now() + clockOffset;
 
 const NOTE_MS = 8000;
+const workspaceUrl = (manager && manager.dataset.workspaceUrl) || "/console/chats/";
+// The workspace's panes, on /console/chats/ only (workspace.js); null elsewhere.
+const workspaceRoot = document.getElementById("workspace");
+const workspace = workspaceRoot
+  ? new Workspace(workspaceRoot, {
+    windows,
+    groups: groupedSessions,
+    joinButton,
+    followUpCard,
+    agentNames,
+    clock: now,
+    warningSeconds,
+    userId,
+    isSupervisor: ["supervisor", "administrator"].includes(document.body.dataset.role),
+  })
+  : null;
+// Which chat the keyboard shortcuts act on, and moving between chats: the
+// workspace's panes, or the docked windows.
+const chats = workspace || new DockNavigation(dock, windows, manager);
 
 // Errors (the default) and confirmations ("info"), as toasts that go by themselves.
 function note(message, kind = "error") {
@@ -162,10 +187,17 @@ function followUpCard(session) {
           onclick: () => openFollowUpDialog(session) }))));
 }
 
-function renderManager() {
-  if (!manager) return;
+// The sessions by list: what the session manager and the workspace show.
+function groupedSessions() {
   const groups = { queue: [], mine: [], others: [], abandoned: [], callbacks: [] };
   for (const session of sessions.values()) groups[section(session)]?.push(session);
+  return groups;
+}
+
+function renderManager() {
+  if (workspace) return workspace.refresh();
+  if (!manager) return;
+  const groups = groupedSessions();
   const oldestFirst = (a, b) => Date.parse(a.requested_at) - Date.parse(b.requested_at);
   groups.queue.sort(oldestFirst);
   groups.abandoned.sort(oldestFirst);
@@ -255,13 +287,13 @@ async function join(sessionId, button) {
     const state = await socket.request({ type: "chat.join", session_id: sessionId });
     dropRequestToast(sessionId);
     dropInviteToast(sessionId);
+    if (!workspace) {
+      // The chat is worked in the workspace, its ticket beside it.
+      window.location.assign(`${workspaceUrl}?chat=${sessionId}`);
+      return;
+    }
     upsert(state.session);
     openWindow(state.session, { focus: true }).conversation.applyState(state);
-    const currentTicket = document.getElementById("ticket-actions")?.dataset.ticketId;
-    if (state.session.console_ticket_url && currentTicket !== String(state.session.ticket_id)) {
-      // Post-ticket chats land the agent on the ticket too (the dock follows).
-      window.open(state.session.console_ticket_url, "_self");
-    }
   } catch (error) {
     dropRequestToast(sessionId);
     dropInviteToast(sessionId);
@@ -283,6 +315,9 @@ function openWindow(session, { focus = false } = {}) {
       viewer: "agent",
       onClose: leave,
       clock: now,
+      onRender: (w) => workspace && workspace.changed(w),
+      // In the workspace a chat shows by being chosen in the list.
+      onReveal: workspace ? (w) => workspace.select(w.id, { focus: true }) : null,
       menu: [...agentMenu(socket), linkContactItem(socket, { onLinked: (s) => upsert(s) })],
       actions: [
         { label: "End chat", className: "btn-danger", when: (s) => s.status === "active", onClick: endChat },
@@ -295,21 +330,36 @@ function openWindow(session, { focus = false } = {}) {
     attachComments(win);
     attachVisitorInfo(win); // after comments: it slots page views in between their rows too
     windows.set(session.id, win);
-    dock.append(win.root);
+    if (!workspace) dock.append(win.root);
     win.conversation.applySession(session);
+    if (workspace) workspace.adopt(win);
     win.conversation.sync().catch(() => {});
   } else {
     win.conversation.applySession(session);
   }
-  win.root.classList.remove("minimized");
-  if (focus) win.input.focus();
+  if (workspace) {
+    if (focus) workspace.select(win.id, { focus: true });
+  } else {
+    win.setMinimized(false);
+    if (focus) win.input.focus();
+  }
   renderManager();
   return win;
 }
 
+// A window goes (Leave, Transfer, the chat taken elsewhere). The focus, if
+// it was in it, goes to the next chat, or to the list: never to nowhere.
 function closeWindow(win) {
+  const hadFocus = win.root.contains(document.activeElement);
   windows.delete(win.id);
   win.destroy();
+  if (workspace) {
+    workspace.forget(win, { hadFocus });
+  } else if (hadFocus) {
+    const next = [...windows.values()].pop();
+    if (next) next.focusMain();
+    else manager?.querySelector("summary")?.focus();
+  }
 }
 
 // Transfer: the dialog offers who is available now; once the server moved the
@@ -331,8 +381,7 @@ async function leave(win) {
     if (error.code === "end_first") return note("End the chat before leaving it.");
     if (error.code !== "not_found") return note(error.message);
   }
-  windows.delete(win.id);
-  win.destroy();
+  closeWindow(win);
   sessions.delete(win.id);
   renderManager();
 }
@@ -379,6 +428,8 @@ function buildEndDialog() {
       win.conversation.applyState(state);
       upsert(state.session);
       dialog.close();
+      // End chat is gone from the toolbar: Leave, its successor, takes the focus.
+      win.focusMain();
     } catch (err) {
       error.textContent = err.message;
       error.hidden = false;
@@ -473,7 +524,8 @@ socket.on("chat.session", (frame) => upsert(frame.session));
 socket.on("chat.transferred", (frame) => {
   const { session, by, reason } = frame;
   upsert(session);
-  openWindow(session, { focus: true });
+  // The dock shows it at once; the workspace lists it, and the agent chooses when.
+  openWindow(session, { focus: !workspace });
   const why = reason ? `: ${reason}` : ".";
   note(`${by.name} handed you the chat with ${session.client.name}${why}`, "info");
   chime();
@@ -598,3 +650,22 @@ function openFollowUpDialog(session) {
   dialog.showModal();
   outcome.focus();
 }
+
+// --- Keyboard shortcuts (shortcuts.js; the "?" dialog lists them) -----------------------------------------
+installShortcuts({
+  next: () => chats.step(1),
+  previous: () => chats.step(-1),
+  composer: () => chats.focusComposer(),
+  // The chat's own End chat button: the same dialog, and nothing when the chat is not live.
+  end: () => {
+    const win = chats.current();
+    const button = win && win.toolbarButton("End chat");
+    if (button) button.click();
+    else if (win) win.showError("Only a live chat can be ended.");
+  },
+  menu: () => {
+    const win = chats.current();
+    if (win && win.menuButton) win.menuButton.open();
+  },
+  queue: () => chats.focusQueue(),
+});

@@ -76,6 +76,29 @@ export function readTick(message, viewer) {
   });
 }
 
+// A kept message row's tick brought up to date in place (KeyedRows'
+// update, log_view.js): its text and labels change, the row stays the same
+// node, so the log announces nothing new. `tick` is the tick as it is now.
+export function refreshTick(row, tick) {
+  const shown = row.querySelector(".chat-tick");
+  if (!shown && !tick) return;
+  if (!shown) {
+    row.querySelector(":scope > [class] > time")?.after(tick);
+    return;
+  }
+  if (!tick) {
+    shown.remove();
+    return;
+  }
+  for (const name of ["class", "title", "aria-label", "data-delivery"]) {
+    const value = tick.getAttribute(name);
+    if (shown.getAttribute(name) === value) continue;
+    if (value == null) shown.removeAttribute(name);
+    else shown.setAttribute(name, value);
+  }
+  if (shown.textContent !== tick.textContent) shown.textContent = tick.textContent;
+}
+
 // A staff-only comment, marked Internal; the client never gets one.
 export function commentRow(comment, rows = CHAT_ROWS) {
   return el("div", { class: `${rows.line} comment`, "data-comment-id": String(comment.id) },
