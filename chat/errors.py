@@ -51,3 +51,10 @@ class ChatUnavailable(ChatError):
     not learn about the block from the message)."""
 
     code = "chat_unavailable"
+
+
+class WindowClosed(ChatError):
+    """Free text to a WhatsApp client outside its 24-hour window
+    (chat.whatsapp_window): only an approved template may go out."""
+
+    code = "window_closed"

@@ -137,8 +137,9 @@ def send_text(
     body: str,
     except_channel: str | None = None,
 ) -> TextSent | None:
-    """Store a text message of ``author`` if the chat is active and the author
-    in its room, and mark it read by its author (what one sends one has
+    """Store a text message of ``author`` if the chat is active, the author
+    in its room and, in a WhatsApp chat, the number's 24-hour window open
+    (chat.whatsapp_window), and mark it read by its author (what one sends one has
     read). None if ``author`` never took part in the chat. ``except_channel``:
     the socket that sent it, left out of the broadcast (it gets the message
     in its acknowledgement)."""
@@ -190,10 +191,10 @@ def _store_on_sqlite(
     serializes writers. The new message's id, or None when nothing was stored
     (the chat is not open to the author, or has ``client_id`` already)."""
     with transaction.atomic():
-        place = message_sql.lock_participation(session_id, author.pk)
+        place = message_sql.lock_participation(session_id, author.pk, now=now)
         if place is None:
             return None
-        if place.status != SessionStatus.ACTIVE or not place.in_room:
+        if place.status != SessionStatus.ACTIVE or not place.in_room or not place.window_open:
             return place, None
         # A resend is rare: rather than look for its client_id on every send,
         # the insert skips a client_id the chat already has, and the seq it

@@ -387,6 +387,9 @@ class PhoneClient(models.Model):
     # The name WhatsApp last gave for this number, if any.
     profile_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField()
+    # When the number's last WhatsApp message reached us: WhatsApp's 24-hour
+    # window for free text runs from it (chat.whatsapp_window).
+    whatsapp_received_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.number

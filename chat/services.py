@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Contact, User
-from chat import broadcasts, lifecycle, messages, queues, selectors, tasks
+from chat import broadcasts, lifecycle, messages, queues, selectors, tasks, whatsapp_window
 from chat.access import require_agent, require_client
 from chat.capacity import check_capacity
 from chat.errors import (
@@ -32,6 +32,7 @@ from chat.errors import (
     ClientOffline,
     InvalidState,
     MessageInvalid,
+    WindowClosed,
 )
 from chat.messages import SendResult
 from chat.models import (
@@ -376,6 +377,8 @@ def message_send(
         )
     if not sent.place.in_room:
         raise InvalidState("You have left this chat.", code="not_in_room")
+    if not sent.place.window_open:
+        raise WindowClosed(whatsapp_window.CLOSED_MESSAGE)
     # Not reached: the insert skips only a client_id the chat has, and
     # messages are never deleted on their own.
     raise InvalidState("The message could not be stored; send it again.")

@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from accounts.models import Contact, Role, User
 from accounts.phones import e164, readable
-from chat import lifecycle, messages, selectors, services, tasks
+from chat import broadcasts, lifecycle, messages, selectors, services, tasks
 from chat.channels.providers.base import InboundMessage
 from chat.inbound import media
 from chat.models import (
@@ -91,7 +91,12 @@ def message_receive(*, channel: str, message: InboundMessage) -> Received:
         phone = _phone_client(number, profile_name=message.profile_name, contact=contact)
         if _already_stored(message):  # a replay that waited for the lock
             return Received(None, False)
+        if channel == Channel.WHATSAPP:
+            # WhatsApp's 24-hour window for free text runs from this message
+            # (chat.whatsapp_window), whichever chat it goes into.
+            PhoneClient.objects.filter(pk=phone.pk).update(whatsapp_received_at=timezone.now())
         session = _chat_to_continue(phone.user, channel)
+        continued = session is not None
         if session is None:
             if not chat_allowed_for_phone(contact) or selectors.client_blocked(
                 client=phone.user, ip_address=None
@@ -110,6 +115,9 @@ def message_receive(*, channel: str, message: InboundMessage) -> Received:
             # the client when we open belongs here.
         _store(session, phone.user, message)
         session_id = session.pk
+        if continued and channel == Channel.WHATSAPP:
+            # The agents' windows learn that the window is open again.
+            broadcasts.session_changed(selectors.session_payload_of(session_id))
         for index, item in enumerate(message.media):
             key = media.media_key(message.provider_message_id, index)
             transaction.on_commit(
