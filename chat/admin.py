@@ -29,6 +29,7 @@ from chat.models import (
     Participant,
     SessionEvent,
     VisitorInfo,
+    WhatsAppTemplate,
 )
 from chat.transcripts import transcript_text
 
@@ -289,6 +290,24 @@ class ChatTemplateAdmin(admin.ModelAdmin):
     @admin.display(description="body")
     def short_body(self, obj: ChatTemplate) -> str:
         # Plain text: the admin escapes it (a body is admin input).
+        return obj.body[:80]
+
+
+@admin.register(WhatsAppTemplate)
+class WhatsAppTemplateAdmin(admin.ModelAdmin):
+    """Templates approved by Meta in WhatsApp Manager, copied here so that
+    agents can send them once a client's 24-hour window has closed. The
+    model's clean() checks the name, the language code and that the
+    placeholders are {{1}}, {{2}}... without gaps."""
+
+    list_display = ["name", "language", "approved", "short_body"]
+    list_filter = ["approved", "language"]
+    list_editable = ["approved"]
+    search_fields = ["name", "body"]
+    fields = ["name", "language", "body", "approved"]
+
+    @admin.display(description="body")
+    def short_body(self, obj: WhatsAppTemplate) -> str:
         return obj.body[:80]
 
 

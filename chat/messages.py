@@ -51,12 +51,15 @@ def append(
     client_id: uuid.UUID | None = None,
     attachment: ChatAttachment | None = None,
     provider_message_id: str | None = None,
+    delivery_status: str = "",
 ) -> Message:
     """Store a message with the next seq and broadcast it after commit. The
     caller holds the session's lock. ``attachment``: the file of a ``file``
     message (chat.files); ``provider_message_id``: the SMS/WhatsApp
     provider's id of what the client sent (unique: a webhook delivered twice
-    stores it once; chat.inbound)."""
+    stores it once; chat.inbound); ``delivery_status``: ``queued`` for what a
+    provider sends to the client (the caller queues its send after commit,
+    chat.channels.delivery)."""
     now = timezone.now()
     session.last_seq += 1
     session.last_activity_at = now
@@ -76,6 +79,7 @@ def append(
         created_at=now,
         attachment=attachment,
         provider_message_id=provider_message_id,
+        delivery_status=delivery_status,
     )
     broadcasts.message_created(message)
     return message

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 from pathlib import PurePath
@@ -11,7 +12,12 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Company, Contact
-from chat.placeholders import PLACEHOLDERS, unknown_placeholders
+from chat.placeholders import (
+    PLACEHOLDERS,
+    numbered_placeholders,
+    numbered_problem,
+    unknown_placeholders,
+)
 from tickets.models import Ticket, private_storage
 
 
@@ -598,6 +604,86 @@ class ChatTemplate(models.Model):
                     f"Use only {allowed} (the braces included)."
                 }
             )
+
+
+# Meta's rules for a template's name and language code.
+WHATSAPP_TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
+WHATSAPP_LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
+
+
+class WhatsAppTemplate(models.Model):
+    """A message template that Meta approved for the business number: all
+    that may go to a WhatsApp client outside its 24-hour window
+    (chat.whatsapp_window). It is made and approved in Meta's WhatsApp
+    Manager; here it is copied (name, language, body) so that agents can
+    choose it and fill its ``{{1}}``, ``{{2}}``... Only approved ones are
+    offered."""
+
+    name = models.CharField(
+        max_length=512,
+        help_text="The template's name in WhatsApp Manager: lower-case letters, digits "
+        "and underscores, e.g. ticket_follow_up.",
+    )
+    language = models.CharField(
+        max_length=15,
+        default="en_US",
+        help_text="Its language code in WhatsApp Manager: en_US, de...",
+    )
+    body = models.TextField(
+        max_length=1024,
+        help_text="The body text as approved, with {{1}}, {{2}}... where the agent fills in "
+        "values. The chat shows the filled text.",
+    )
+    approved = models.BooleanField(
+        default=False, help_text="Meta approved it: only approved templates are offered to agents."
+    )
+
+    class Meta:
+        verbose_name = "WhatsApp template"
+        ordering = ["name", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "language"], name="whatsapp_template_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+    @property
+    def placeholder_count(self) -> int:
+        return len(numbered_placeholders(self.body))
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.name and not WHATSAPP_TEMPLATE_NAME.match(self.name):
+            errors["name"] = "Use the name as WhatsApp Manager has it: a-z, 0-9 and _ only."
+        if self.language and not WHATSAPP_LANGUAGE.match(self.language):
+            errors["language"] = "A language code such as en, en_US or pt_BR."
+        problem = numbered_problem(self.body or "")
+        if problem:
+            errors["body"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+
+class WhatsAppTemplateMessage(models.Model):
+    """A chat message that went out as a WhatsApp template: what Meta is
+    sent (chat.channels.delivery) beside the filled text the chat shows.
+    Name and language are copied, so that an edited or deleted template
+    does not change what was sent."""
+
+    message = models.OneToOneField(
+        "Message", on_delete=models.CASCADE, primary_key=True, related_name="whatsapp_template"
+    )
+    template = models.ForeignKey(
+        WhatsAppTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=15)
+    # The values of {{1}}, {{2}}..., in order.
+    parameters = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"{self.name} in message {self.message_id}"
 
 
 class ChatTransfer(models.Model):

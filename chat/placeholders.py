@@ -1,6 +1,10 @@
-"""The placeholders of greeting and farewell templates, and how a body is
-filled in. Plain text functions (no models): the template model validates
-with them, the agent tools fill templates in with them.
+"""The placeholders of templates, and how a body is filled in. Plain text
+functions (no models): the template models validate with them, the agent
+tools fill templates in with them.
+
+Greetings and farewells (ChatTemplate) name theirs: ``{client_first_name}``.
+WhatsApp templates (WhatsAppTemplate) number theirs as Meta does: ``{{1}}``,
+``{{2}}``... (see the end of this module).
 
 Placeholders are replaced with a fixed pattern, never ``str.format``: a body
 is admin input, and format fields such as ``{0.__class__}`` would reach into
@@ -36,3 +40,29 @@ def render(body: str, values: dict[str, str]) -> str:
         return values[name] if name in values else match.group(0)
 
     return _PLACEHOLDER.sub(fill, body)
+
+
+# --- WhatsApp templates: numbered placeholders -------------------------------------
+
+_NUMBERED = re.compile(r"\{\{(\d+)\}\}")
+
+
+def numbered_placeholders(body: str) -> list[int]:
+    """The distinct numbers of the ``{{n}}`` in ``body``, in ascending order."""
+    return sorted({int(number) for number in _NUMBERED.findall(body)})
+
+
+def numbered_problem(body: str) -> str | None:
+    """Why ``body``'s placeholders are not {{1}}, {{2}}... without a gap (as
+    Meta requires), or None when they are (or when there are none)."""
+    numbers = numbered_placeholders(body)
+    if numbers == list(range(1, len(numbers) + 1)):
+        return None
+    found = ", ".join("{{" + str(n) + "}}" for n in numbers)
+    return f"Number the placeholders {{{{1}}}}, {{{{2}}}}... without gaps (found {found})."
+
+
+def fill_numbered(body: str, values: list[str]) -> str:
+    """``body`` with each ``{{n}}`` replaced by ``values[n - 1]`` (the caller
+    checked there is one value per placeholder)."""
+    return _NUMBERED.sub(lambda match: values[int(match.group(1)) - 1], body)

@@ -4,4 +4,11 @@ validated the fields, the handler calls one service or selector in a worker
 thread and answers with what the browser needs; access is checked in the
 services on every frame."""
 
-from chat.frames import agent_tools, chats, supervision, transfers, visitors  # noqa: F401
+from chat.frames import (  # noqa: F401
+    agent_tools,
+    chats,
+    supervision,
+    transfers,
+    visitors,
+    whatsapp_templates,
+)

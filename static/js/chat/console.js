@@ -17,6 +17,7 @@ import { askNotificationPermission, chime, showNotification } from "./notify.js"
 import { agentMenu } from "./agent_tools.js";
 import { linkContactItem } from "./link_contact.js";
 import { openTransferDialog } from "./transfer.js";
+import { openTemplateDialog, templateMenuItem } from "./whatsapp_templates.js";
 
 const socket = getSocket();
 const userId = Number(document.body.dataset.userId || 0);
@@ -268,7 +269,9 @@ function openWindow(session, { focus = false } = {}) {
       viewer: "agent",
       onClose: leave,
       clock: now,
-      menu: [...agentMenu(socket), linkContactItem(socket, { onLinked: (s) => upsert(s) })],
+      menu: [...agentMenu(socket), linkContactItem(socket, { onLinked: (s) => upsert(s) }),
+        templateMenuItem(socket)],
+      onTemplate: openTemplateDialog,
       actions: [
         { label: "End chat", className: "btn-danger", when: (s) => s.status === "active", onClick: endChat },
         { label: "Leave", when: (s) => s.status !== "active" && s.status !== "waiting", onClick: leave },
