@@ -155,7 +155,15 @@ class Swept:
 
 
 # The columns of each changed row that a sweep reads back (for its lines).
-SWEPT_FIELDS = ("pk", "last_seq", "status", "client_id", "client__full_name", "client__email")
+SWEPT_FIELDS = (
+    "pk",
+    "last_seq",
+    "status",
+    "channel",
+    "client_id",
+    "client__full_name",
+    "client__email",
+)
 
 
 def move_many(
@@ -167,6 +175,7 @@ def move_many(
     now: datetime,
     changes: Mapping[str, Any] | None = None,
     line_for: Callable[[dict[str, Any]], str] | None = None,
+    line_delivery: str = "",
 ) -> Swept:
     """The timer sweeps' bulk form: one conditional UPDATE of every row of
     ``sessions`` that is still in ``from_status``, whatever their number.
@@ -174,7 +183,9 @@ def move_many(
     With ``to`` each row moves (checked against the table) and gets its
     ``SessionEvent``; without it the rows keep their status and only
     ``changes`` are applied (a flag such as ``warned_at``). With ``line_for``
-    each row gets a system line, its seq taken in the same UPDATE. The rows
+    each row gets a system line, its seq taken in the same UPDATE (with
+    ``line_delivery`` ``queued``, a line that a provider sends to the client:
+    chat.auto_replies). The rows
     are stamped with a fresh ``sweep_token`` and read back by it: exactly the
     chats *this* run changed, so a second run, or a second beat, changes and
     announces nothing twice."""
@@ -196,5 +207,9 @@ def move_many(
             )
             for row in rows
         )
-    lines = messages.bulk_lines(rows, line_for, now) if line_for is not None else []
+    lines = (
+        messages.bulk_lines(rows, line_for, now, delivery_status=line_delivery)
+        if line_for is not None
+        else []
+    )
     return Swept(rows, lines)

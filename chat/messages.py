@@ -232,11 +232,17 @@ def seq_for_bulk_lines() -> dict[str, Any]:
 
 
 def bulk_lines(
-    rows: Iterable[dict[str, Any]], body_for: Callable[[dict[str, Any]], str], now: datetime
+    rows: Iterable[dict[str, Any]],
+    body_for: Callable[[dict[str, Any]], str],
+    now: datetime,
+    *,
+    delivery_status: str = "",
 ) -> list[Message]:
     """One system line per row (``pk`` and ``last_seq`` as the bulk UPDATE
-    of :func:`seq_for_bulk_lines` left them), in one INSERT. Broadcast by the
-    sweep, which announces each chat's line with its new state."""
+    of :func:`seq_for_bulk_lines` left them), in one INSERT, with their ids.
+    Broadcast by the sweep, which announces each chat's line with its new
+    state. ``delivery_status``: ``queued`` for lines a provider sends to the
+    client (the caller queues the sends)."""
     return Message.objects.bulk_create(
         Message(
             session_id=row["pk"],
@@ -246,6 +252,7 @@ def bulk_lines(
             kind=MessageKind.SYSTEM,
             body=body_for(row),
             created_at=now,
+            delivery_status=delivery_status,
         )
         for row in rows
     )

@@ -4,6 +4,7 @@ import re
 import uuid
 from datetime import datetime, timedelta
 from pathlib import PurePath
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -399,6 +400,63 @@ class PhoneClient(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class AutoReplyKind(models.TextChoices):
+    OUTSIDE_HOURS = "outside_hours", "Outside office hours"
+    NO_ANSWER = "no_answer", "Nobody answered in time"
+    NOT_AVAILABLE = "not_available", "A number that may not chat"
+
+
+class AutoReply(models.Model):
+    """What an SMS or WhatsApp client is told automatically, one row per kind
+    (seeded by a migration, edited in admin; chat.auto_replies sends them):
+    once per request made outside office hours (``{opens_at}``: when the
+    helpdesk opens next), once per request nobody answered in time, and at
+    most once a day to a number that may not chat."""
+
+    # The placeholders each kind may use, and its text until an admin edits it
+    # (the migration that seeds the rows has the same words).
+    PLACEHOLDERS: ClassVar[dict[str, tuple[str, ...]]] = {
+        AutoReplyKind.OUTSIDE_HOURS: ("opens_at",),
+        AutoReplyKind.NO_ANSWER: (),
+        AutoReplyKind.NOT_AVAILABLE: (),
+    }
+    DEFAULTS: ClassVar[dict[str, str]] = {
+        AutoReplyKind.OUTSIDE_HOURS: (
+            "Thank you for your message. We are closed right now and open again "
+            "{opens_at}; we will answer you here then."
+        ),
+        AutoReplyKind.NO_ANSWER: "Everyone is busy; we will answer here.",
+        AutoReplyKind.NOT_AVAILABLE: (
+            "Thank you for your message. Chat is not available to you here; "
+            "please contact the helpdesk another way and we will get back to you."
+        ),
+    }
+
+    kind = models.CharField(max_length=20, choices=AutoReplyKind.choices, unique=True)
+    body = models.TextField(
+        max_length=1000,
+        help_text="Sent as it is to the client's phone. Outside office hours, {opens_at} "
+        "becomes when the helpdesk opens next, e.g. “Monday 09:00 (Europe/London)”.",
+    )
+
+    class Meta:
+        verbose_name = "auto-reply"
+        verbose_name_plural = "auto-replies"
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+    def clean(self) -> None:
+        allowed = self.PLACEHOLDERS.get(self.kind, ())
+        unknown = unknown_placeholders(self.body or "", allowed)
+        if unknown:
+            usable = ", ".join("{" + name + "}" for name in allowed) or "none"
+            raise ValidationError(
+                {"body": f"Unknown placeholder {', '.join(unknown)}. This reply may use: {usable}."}
+            )
 
 
 class ChannelNotice(Delivered):

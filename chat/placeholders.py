@@ -2,7 +2,8 @@
 functions (no models): the template models validate with them, the agent
 tools fill templates in with them.
 
-Greetings and farewells (ChatTemplate) name theirs: ``{client_first_name}``.
+Greetings and farewells (ChatTemplate) name theirs: ``{client_first_name}``;
+so do the auto-replies to SMS and WhatsApp clients (AutoReply): ``{opens_at}``.
 WhatsApp templates (WhatsAppTemplate) number theirs as Meta does: ``{{1}}``,
 ``{{2}}``... (see the end of this module).
 
@@ -22,12 +23,13 @@ PLACEHOLDERS: tuple[str, ...] = ("client_first_name", "agent_name")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def unknown_placeholders(body: str) -> list[str]:
-    """The ``{names}`` in ``body`` that are not placeholders, in order, once each."""
+def unknown_placeholders(body: str, allowed: tuple[str, ...] = PLACEHOLDERS) -> list[str]:
+    """The ``{names}`` in ``body`` that are not in ``allowed`` (the greeting
+    placeholders unless said), in order, once each."""
     seen: list[str] = []
     for name in _PLACEHOLDER.findall(body):
         token = "{" + name + "}"
-        if name not in PLACEHOLDERS and token not in seen:
+        if name not in allowed and token not in seen:
             seen.append(token)
     return seen
 

@@ -198,7 +198,8 @@ def _open_request(
             actor=None,
             reason="outside office hours",
             changes={"ended_at": now},
-            line=closed_line(now),
+            # A phone's client is told by an auto-reply instead (chat.inbound).
+            line=closed_line(now) if channel == Channel.WEB else None,
         )
         broadcasts.session_outside_hours(selectors.session_payloads_of([session.pk])[0])
     else:

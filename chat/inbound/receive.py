@@ -10,12 +10,14 @@ provider delivered it (chat.channels.providers), stored once.
   layers (chat.permissions); an unknown number's goes to the default queue
   if chat is on. A number that may not chat (a contact denied chat, a client
   blocked from the console) gets one polite answer a day (a ChannelNotice,
-  sent by chat.channels.delivery) and no request.
+  sent by chat.channels.delivery) and no request. A request made while the
+  helpdesk is closed gets the auto-reply that says when it opens
+  (chat.auto_replies).
 - A number with a chat open on the same channel (waiting or active)
   continues it, and so does a follow-up card it started while the helpdesk
-  is closed, as long as it is closed; otherwise a new pre-ticket request
-  starts (chat.services.phone_request: office hours, queue and paging as
-  in the portal).
+  is closed, as long as it has stayed closed since; otherwise a new
+  pre-ticket request starts (chat.services.phone_request: office hours,
+  queue and paging as in the portal).
 - Each message is stored once: the provider's id is unique, so a webhook
   the provider retries finds what it stored the first time. Files are
   fetched by a task (chat.inbound.media); a type the chat cannot show (a
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -38,10 +40,12 @@ from django.utils import timezone
 
 from accounts.models import Contact, Role, User
 from accounts.phones import e164, readable
-from chat import broadcasts, lifecycle, messages, selectors, services, tasks
+from chat import auto_replies, broadcasts, lifecycle, messages, selectors, services, tasks
+from chat.auto_replies import auto_reply_text
 from chat.channels.providers.base import InboundMessage
 from chat.inbound import media
 from chat.models import (
+    AutoReplyKind,
     Channel,
     ChannelNotice,
     ChatSession,
@@ -56,12 +60,9 @@ from officehours import services as officehours
 
 logger = logging.getLogger(__name__)
 
-# The one answer to a number that may not chat (denied, or blocked: the
-# words do not tell which), at most once per NOTICE_QUIET_SECONDS.
-NOT_AVAILABLE_NOTICE = (
-    "Thank you for your message. Chat is not available to you here; "
-    "please contact the helpdesk another way and we will get back to you."
-)
+# The one answer to a number that may not chat (denied, or blocked: its
+# words, AutoReply "not_available", do not tell which), at most once per
+# NOTICE_QUIET_SECONDS.
 NOTICE_QUIET_SECONDS = 24 * 3600
 # Addresses of the users that stand for numbers: the .invalid domain can
 # never receive mail (RFC 2606).
@@ -110,10 +111,11 @@ def message_receive(*, channel: str, message: InboundMessage) -> Received:
                 address=number,
                 subject=_subject(number, channel, contact, message.profile_name),
             )
-            # Outside office hours the request is a follow-up card now, as in
-            # the portal (session.outside_hours): the auto-reply that tells
-            # the client when we open belongs here.
         _store(session, phone.user, message)
+        if not continued and session.status == SessionStatus.ABANDONED:
+            # Outside office hours the request is a follow-up card now, as in
+            # the portal; the client is told when we open.
+            auto_replies.outside_hours_reply(session, now=timezone.now())
         session_id = session.pk
         if continued and channel == Channel.WHATSAPP:
             # The agents' windows learn that the window is open again.
@@ -186,18 +188,32 @@ def _locked_phone_client(number: str) -> PhoneClient | None:
 
 def _chat_to_continue(user: User, channel: str) -> ChatSession | None:
     """The chat this number's message belongs to, locked, if it has one open."""
+    now = timezone.now()
     open_now = Q(status__in=(SessionStatus.WAITING, SessionStatus.ACTIVE))
-    if not officehours.is_open(timezone.now()):
+    if not officehours.is_open(now):
         # The card of a message sent while closed collects the ones after it.
         open_now |= Q(status=SessionStatus.ABANDONED, outside_hours=True)
     found = (
         ChatSession.objects.filter(client=user, channel=channel)
         .filter(open_now)
         .order_by("-requested_at", "-id")
-        .values_list("pk", flat=True)
+        .values_list("pk", "status", "requested_at")
         .first()
     )
-    return None if found is None else lifecycle.lock(found)
+    if found is None:
+        return None
+    pk, status, requested_at = found
+    if status == SessionStatus.ABANDONED and not _closed_since(requested_at, now):
+        # A card of an earlier closed time: the helpdesk has been open since,
+        # so this is a new request (with its own auto-reply).
+        return None
+    return lifecycle.lock(pk)
+
+
+def _closed_since(at: datetime, now: datetime) -> bool:
+    """Whether the helpdesk has stayed closed from ``at`` until ``now``."""
+    opening = officehours.next_opening(at)
+    return opening is None or opening > now
 
 
 def _subject(number: str, channel: str, contact: Contact | None, profile_name: str) -> str:
@@ -235,7 +251,7 @@ def _notice(phone: PhoneClient, channel: str) -> None:
     notice = ChannelNotice.objects.create(
         phone_client=phone,
         channel=channel,
-        body=NOT_AVAILABLE_NOTICE,
+        body=auto_reply_text(AutoReplyKind.NOT_AVAILABLE),
         created_at=now,
         delivery_status=DeliveryStatus.QUEUED,
     )
