@@ -37,6 +37,7 @@ S = SessionStatus
 TRANSITIONS: Mapping[tuple[str, str], str] = {
     (NEW, S.WAITING): "a client asks to chat (post- or pre-ticket)",
     (NEW, S.INVITED): "an agent pushes a chat to a client who is online",
+    (NEW, S.ACTIVE): "an agent messages a client who has left (Message customer)",
     (S.INVITED, S.ACTIVE): "the client accepts the pushed chat",
     (S.INVITED, S.DECLINED): "the client declines the pushed chat",
     (S.WAITING, S.ACTIVE): "an agent joins the request, or a supervisor assigns it",
@@ -98,8 +99,9 @@ def record(
 
 
 def start(*, status: str, actor: User | None, reason: str, line: str, **fields: Any) -> ChatSession:
-    """Create a session in its first status (``waiting`` or ``invited``),
-    record the event and write its first system line."""
+    """Create a session in its first status (``waiting``, ``invited``, or
+    ``active`` when an agent reaches out), record the event and write its
+    first system line."""
     check_move(NEW, status)
     session = ChatSession.objects.create(status=status, **fields)
     record(session, old=NEW, new=status, actor=actor, reason=reason)

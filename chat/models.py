@@ -477,6 +477,52 @@ class ChannelNotice(Delivered):
         return f"Notice to {self.phone_client} ({self.get_channel_display()})"
 
 
+class ReachChannel(models.TextChoices):
+    """How Message customer reaches a client: a phone chat, or an email with
+    a link to the ticket in the portal, where the client answers (the chat's
+    channel is then ``web``)."""
+
+    WHATSAPP = "whatsapp", "WhatsApp"
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+
+
+class ReachOut(models.Model):
+    """A chat an agent started with a client who had left (Message customer,
+    chat.reach_out): by whom, from which closed chat or ticket, on which
+    channel. ``request_key`` is the browser's id for one Message customer:
+    sent again after a dropped connection it finds this chat instead of
+    starting another. An email reach-out is emailed once (``emailed_at``,
+    claimed by the task that sends it)."""
+
+    session = models.OneToOneField(
+        ChatSession, on_delete=models.CASCADE, primary_key=True, related_name="reach_out"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    channel = models.CharField(max_length=10, choices=ReachChannel.choices)
+    from_session = models.ForeignKey(
+        ChatSession, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    request_key = models.UUIDField(editable=False)
+    # Email: the ticket's page in the portal, where the client answers.
+    portal_url = models.CharField(max_length=500, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["by", "request_key"], name="reach_out_unique_request")
+        ]
+
+    def __str__(self) -> str:
+        return f"Chat {self.session_id}: reached out by {self.get_channel_display()}"
+
+
 class SessionEvent(models.Model):
     """One row per status change: the audit trail and the source of SLA numbers."""
 

@@ -114,7 +114,7 @@ def session_request(
                 .first()
             )
             if existing is not None:
-                _rejoin_room(existing, client)
+                _enter_room(existing, client)
                 return existing
         session = _open_request(
             client=client,
@@ -226,6 +226,20 @@ def _rejoin_room(session: ChatSession, user: User) -> None:
     if updated:
         messages.system_line(lifecycle.lock(session.pk), f"{user.display_name} rejoined the chat.")
         broadcasts.session_changed(selectors.session_payload_of(session.pk))
+
+
+def _enter_room(session: ChatSession, client: User) -> None:
+    """The client asks to chat on a ticket that has a chat open: back into
+    the room if it left it, or in for the first time when an agent started
+    the chat by messaging it (chat.reach_out: Message customer by email)."""
+    if Participant.objects.filter(session=session, user=client).exists():
+        _rejoin_room(session, client)
+        return
+    Participant.objects.create(
+        session=session, user=client, role=ParticipantRole.CLIENT, joined_at=timezone.now()
+    )
+    messages.system_line(lifecycle.lock(session.pk), f"{client.display_name} joined the chat.")
+    broadcasts.session_changed(selectors.session_payload_of(session.pk))
 
 
 # --- Joining ----------------------------------------------------------------------

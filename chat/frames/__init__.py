@@ -7,6 +7,7 @@ services on every frame."""
 from chat.frames import (  # noqa: F401
     agent_tools,
     chats,
+    reach_out,
     supervision,
     transfers,
     visitors,

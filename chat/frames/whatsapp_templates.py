@@ -21,10 +21,8 @@ from realtime.registry import Audience, FrameContext, Int, ListOf, Reply, Str, U
 
 # A value's length is the service's rule (it says which placeholder); the
 # frame only bounds what reaches it.
-VALUES = ListOf(
-    item=Str(max_length=10 * whatsapp_templates.VALUE_MAX, min_length=0, strip=False),
-    max_items=50,
-)
+VALUE = Str(max_length=10 * whatsapp_templates.VALUE_MAX, min_length=0, strip=False)
+VALUES = ListOf(item=VALUE, max_items=50)
 
 
 @frame("chat.whatsapp_templates", audience=Audience.STAFF)

@@ -23,8 +23,9 @@ provider delivered it (chat.channels.providers), stored once.
   fetched by a task (chat.inbound.media); a type the chat cannot show (a
   location, a sticker) becomes a line that says what arrived.
 
-All work for one number runs under the lock of its PhoneClient row, so two
-webhooks at once cannot both start a chat for it.
+All work for one number runs under the lock of its PhoneClient row
+(chat.phone_clients), so two webhooks at once cannot both start a chat for
+it.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Contact, Role, User
+from accounts.models import Contact, User
 from accounts.phones import e164, readable
 from chat import auto_replies, broadcasts, lifecycle, messages, selectors, services, tasks
 from chat.auto_replies import auto_reply_text
@@ -56,6 +57,7 @@ from chat.models import (
     SessionStatus,
 )
 from chat.permissions import chat_allowed_for_phone
+from chat.phone_clients import phone_client_lock
 from officehours import services as officehours
 
 logger = logging.getLogger(__name__)
@@ -64,9 +66,6 @@ logger = logging.getLogger(__name__)
 # words, AutoReply "not_available", do not tell which), at most once per
 # NOTICE_QUIET_SECONDS.
 NOTICE_QUIET_SECONDS = 24 * 3600
-# Addresses of the users that stand for numbers: the .invalid domain can
-# never receive mail (RFC 2606).
-PHONE_USER_DOMAIN = "phone.switchboard.invalid"
 
 
 @dataclass(frozen=True)
@@ -148,42 +147,10 @@ def _contact_of(number: str) -> Contact | None:
 
 
 def _phone_client(number: str, *, profile_name: str, contact: Contact | None) -> PhoneClient:
-    """The number's PhoneClient, locked (created with its user on the first
-    message), its user named after the contact, the profile or the number."""
-    phone = _locked_phone_client(number)
+    """The number's PhoneClient, locked, its user named after the contact,
+    the WhatsApp profile or the number."""
     name = contact.name if contact is not None else (profile_name or readable(number))
-    if phone is None:
-        try:
-            with transaction.atomic():
-                user = User.objects.create_user(
-                    email=f"{number.lstrip('+')}@{PHONE_USER_DOMAIN}",
-                    password=None,
-                    role=Role.CLIENT,
-                    is_active=False,
-                    full_name=name[:150],
-                )
-                PhoneClient.objects.create(
-                    number=number, user=user, profile_name=profile_name, created_at=timezone.now()
-                )
-        except IntegrityError:
-            pass  # another webhook for this number created it first
-        phone = _locked_phone_client(number)
-        assert phone is not None
-    if phone.user.full_name != name[:150]:
-        User.objects.filter(pk=phone.user_id).update(full_name=name[:150])
-        phone.user.full_name = name[:150]
-    if profile_name and phone.profile_name != profile_name:
-        PhoneClient.objects.filter(pk=phone.pk).update(profile_name=profile_name[:200])
-    return phone
-
-
-def _locked_phone_client(number: str) -> PhoneClient | None:
-    return (
-        PhoneClient.objects.select_for_update(of=("self",))
-        .select_related("user")
-        .filter(number=number)
-        .first()
-    )
+    return phone_client_lock(number, name=name, profile_name=profile_name)
 
 
 def _chat_to_continue(user: User, channel: str) -> ChatSession | None:
