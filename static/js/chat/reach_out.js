@@ -84,7 +84,7 @@ function drawChannels(state) {
     const id = `reach-channel-${option.channel}`;
     const hintId = `${id}-hint`;
     const hint = option.available
-      ? (option.template_only ? "Template only: the 24-hour window has closed." : "")
+      ? (option.template_only ? "Template only: the client has not written on WhatsApp in the last 24 hours." : "")
       : option.reason;
     return el("div", { class: `reach-channel${option.available ? "" : " unavailable"}` },
       el("input", { type: "radio", name: "reach-channel", id, value: option.channel,
