@@ -130,10 +130,12 @@ export class ChatWindow {
     });
     this.sendButton = el("button", { type: "submit", class: "btn btn-primary", text: "Send" });
     this.composeHint = el("p", { class: "chat-compose-hint" });
-    this.templateButton = el("button", {
-      type: "button", class: "btn btn-small btn-primary chat-template-button", text: "Send template…", hidden: true,
-      onclick: (event) => this.onTemplate(this, event.currentTarget),
-    });
+    this.templateButton = this.onTemplate
+      ? el("button", {
+        type: "button", class: "btn btn-small btn-primary chat-template-button", text: "Send template…",
+        hidden: true, onclick: (event) => this.onTemplate(this, event.currentTarget),
+      })
+      : null;
     this.errorEl = el("p", { class: "chat-error", role: "alert", hidden: true });
     this.typingEl = el("p", { class: "chat-typing", "aria-live": "polite" });
     this.form = el(
@@ -352,7 +354,7 @@ export class ChatWindow {
     if (this.panel && !this.panel.root.hidden) hint = "";
     this.composeHint.textContent = hint;
     this.composeHint.hidden = !hint;
-    this.templateButton.hidden = !(windowClosed && this.onTemplate);
+    if (this.templateButton) this.templateButton.hidden = !windowClosed;
   }
 
   _renderLog(session) {
