@@ -42,7 +42,6 @@ from django.utils import timezone
 from accounts.models import Contact, User
 from accounts.phones import e164, readable
 from chat import auto_replies, broadcasts, lifecycle, messages, selectors, services, tasks
-from chat.auto_replies import auto_reply_text
 from chat.channels.providers.base import InboundMessage
 from chat.inbound import media
 from chat.models import (
@@ -218,7 +217,7 @@ def _notice(phone: PhoneClient, channel: str) -> None:
     notice = ChannelNotice.objects.create(
         phone_client=phone,
         channel=channel,
-        body=auto_reply_text(AutoReplyKind.NOT_AVAILABLE),
+        body=auto_replies.auto_reply_text(AutoReplyKind.NOT_AVAILABLE),
         created_at=now,
         delivery_status=DeliveryStatus.QUEUED,
     )
