@@ -37,13 +37,15 @@ export class ChatWindow {
   // viewer: "client" or "agent"; actions: extra toolbar buttons [{label, onClick, when(session, win)}];
   // panel: an optional view shown above the compose box ({root, update(session, win)}),
   // e.g. the client's choices when nobody answers.
+  // onTemplate(win, button): the agent's Send template… once a WhatsApp chat's
+  // 24-hour window has closed (free text is refused then).
   // menu: items of the small "⋯" menu in the header ([{label, onClick, when(session, win)}]),
   // where the agent's less frequent tools live so the window stays uncluttered.
   // onRender(win): after every render (the workspace's list shows each chat's
   // last message and unread count). onReveal(win): show this chat with the
   // focus in it (reveal(); by default, unfold the window and focus it).
-  constructor(sessionId, { userId, viewer, onClose, actions = [], menu = [], panel = null, clock = () => Date.now(),
-    onRender = () => {}, onReveal = null }) {
+  constructor(sessionId, { userId, viewer, onClose, actions = [], menu = [], panel = null, onTemplate = null,
+    clock = () => Date.now(), onRender = () => {}, onReveal = null }) {
     this.onRender = onRender;
     this.onReveal = onReveal || ((win) => {
       win.setMinimized(false);
@@ -54,6 +56,7 @@ export class ChatWindow {
     this.actions = actions;
     this.menu = menu;
     this.panel = panel;
+    this.onTemplate = onTemplate;
     this.onClose = onClose || (() => {});
     this.clock = clock;
     this._toolbarKey = null;
@@ -72,6 +75,8 @@ export class ChatWindow {
       // Buttons that appear with time (the client's End chat after a quiet hour).
       const session = this.conversation.session;
       if (session) this._renderToolbar(session);
+      // A WhatsApp chat's window closes with time.
+      if (session && session.channel === "whatsapp") this._renderCompose(session);
     }, 1000);
   }
 
@@ -142,6 +147,12 @@ export class ChatWindow {
     });
     this.sendButton = el("button", { type: "submit", class: "btn btn-primary", text: "Send" });
     this.composeHint = el("p", { class: "chat-compose-hint" });
+    this.templateButton = this.onTemplate
+      ? el("button", {
+        type: "button", class: "btn btn-small btn-primary chat-template-button", text: "Send template…",
+        hidden: true, onclick: (event) => this.onTemplate(this, event.currentTarget),
+      })
+      : null;
     this.errorEl = el("p", { class: "chat-error", role: "alert", hidden: true });
     this.typingEl = el("p", { class: "chat-typing", "aria-live": "polite" });
     this.form = el(
@@ -169,6 +180,7 @@ export class ChatWindow {
       this.errorEl,
       this.panel ? this.panel.root : null,
       this.composeHint,
+      this.templateButton,
       this.form,
     );
     this.root.addEventListener("focusin", () => this.conversation.markRead());
@@ -363,10 +375,18 @@ export class ChatWindow {
     return [...this.toolbar.children].find((button) => button.textContent === label) || null;
   }
 
+  // An agent's WhatsApp chat whose client last wrote more than 24 hours ago
+  // (or never did): only an approved template may go (chat/whatsapp_window.py).
+  windowClosed(session) {
+    if (this.viewer !== "agent" || session.channel !== "whatsapp" || session.status !== "active") return false;
+    return !session.window_closes_at || this.clock() >= Date.parse(session.window_closes_at);
+  }
+
   _renderCompose(session) {
     const open = session.status === "active";
     const agentHere = this.conversation.hasAgentInRoom();
-    const canSend = open && (this.viewer === "agent" || agentHere);
+    const windowClosed = this.windowClosed(session);
+    const canSend = open && (this.viewer === "agent" || agentHere) && !windowClosed;
     this.input.disabled = !canSend;
     this.sendButton.disabled = !canSend;
     // Files do not go out to SMS or WhatsApp (the server refuses them too).
@@ -379,10 +399,12 @@ export class ChatWindow {
     else if (session.status === "abandoned" && session.outside_hours) hint = "Support is closed; chat opens again during office hours.";
     else if (session.status === "abandoned") hint = "This request has ended; messages can no longer be sent.";
     else if (!open) hint = "This chat has ended; messages can no longer be sent.";
+    else if (windowClosed) hint = "The 24-hour window has closed: send an approved template";
     // The panel (nobody answered, support closed...) says it better.
     if (this.panel && !this.panel.root.hidden) hint = "";
     this.composeHint.textContent = hint;
     this.composeHint.hidden = !hint;
+    if (this.templateButton) this.templateButton.hidden = !windowClosed;
   }
 
   // The log changes by appending (KeyedRows, log_view.js): each row is

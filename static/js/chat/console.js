@@ -23,6 +23,8 @@ import { DockNavigation } from "./dock.js";
 import { installShortcuts } from "./shortcuts.js";
 import { openTransferDialog } from "./transfer.js";
 import { Workspace } from "./workspace.js";
+import { openTemplateDialog, templateMenuItem } from "./whatsapp_templates.js";
+import { installReachOut } from "./reach_out.js";
 
 const socket = getSocket();
 const userId = Number(document.body.dataset.userId || 0);
@@ -176,6 +178,11 @@ function followUpCard(session) {
         ? el("p", { class: "sm-message", text: session.callback_message })
         : null,
       el("div", { class: "sm-card-actions" },
+        // An SMS/WhatsApp client was told we will answer there (chat/reach_out.js).
+        session.channel !== "web"
+          ? el("button", { type: "button", class: "btn btn-secondary btn-small", text: "Message customer",
+            "data-reach-out-session": String(session.id) })
+          : null,
         // Offered while the client is online in the portal (client_online comes
         // with the snapshot and card updates; the server checks again).
         postTicket && session.client_online !== false
@@ -318,7 +325,9 @@ function openWindow(session, { focus = false } = {}) {
       onRender: (w) => workspace && workspace.changed(w),
       // In the workspace a chat shows by being chosen in the list.
       onReveal: workspace ? (w) => workspace.select(w.id, { focus: true }) : null,
-      menu: [...agentMenu(socket), linkContactItem(socket, { onLinked: (s) => upsert(s) })],
+      menu: [...agentMenu(socket), linkContactItem(socket, { onLinked: (s) => upsert(s) }),
+        templateMenuItem(socket)],
+      onTemplate: openTemplateDialog,
       actions: [
         { label: "End chat", className: "btn-danger", when: (s) => s.status === "active", onClick: endChat },
         { label: "Leave", when: (s) => s.status !== "active" && s.status !== "waiting", onClick: leave },
@@ -584,6 +593,16 @@ async function pushChat(ticketId, button) {
 for (const button of document.querySelectorAll("[data-chat-push-ticket]")) {
   button.addEventListener("click", () => pushChat(button.dataset.chatPushTicket, button));
 }
+
+// --- Message customer (a closed chat, a ticket page, a phone follow-up card) --------------------
+installReachOut({
+  socket,
+  onStarted: (state, option) => {
+    upsert(state.session);
+    openWindow(state.session, { focus: true }).conversation.applyState(state);
+    note(`Sent to ${state.session.client.name} by ${option.label}.`, "info");
+  },
+});
 
 // --- End session on a follow-up card ---------------------------------------------------------------------
 // [value, label] of chat.models.Outcome (data-outcomes, templates/chat/_console.html).

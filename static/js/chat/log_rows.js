@@ -35,6 +35,14 @@ function eventRow(rows, kind, attrs, text, at) {
 // a chat window, client/agent in the watch); tick(message): a node after the
 // time, or null; attachment(attachment): the body of a file message.
 export function messageRow(message, { rows = CHAT_ROWS, side, tick = () => null, attachment = attachmentView }) {
+  if (message.kind === "system" && message.delivery) {
+    // An auto-reply sent to an SMS/WhatsApp client (chat/auto_replies.py), with its tick.
+    const row = eventRow(rows, "system auto-reply", { "data-seq": String(message.seq) },
+      `Auto-reply: ${message.body}`, message.created_at);
+    const sentTick = tick(message);
+    if (sentTick) row.append(sentTick);
+    return row;
+  }
   if (message.kind === "system") {
     return eventRow(rows, "system", { "data-seq": String(message.seq) }, message.body, message.created_at);
   }
