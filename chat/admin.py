@@ -13,6 +13,8 @@ from django.utils.html import format_html
 
 from chat.agent_tools.blocks import block_lift, block_restore
 from chat.models import (
+    AutoReply,
+    AutoReplyKind,
     ChatAttachment,
     ChatBlock,
     ChatComment,
@@ -29,6 +31,7 @@ from chat.models import (
     Participant,
     SessionEvent,
     VisitorInfo,
+    WhatsAppTemplate,
 )
 from chat.transcripts import transcript_text
 
@@ -290,6 +293,44 @@ class ChatTemplateAdmin(admin.ModelAdmin):
     def short_body(self, obj: ChatTemplate) -> str:
         # Plain text: the admin escapes it (a body is admin input).
         return obj.body[:80]
+
+
+@admin.register(WhatsAppTemplate)
+class WhatsAppTemplateAdmin(admin.ModelAdmin):
+    """Templates approved by Meta in WhatsApp Manager, copied here so that
+    agents can send them once a client's 24-hour window has closed. The
+    model's clean() checks the name, the language code and that the
+    placeholders are {{1}}, {{2}}... without gaps."""
+
+    list_display = ["name", "language", "approved", "short_body"]
+    list_filter = ["approved", "language"]
+    list_editable = ["approved"]
+    search_fields = ["name", "body"]
+    fields = ["name", "language", "body", "approved"]
+
+    @admin.display(description="body")
+    def short_body(self, obj: WhatsAppTemplate) -> str:
+        return obj.body[:80]
+
+
+@admin.register(AutoReply)
+class AutoReplyAdmin(admin.ModelAdmin):
+    """What SMS and WhatsApp clients are told automatically: one row per kind
+    (a migration seeds them), edited, never added twice or deleted. The
+    model's clean() refuses a placeholder the kind does not have."""
+
+    list_display = ["kind", "body"]
+    fields = ["kind", "body"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["kind"] if obj is not None else []
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Only a kind whose row is missing (the migration seeds every one).
+        return AutoReply.objects.count() < len(AutoReplyKind.values)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(ChatBlock)

@@ -225,6 +225,18 @@ def session_invited(payload: Frame, *, agent_id: int) -> None:
     )
 
 
+def session_reached_out(payload: Frame, *, agent_id: int) -> None:
+    """An agent messaged a client who had left (chat.reach_out): the agent's
+    sockets follow the new chat, every session manager sees it."""
+    _on_commit(
+        [
+            _subscribe(agent_id, payload["id"]),
+            (user_group(agent_id), {"type": "chat.session", "session": payload}),
+            (STAFF_GROUP, {"type": "queue.updated", "session": payload}),
+        ]
+    )
+
+
 def push_answered(payload: Frame, *, accepted: bool) -> None:
     client_id = payload["client"]["id"]
     frames: Frames = [_subscribe(client_id, payload["id"])] if accepted else []

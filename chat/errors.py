@@ -58,3 +58,10 @@ class NotInQueue(ChatError):
     members and supervisors answer it (chat.queues)."""
 
     code = "not_in_queue"
+
+
+class WindowClosed(ChatError):
+    """Free text to a WhatsApp client outside its 24-hour window
+    (chat.whatsapp_window): only an approved template may go out."""
+
+    code = "window_closed"

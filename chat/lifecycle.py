@@ -37,6 +37,7 @@ S = SessionStatus
 TRANSITIONS: Mapping[tuple[str, str], str] = {
     (NEW, S.WAITING): "a client asks to chat (post- or pre-ticket)",
     (NEW, S.INVITED): "an agent pushes a chat to a client who is online",
+    (NEW, S.ACTIVE): "an agent messages a client who has left (Message customer)",
     (S.INVITED, S.ACTIVE): "the client accepts the pushed chat",
     (S.INVITED, S.DECLINED): "the client declines the pushed chat",
     (S.WAITING, S.ACTIVE): "an agent joins the request, or a supervisor assigns it",
@@ -98,8 +99,9 @@ def record(
 
 
 def start(*, status: str, actor: User | None, reason: str, line: str, **fields: Any) -> ChatSession:
-    """Create a session in its first status (``waiting`` or ``invited``),
-    record the event and write its first system line."""
+    """Create a session in its first status (``waiting``, ``invited``, or
+    ``active`` when an agent reaches out), record the event and write its
+    first system line."""
     check_move(NEW, status)
     session = ChatSession.objects.create(status=status, **fields)
     record(session, old=NEW, new=status, actor=actor, reason=reason)
@@ -155,7 +157,15 @@ class Swept:
 
 
 # The columns of each changed row that a sweep reads back (for its lines).
-SWEPT_FIELDS = ("pk", "last_seq", "status", "client_id", "client__full_name", "client__email")
+SWEPT_FIELDS = (
+    "pk",
+    "last_seq",
+    "status",
+    "channel",
+    "client_id",
+    "client__full_name",
+    "client__email",
+)
 
 
 def move_many(
@@ -167,6 +177,7 @@ def move_many(
     now: datetime,
     changes: Mapping[str, Any] | None = None,
     line_for: Callable[[dict[str, Any]], str] | None = None,
+    line_delivery: str = "",
 ) -> Swept:
     """The timer sweeps' bulk form: one conditional UPDATE of every row of
     ``sessions`` that is still in ``from_status``, whatever their number.
@@ -174,7 +185,9 @@ def move_many(
     With ``to`` each row moves (checked against the table) and gets its
     ``SessionEvent``; without it the rows keep their status and only
     ``changes`` are applied (a flag such as ``warned_at``). With ``line_for``
-    each row gets a system line, its seq taken in the same UPDATE. The rows
+    each row gets a system line, its seq taken in the same UPDATE (with
+    ``line_delivery`` ``queued``, a line that a provider sends to the client:
+    chat.auto_replies). The rows
     are stamped with a fresh ``sweep_token`` and read back by it: exactly the
     chats *this* run changed, so a second run, or a second beat, changes and
     announces nothing twice."""
@@ -196,5 +209,9 @@ def move_many(
             )
             for row in rows
         )
-    lines = messages.bulk_lines(rows, line_for, now) if line_for is not None else []
+    lines = (
+        messages.bulk_lines(rows, line_for, now, delivery_status=line_delivery)
+        if line_for is not None
+        else []
+    )
     return Swept(rows, lines)

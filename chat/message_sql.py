@@ -13,7 +13,10 @@ renamed field or a changed column type cannot drift from this file unseen
 both databases; tests/chat/test_races.py races sends on PostgreSQL).
 
 The rules stay in chat.messages and chat.services; this module only reads and
-writes.
+writes. What it must decide in SQL (a message goes only into an active chat
+whose author is in the room, and free text into a WhatsApp chat only within
+the number's window: chat.whatsapp_window) it reads in the same locked
+statement, so that the caller can tell why nothing was stored.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from functools import cache
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
+from chat import whatsapp_window
 from chat.models import (
     Channel,
     ChatSession,
@@ -33,6 +38,7 @@ from chat.models import (
     Message,
     MessageKind,
     Participant,
+    PhoneClient,
     SessionStatus,
 )
 
@@ -47,6 +53,8 @@ class Participation:
     status: str
     last_seq: int
     channel: str
+    # False only in a WhatsApp chat whose number's 24-hour window has closed.
+    window_open: bool = True
 
     @property
     def delivery_status(self) -> str:
@@ -65,17 +73,33 @@ def _column(model: type[Any], field: str) -> str:
 
 
 def _participation_select(lock: str) -> str:
-    """The author's participation and the chat's state; ``lock`` ends it."""
-    p, s = Participant, ChatSession
+    """The author's participation and the chat's state; ``lock`` ends it.
+    ``window_open`` is 1 unless the chat is on WhatsApp and its number's last
+    message came no later than %(window_start)s (the phone client's row, by
+    its unique user column; a portal client has none)."""
+    p, s, pc = Participant, ChatSession, PhoneClient
     return (
         f"SELECT p.{_column(p, 'id')} AS participant_id, p.{_column(p, 'left_at')} AS left_at,"
         f" s.{_column(s, 'status')} AS status, s.{_column(s, 'last_seq')} AS last_seq,"
-        f" s.{_column(s, 'channel')} AS channel"
+        f" s.{_column(s, 'channel')} AS channel,"
+        f" CASE WHEN s.{_column(s, 'channel')} <> %(whatsapp)s"
+        f" OR pc.{_column(pc, 'whatsapp_received_at')} > %(window_start)s"
+        f" THEN 1 ELSE 0 END AS window_open"
         f" FROM {_table(p)} p INNER JOIN {_table(s)} s"
         f" ON s.{_column(s, 'id')} = p.{_column(p, 'session')}"
+        f" LEFT JOIN {_table(pc)} pc ON pc.{_column(pc, 'user')} = s.{_column(s, 'client')}"
         f" WHERE p.{_column(p, 'session')} = %(session)s AND p.{_column(p, 'user')} = %(author)s"
         f"{lock}"
     )
+
+
+def _window_params(now: datetime) -> dict[str, Any]:
+    """The values :func:`_participation_select` compares with."""
+    start = whatsapp_window.opened_after(now)
+    return {
+        "whatsapp": Channel.WHATSAPP.value,
+        "window_start": _db_value(PhoneClient, "whatsapp_received_at", start),
+    }
 
 
 def _message_insert(values: str, returning: str) -> str:
@@ -149,7 +173,8 @@ def _one_statement() -> str:
             "SELECT %(session)s, place.last_seq + 1, %(client_id)s, %(author)s, %(kind)s,"
             " %(body)s, %(now)s,"
             " CASE WHEN place.channel = %(web)s THEN '' ELSE %(queued)s END FROM place"
-            " WHERE place.status = %(active)s AND place.left_at IS NULL",
+            " WHERE place.status = %(active)s AND place.left_at IS NULL"
+            " AND place.window_open = 1",
             f"{_column(m, 'id')} AS id, {_column(m, 'seq')} AS seq",
         )
         + f"), advanced AS ("
@@ -164,7 +189,7 @@ def _one_statement() -> str:
         f" AND {_table(p)}.{_column(p, 'last_read_seq')} < new.seq"
         f")"
         f" SELECT place.participant_id, place.left_at, place.status, place.last_seq,"
-        f" place.channel, new.id"
+        f" place.channel, place.window_open, new.id"
         f" FROM place LEFT JOIN new ON TRUE"
     )
 
@@ -201,31 +226,45 @@ def send_text_message(
                 "active": SessionStatus.ACTIVE.value,
                 "web": Channel.WEB.value,
                 "queued": DeliveryStatus.QUEUED.value,
+                **_window_params(created_at),
             },
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    participant_id, left_at, status, last_seq, channel, message_id = row
-    return Participation(participant_id, left_at is None, status, last_seq, channel), message_id
+    participant_id, left_at, status, last_seq, channel, window_open, message_id = row
+    place = Participation(
+        participant_id, left_at is None, status, last_seq, channel, bool(window_open)
+    )
+    return place, message_id
 
 
 def _db_value(model: type[Any], field: str, value: Any) -> Any:
     return model._meta.get_field(field).get_db_prep_value(value, connection)
 
 
-def lock_participation(session_id: int, user_id: int) -> Participation | None:
+def lock_participation(
+    session_id: int, user_id: int, *, now: datetime | None = None
+) -> Participation | None:
     """The author's participation in the chat, the session locked; None if
-    the user never took part in it."""
+    the user never took part in it. ``now``: the instant the WhatsApp window
+    is judged at (default: now)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            _statements(connection.vendor)["lock"], {"session": session_id, "author": user_id}
+            _statements(connection.vendor)["lock"],
+            {
+                "session": session_id,
+                "author": user_id,
+                **_window_params(now or timezone.now()),
+            },
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    participant_id, left_at, status, last_seq, channel = row
-    return Participation(participant_id, left_at is None, status, last_seq, channel)
+    participant_id, left_at, status, last_seq, channel, window_open = row
+    return Participation(
+        participant_id, left_at is None, status, last_seq, channel, bool(window_open)
+    )
 
 
 def insert_text_message(

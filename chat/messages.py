@@ -51,12 +51,15 @@ def append(
     client_id: uuid.UUID | None = None,
     attachment: ChatAttachment | None = None,
     provider_message_id: str | None = None,
+    delivery_status: str = "",
 ) -> Message:
     """Store a message with the next seq and broadcast it after commit. The
     caller holds the session's lock. ``attachment``: the file of a ``file``
     message (chat.files); ``provider_message_id``: the SMS/WhatsApp
     provider's id of what the client sent (unique: a webhook delivered twice
-    stores it once; chat.inbound)."""
+    stores it once; chat.inbound); ``delivery_status``: ``queued`` for what a
+    provider sends to the client (the caller queues its send after commit,
+    chat.channels.delivery)."""
     now = timezone.now()
     session.last_seq += 1
     session.last_activity_at = now
@@ -76,6 +79,7 @@ def append(
         created_at=now,
         attachment=attachment,
         provider_message_id=provider_message_id,
+        delivery_status=delivery_status,
     )
     broadcasts.message_created(message)
     return message
@@ -137,8 +141,9 @@ def send_text(
     body: str,
     except_channel: str | None = None,
 ) -> TextSent | None:
-    """Store a text message of ``author`` if the chat is active and the author
-    in its room, and mark it read by its author (what one sends one has
+    """Store a text message of ``author`` if the chat is active, the author
+    in its room and, in a WhatsApp chat, the number's 24-hour window open
+    (chat.whatsapp_window), and mark it read by its author (what one sends one has
     read). None if ``author`` never took part in the chat. ``except_channel``:
     the socket that sent it, left out of the broadcast (it gets the message
     in its acknowledgement)."""
@@ -190,10 +195,10 @@ def _store_on_sqlite(
     serializes writers. The new message's id, or None when nothing was stored
     (the chat is not open to the author, or has ``client_id`` already)."""
     with transaction.atomic():
-        place = message_sql.lock_participation(session_id, author.pk)
+        place = message_sql.lock_participation(session_id, author.pk, now=now)
         if place is None:
             return None
-        if place.status != SessionStatus.ACTIVE or not place.in_room:
+        if place.status != SessionStatus.ACTIVE or not place.in_room or not place.window_open:
             return place, None
         # A resend is rare: rather than look for its client_id on every send,
         # the insert skips a client_id the chat already has, and the seq it
@@ -227,11 +232,17 @@ def seq_for_bulk_lines() -> dict[str, Any]:
 
 
 def bulk_lines(
-    rows: Iterable[dict[str, Any]], body_for: Callable[[dict[str, Any]], str], now: datetime
+    rows: Iterable[dict[str, Any]],
+    body_for: Callable[[dict[str, Any]], str],
+    now: datetime,
+    *,
+    delivery_status: str = "",
 ) -> list[Message]:
     """One system line per row (``pk`` and ``last_seq`` as the bulk UPDATE
-    of :func:`seq_for_bulk_lines` left them), in one INSERT. Broadcast by the
-    sweep, which announces each chat's line with its new state."""
+    of :func:`seq_for_bulk_lines` left them), in one INSERT, with their ids.
+    Broadcast by the sweep, which announces each chat's line with its new
+    state. ``delivery_status``: ``queued`` for lines a provider sends to the
+    client (the caller queues the sends)."""
     return Message.objects.bulk_create(
         Message(
             session_id=row["pk"],
@@ -241,6 +252,7 @@ def bulk_lines(
             kind=MessageKind.SYSTEM,
             body=body_for(row),
             created_at=now,
+            delivery_status=delivery_status,
         )
         for row in rows
     )

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 from pathlib import PurePath
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,7 +13,12 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Company, Contact
-from chat.placeholders import PLACEHOLDERS, unknown_placeholders
+from chat.placeholders import (
+    PLACEHOLDERS,
+    numbered_placeholders,
+    numbered_problem,
+    unknown_placeholders,
+)
 from tickets.models import Ticket, private_storage
 
 
@@ -387,9 +394,69 @@ class PhoneClient(models.Model):
     # The name WhatsApp last gave for this number, if any.
     profile_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField()
+    # When the number's last WhatsApp message reached us: WhatsApp's 24-hour
+    # window for free text runs from it (chat.whatsapp_window).
+    whatsapp_received_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.number
+
+
+class AutoReplyKind(models.TextChoices):
+    OUTSIDE_HOURS = "outside_hours", "Outside office hours"
+    NO_ANSWER = "no_answer", "Nobody answered in time"
+    NOT_AVAILABLE = "not_available", "A number that may not chat"
+
+
+class AutoReply(models.Model):
+    """What an SMS or WhatsApp client is told automatically, one row per kind
+    (seeded by a migration, edited in admin; chat.auto_replies sends them):
+    once per request made outside office hours (``{opens_at}``: when the
+    helpdesk opens next), once per request nobody answered in time, and at
+    most once a day to a number that may not chat."""
+
+    # The placeholders each kind may use, and its text until an admin edits it
+    # (the migration that seeds the rows has the same words).
+    PLACEHOLDERS: ClassVar[dict[str, tuple[str, ...]]] = {
+        AutoReplyKind.OUTSIDE_HOURS: ("opens_at",),
+        AutoReplyKind.NO_ANSWER: (),
+        AutoReplyKind.NOT_AVAILABLE: (),
+    }
+    DEFAULTS: ClassVar[dict[str, str]] = {
+        AutoReplyKind.OUTSIDE_HOURS: (
+            "Thank you for your message. We are closed right now and open again "
+            "{opens_at}; we will answer you here then."
+        ),
+        AutoReplyKind.NO_ANSWER: "Everyone is busy; we will answer here.",
+        AutoReplyKind.NOT_AVAILABLE: (
+            "Thank you for your message. Chat is not available to you here; "
+            "please contact the helpdesk another way and we will get back to you."
+        ),
+    }
+
+    kind = models.CharField(max_length=20, choices=AutoReplyKind.choices, unique=True)
+    body = models.TextField(
+        max_length=1000,
+        help_text="Sent as it is to the client's phone. Outside office hours, {opens_at} "
+        "becomes when the helpdesk opens next, e.g. “Monday 09:00 (Europe/London)”.",
+    )
+
+    class Meta:
+        verbose_name = "auto-reply"
+        verbose_name_plural = "auto-replies"
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+    def clean(self) -> None:
+        allowed = self.PLACEHOLDERS.get(self.kind, ())
+        unknown = unknown_placeholders(self.body or "", allowed)
+        if unknown:
+            usable = ", ".join("{" + name + "}" for name in allowed) or "none"
+            raise ValidationError(
+                {"body": f"Unknown placeholder {', '.join(unknown)}. This reply may use: {usable}."}
+            )
 
 
 class ChannelNotice(Delivered):
@@ -408,6 +475,52 @@ class ChannelNotice(Delivered):
 
     def __str__(self) -> str:
         return f"Notice to {self.phone_client} ({self.get_channel_display()})"
+
+
+class ReachChannel(models.TextChoices):
+    """How Message customer reaches a client: a phone chat, or an email with
+    a link to the ticket in the portal, where the client answers (the chat's
+    channel is then ``web``)."""
+
+    WHATSAPP = "whatsapp", "WhatsApp"
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+
+
+class ReachOut(models.Model):
+    """A chat an agent started with a client who had left (Message customer,
+    chat.reach_out): by whom, from which closed chat or ticket, on which
+    channel. ``request_key`` is the browser's id for one Message customer:
+    sent again after a dropped connection it finds this chat instead of
+    starting another. An email reach-out is emailed once (``emailed_at``,
+    claimed by the task that sends it)."""
+
+    session = models.OneToOneField(
+        ChatSession, on_delete=models.CASCADE, primary_key=True, related_name="reach_out"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    channel = models.CharField(max_length=10, choices=ReachChannel.choices)
+    from_session = models.ForeignKey(
+        ChatSession, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    request_key = models.UUIDField(editable=False)
+    # Email: the ticket's page in the portal, where the client answers.
+    portal_url = models.CharField(max_length=500, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["by", "request_key"], name="reach_out_unique_request")
+        ]
+
+    def __str__(self) -> str:
+        return f"Chat {self.session_id}: reached out by {self.get_channel_display()}"
 
 
 class SessionEvent(models.Model):
@@ -595,6 +708,86 @@ class ChatTemplate(models.Model):
                     f"Use only {allowed} (the braces included)."
                 }
             )
+
+
+# Meta's rules for a template's name and language code.
+WHATSAPP_TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
+WHATSAPP_LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
+
+
+class WhatsAppTemplate(models.Model):
+    """A message template that Meta approved for the business number: all
+    that may go to a WhatsApp client outside its 24-hour window
+    (chat.whatsapp_window). It is made and approved in Meta's WhatsApp
+    Manager; here it is copied (name, language, body) so that agents can
+    choose it and fill its ``{{1}}``, ``{{2}}``... Only approved ones are
+    offered."""
+
+    name = models.CharField(
+        max_length=512,
+        help_text="The template's name in WhatsApp Manager: lower-case letters, digits "
+        "and underscores, e.g. ticket_follow_up.",
+    )
+    language = models.CharField(
+        max_length=15,
+        default="en_US",
+        help_text="Its language code in WhatsApp Manager: en_US, de...",
+    )
+    body = models.TextField(
+        max_length=1024,
+        help_text="The body text as approved, with {{1}}, {{2}}... where the agent fills in "
+        "values. The chat shows the filled text.",
+    )
+    approved = models.BooleanField(
+        default=False, help_text="Meta approved it: only approved templates are offered to agents."
+    )
+
+    class Meta:
+        verbose_name = "WhatsApp template"
+        ordering = ["name", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "language"], name="whatsapp_template_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+    @property
+    def placeholder_count(self) -> int:
+        return len(numbered_placeholders(self.body))
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.name and not WHATSAPP_TEMPLATE_NAME.match(self.name):
+            errors["name"] = "Use the name as WhatsApp Manager has it: a-z, 0-9 and _ only."
+        if self.language and not WHATSAPP_LANGUAGE.match(self.language):
+            errors["language"] = "A language code such as en, en_US or pt_BR."
+        problem = numbered_problem(self.body or "")
+        if problem:
+            errors["body"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+
+class WhatsAppTemplateMessage(models.Model):
+    """A chat message that went out as a WhatsApp template: what Meta is
+    sent (chat.channels.delivery) beside the filled text the chat shows.
+    Name and language are copied, so that an edited or deleted template
+    does not change what was sent."""
+
+    message = models.OneToOneField(
+        "Message", on_delete=models.CASCADE, primary_key=True, related_name="whatsapp_template"
+    )
+    template = models.ForeignKey(
+        WhatsAppTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=15)
+    # The values of {{1}}, {{2}}..., in order.
+    parameters = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"{self.name} in message {self.message_id}"
 
 
 class ChatTransfer(models.Model):

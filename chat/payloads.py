@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from accounts.models import User
+from chat import whatsapp_window
 from chat.formatting import render_markdown, render_plain
 from chat.models import (
+    Channel,
     ChatAttachment,
     ChatBlock,
     ChatComment,
@@ -17,6 +19,7 @@ from chat.models import (
     MessageKind,
     PageView,
     Participant,
+    PhoneClient,
 )
 
 
@@ -129,7 +132,20 @@ def session_payload(
         "callback_message": session.callback_message,
         "outcome": session.outcome,
         "closed_at": _iso(session.closed_at),
+        "window_closes_at": _iso(_window_closes_at(session)),
     }
+
+
+def _window_closes_at(session: ChatSession) -> datetime | None:
+    """A WhatsApp chat: when free text stops being allowed (None: its number
+    never wrote, so only templates go). None on every other channel."""
+    if session.channel != Channel.WHATSAPP:
+        return None
+    try:
+        received_at = session.client.phone_client.whatsapp_received_at
+    except PhoneClient.DoesNotExist:
+        return None
+    return whatsapp_window.closes_at(received_at)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -178,6 +194,7 @@ SESSION_ROW_FIELDS = (
     "callback_message",
     "outcome",
     "closed_at",
+    "client__phone_client__whatsapp_received_at",
 )
 
 PARTICIPANT_ROW_FIELDS = (
@@ -257,6 +274,11 @@ def session_payload_from_row(
         "callback_message": row["callback_message"],
         "outcome": row["outcome"],
         "closed_at": _iso(row["closed_at"]),
+        "window_closes_at": _iso(
+            whatsapp_window.closes_at(row["client__phone_client__whatsapp_received_at"])
+            if row["channel"] == Channel.WHATSAPP
+            else None
+        ),
     }
 
 

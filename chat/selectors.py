@@ -37,7 +37,8 @@ STAFF_SHARED_STATUSES = (SessionStatus.WAITING, SessionStatus.ABANDONED, Session
 
 
 def _sessions() -> QuerySet[ChatSession]:
-    return ChatSession.objects.select_related("client", "contact__company", "ticket")
+    # The phone client: a WhatsApp chat's payload says when its window closes.
+    return ChatSession.objects.select_related("client__phone_client", "contact__company", "ticket")
 
 
 def session_by_id(session_id: int) -> ChatSession:

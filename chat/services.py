@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import Contact, User
 from accounts.time_zones import format_in
-from chat import broadcasts, lifecycle, messages, queues, selectors, tasks
+from chat import broadcasts, lifecycle, messages, queues, selectors, tasks, whatsapp_window
 from chat.access import require_agent, require_client, require_queue_member
 from chat.capacity import check_capacity
 from chat.errors import (
@@ -33,6 +33,7 @@ from chat.errors import (
     ClientOffline,
     InvalidState,
     MessageInvalid,
+    WindowClosed,
 )
 from chat.messages import SendResult
 from chat.models import (
@@ -114,7 +115,7 @@ def session_request(
                 .first()
             )
             if existing is not None:
-                _rejoin_room(existing, client)
+                _enter_room(existing, client)
                 return existing
         session = _open_request(
             client=client,
@@ -198,7 +199,8 @@ def _open_request(
             actor=None,
             reason="outside office hours",
             changes={"ended_at": now},
-            line=closed_line(now),
+            # A phone's client is told by an auto-reply instead (chat.inbound).
+            line=closed_line(now) if channel == Channel.WEB else None,
         )
         broadcasts.session_outside_hours(selectors.session_payloads_of([session.pk])[0])
     else:
@@ -225,6 +227,20 @@ def _rejoin_room(session: ChatSession, user: User) -> None:
     if updated:
         messages.system_line(lifecycle.lock(session.pk), f"{user.display_name} rejoined the chat.")
         broadcasts.session_changed(selectors.session_payload_of(session.pk))
+
+
+def _enter_room(session: ChatSession, client: User) -> None:
+    """The client asks to chat on a ticket that has a chat open: back into
+    the room if it left it, or in for the first time when an agent started
+    the chat by messaging it (chat.reach_out: Message customer by email)."""
+    if Participant.objects.filter(session=session, user=client).exists():
+        _rejoin_room(session, client)
+        return
+    Participant.objects.create(
+        session=session, user=client, role=ParticipantRole.CLIENT, joined_at=timezone.now()
+    )
+    messages.system_line(lifecycle.lock(session.pk), f"{client.display_name} joined the chat.")
+    broadcasts.session_changed(selectors.session_payload_of(session.pk))
 
 
 # --- Joining ----------------------------------------------------------------------
@@ -384,6 +400,8 @@ def message_send(
         )
     if not sent.place.in_room:
         raise InvalidState("You have left this chat.", code="not_in_room")
+    if not sent.place.window_open:
+        raise WindowClosed(whatsapp_window.CLOSED_MESSAGE)
     # Not reached: the insert skips only a client_id the chat has, and
     # messages are never deleted on their own.
     raise InvalidState("The message could not be stored; send it again.")

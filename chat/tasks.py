@@ -12,7 +12,7 @@ from collections.abc import Callable
 from celery import Task, shared_task
 from django.conf import settings
 
-from chat import transcripts
+from chat import reach_email, transcripts
 from chat.channels import delivery
 
 # Tries of a send to a provider that was down or busy. The wait before each
@@ -42,6 +42,19 @@ def attach_transcript(session_id: int) -> bool:
 )
 def email_transcript(session_id: int) -> bool:
     return transcripts.transcript_email(session_id=session_id)
+
+
+@shared_task(
+    name="chat.tasks.email_reach_out",
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=settings.TASK_RETRY_WAIT_MAX_SECONDS,
+    max_retries=5,
+)
+def email_reach_out(session_id: int) -> bool:
+    """Message customer by email: the agent's message and the link to the
+    ticket in the portal, sent once (chat.reach_email)."""
+    return reach_email.reach_out_email(session_id=session_id)
 
 
 @shared_task(name="chat.tasks.deliver_message", bind=True, max_retries=DELIVERY_TRIES)

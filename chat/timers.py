@@ -2,6 +2,12 @@
 SWEEP_SECONDS: 30-s queue warning, 1-min no-answer, abandoning a request whose
 client is gone, 1-h inactivity.
 
+On SMS and WhatsApp the client has no page to offer options on: nobody
+answering sends it one auto-reply instead (chat.auto_replies) and the request
+stays in the queue; after the abandon timer it turns into a follow-up card
+like a portal request whose client left (its client never has a portal page
+open).
+
 Each sweep is one transaction of bulk statements, whatever the number of due
 chats (chat.lifecycle.move_many): a conditional UPDATE of the due rows that
 stamps them with a fresh token (and takes each one's next seq for its system
@@ -20,7 +26,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from chat import broadcasts, lifecycle, selectors
+from chat import auto_replies, broadcasts, lifecycle, selectors
 from chat.models import Channel, ChatSession, SessionStatus
 from presence.models import AgentConnection
 
@@ -30,6 +36,8 @@ NO_ANSWER_LINE = (
 )
 INACTIVE_LINE = "No messages for a while: you may end the chat now."
 ABANDONED_LINE = "{name} left before an agent answered."
+# SMS and WhatsApp: the client was told we will answer there (chat.auto_replies).
+ABANDONED_PHONE_LINE = "Nobody answered {name} in time; the request is a follow-up card now."
 
 
 def announce_swept(swept: lifecycle.Swept, *, abandoned: bool = False) -> None:
@@ -66,17 +74,21 @@ def sweep_queue_warning(*, now: datetime | None = None) -> int:
 
 
 def sweep_no_answer(*, now: datetime | None = None) -> int:
-    """Unanswered past NO_ANSWER_SECONDS: the client is told and offered its
-    options (keep waiting, leave a note / create a ticket, callback, end)."""
+    """Unanswered past NO_ANSWER_SECONDS: a portal client is told and offered
+    its options (keep waiting, leave a note / create a ticket, callback,
+    end); an SMS or WhatsApp client gets one auto-reply and waits on."""
     now = now or timezone.now()
+    due = ChatSession.objects.filter(no_answer_at__isnull=True, no_answer_due_at__lte=now)
     with transaction.atomic():
-        swept = lifecycle.move_many(
-            ChatSession.objects.filter(no_answer_at__isnull=True, no_answer_due_at__lte=now),
+        told = lifecycle.move_many(
+            due.filter(channel=Channel.WEB),
             from_status=SessionStatus.WAITING,
             now=now,
             changes={"no_answer_at": now},
             line_for=lambda row: NO_ANSWER_LINE,
         )
+        replied = auto_replies.no_answer_replies(due.exclude(channel=Channel.WEB), now=now)
+    swept = lifecycle.Swept(told.rows + replied.rows, told.lines + replied.lines)
     announce_swept(swept)
     return len(swept.rows)
 
@@ -84,27 +96,29 @@ def sweep_no_answer(*, now: datetime | None = None) -> int:
 def sweep_abandoned(*, now: datetime | None = None) -> int:
     """A request told nobody answered, whose client has had no open portal
     page for the presence grace period, is abandoned: it becomes a follow-up
-    card. Portal chats only: an SMS or WhatsApp client never has a portal
-    page open, and its request stays in the queue."""
+    card. An SMS or WhatsApp client never has a portal page open: its
+    request, told by its auto-reply that we will answer there, becomes a card
+    the same time after that reply (nothing more is sent to it)."""
     now = now or timezone.now()
     grace = timedelta(seconds=settings.PRESENCE_GRACE_SECONDS)
     connected = AgentConnection.objects.filter(user_id=OuterRef("client_id"))
     with transaction.atomic():
         swept = lifecycle.move_many(
-            ChatSession.objects.filter(channel=Channel.WEB, no_answer_at__lte=now - grace).exclude(
-                Exists(connected)
-            ),
+            ChatSession.objects.filter(no_answer_at__lte=now - grace).exclude(Exists(connected)),
             from_status=SessionStatus.WAITING,
             to=SessionStatus.ABANDONED,
             reason="client left without an answer",
             now=now,
             changes={"ended_at": now},
-            line_for=lambda row: ABANDONED_LINE.format(
-                name=row["client__full_name"] or row["client__email"]
-            ),
+            line_for=_abandoned_line,
         )
     announce_swept(swept, abandoned=True)
     return len(swept.rows)
+
+
+def _abandoned_line(row: dict[str, object]) -> str:
+    line = ABANDONED_LINE if row["channel"] == Channel.WEB else ABANDONED_PHONE_LINE
+    return line.format(name=row["client__full_name"] or row["client__email"])
 
 
 def sweep_inactivity(*, now: datetime | None = None) -> int:

@@ -5,9 +5,11 @@ to the helpdesk as an SMS or WhatsApp client. Tooling, not product: stdlib
 ``http.server``, everything in memory.
 
 - ``POST /twilio/2010-04-01/Accounts/<sid>/Messages.json`` and ``POST
-  /graph/<phone number id>/messages``: an outbound message, kept and shown;
-  answered as the provider does (a sid / a wamid), then reported delivered
-  (and read, on WhatsApp) through the app's status webhooks, signed.
+  /graph/<phone number id>/messages``: an outbound message (on WhatsApp a
+  text or an approved template, shown by its name and values: templates
+  live at Meta, so the fake takes any), kept and shown; answered as the
+  provider does (a sid / a wamid), then reported delivered (and read, on
+  WhatsApp) through the app's status webhooks, signed.
 - ``GET /``: what was "sent", newest first, and a form that sends an inbound
   SMS or WhatsApp message to the app, signed with the configured secrets
   (the providers' own signing code: chat.channels.providers).
@@ -200,8 +202,7 @@ def handler_for(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             if path.startswith("/graph/") and path.endswith("/messages"):
                 data = json.loads(body or b"{}")
                 wamid = f"wamid.{uuid.uuid4().hex}"
-                text = (data.get("text") or {}).get("body", "")
-                fake.record(Sent("whatsapp", str(data.get("to", "")), text, wamid))
+                fake.record(Sent("whatsapp", str(data.get("to", "")), whatsapp_text(data), wamid))
                 return self._json({"messaging_product": "whatsapp", "messages": [{"id": wamid}]})
             if path == "/inbound":
                 form = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
@@ -222,6 +223,20 @@ def handler_for(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             pass  # honcho's output stays readable
 
     return Handler
+
+
+def whatsapp_text(data: dict[str, Any]) -> str:
+    """What a Cloud API message says: its text, or a template's name and values."""
+    if data.get("type") != "template":
+        return str((data.get("text") or {}).get("body", ""))
+    template = data.get("template") or {}
+    values = [
+        str(parameter.get("text", ""))
+        for component in template.get("components") or []
+        for parameter in component.get("parameters") or []
+    ]
+    language = (template.get("language") or {}).get("code", "")
+    return f"[template {template.get('name', '')} ({language})] " + " | ".join(values)
 
 
 def page(fake: FakeProvider) -> str:

@@ -25,6 +25,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("portal/", include("tickets.urls_portal")),
     path("console/supervisor/", include("chat.supervision.urls")),
+    # The agent workspace (chat/workspace/): before console/, which is tickets'.
+    path("console/chats/", include("chat.workspace.urls")),
     path("console/", include("tickets.urls_console")),
     path("files/", include("tickets.urls_files")),
     path("chat/", include("chat.files.urls")),

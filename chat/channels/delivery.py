@@ -1,7 +1,8 @@
 """What goes out to a phone, sent exactly once, and how far it got.
 
 Two kinds of rows go out: an agent's message in an SMS or WhatsApp chat
-(stored ``queued`` by chat.message_sql) and a ChannelNotice (an answer to a
+(stored ``queued`` by chat.message_sql; a WhatsApp template goes out as one,
+chat.whatsapp_templates) and a ChannelNotice (an answer to a
 number outside any chat). Each is sent by a Celery task (chat.tasks) that may
 run any number of times, and the provider is called once:
 
@@ -34,6 +35,7 @@ broadcast to its chat's room (``chat.delivery``).
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -44,11 +46,12 @@ from django.utils import timezone
 from chat import broadcasts
 from chat.channels.providers import provider_for
 from chat.channels.providers.base import (
+    OutboundTemplate,
     ProviderUnavailable,
     SendError,
     StatusReport,
 )
-from chat.models import ChannelNotice, DeliveryStatus, Message
+from chat.models import ChannelNotice, DeliveryStatus, Message, WhatsAppTemplateMessage
 from chat.payloads import delivery_payload
 
 # Longer than a provider call can take (chat.channels.providers.base.TIMEOUT).
@@ -76,6 +79,27 @@ class Outcome(enum.Enum):
     RETRY = "retry"  # try again later: nothing was sent, or another run is sending
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One row as it goes out: to ``number`` on ``channel``, ``body`` or,
+    for a WhatsApp template, ``template`` (``body`` is then its filled text,
+    which the chat shows)."""
+
+    row: Any
+    channel: str
+    number: str
+    body: str
+    template: OutboundTemplate | None = None
+
+
+def _template(message: Message) -> OutboundTemplate | None:
+    try:
+        sent = message.whatsapp_template
+    except WhatsAppTemplateMessage.DoesNotExist:
+        return None
+    return OutboundTemplate(sent.name, sent.language, tuple(sent.parameters))
+
+
 class Delivery:
     """One row that goes out: where, what, and how it is announced."""
 
@@ -86,19 +110,25 @@ class Delivery:
     def rows(self) -> Any:
         return self.model.objects.filter(pk=self.row_id)
 
-    def load(self) -> tuple[Any, str, str, str] | None:
-        """(row, channel, number, body), or None when the row is gone."""
+    def load(self) -> Outgoing | None:
+        """What goes out, or None when the row is gone."""
         if self.model is Message:
-            message = Message.objects.select_related("session").filter(pk=self.row_id).first()
+            message = (
+                Message.objects.select_related("session", "whatsapp_template")
+                .filter(pk=self.row_id)
+                .first()
+            )
             if message is None:
                 return None
             session = message.session
-            return message, session.channel, session.client_address, message.body
+            return Outgoing(
+                message, session.channel, session.client_address, message.body, _template(message)
+            )
         notice = ChannelNotice.objects.select_related("phone_client").filter(pk=self.row_id)
         row = notice.first()
         if row is None:
             return None
-        return row, row.channel, row.phone_client.number, row.body
+        return Outgoing(row, row.channel, row.phone_client.number, row.body)
 
     def announce(self) -> None:
         if self.model is Message:
@@ -126,7 +156,7 @@ def _deliver(delivery: Delivery) -> Outcome:
     loaded = delivery.load()
     if loaded is None:
         return Outcome.DONE
-    row, channel, number, body = loaded
+    row = loaded.row
     if row.delivery_status == S.SENDING and not row.provider_message_id:
         stale = timezone.now() - timedelta(seconds=CLAIM_STALE_SECONDS)
         if row.send_claimed_at is not None and row.send_claimed_at > stale:
@@ -135,7 +165,7 @@ def _deliver(delivery: Delivery) -> Outcome:
         return Outcome.FAILED
     if row.delivery_status != S.QUEUED or row.provider_message_id:
         return Outcome.DONE
-    provider = provider_for(channel)
+    provider = provider_for(loaded.channel)
     if provider is None:
         _fail(delivery, "This channel is switched off: nothing was sent.", from_status=(S.QUEUED,))
         return Outcome.FAILED
@@ -149,7 +179,10 @@ def _deliver(delivery: Delivery) -> Outcome:
         return Outcome.DONE
     # 2. The one call.
     try:
-        provider_id = provider.send_text(to=number, body=body)
+        if loaded.template is not None:
+            provider_id = provider.send_template(to=loaded.number, template=loaded.template)
+        else:
+            provider_id = provider.send_text(to=loaded.number, body=loaded.body)
     except ProviderUnavailable:
         # Nothing was sent: the claim goes back for the next try.
         delivery.rows().filter(delivery_status=S.SENDING).update(

@@ -9,7 +9,9 @@ from chat.frames import (  # noqa: F401
     chats,
     heartbeat,
     queues,
+    reach_out,
     supervision,
     transfers,
     visitors,
+    whatsapp_templates,
 )

@@ -10,38 +10,42 @@ provider delivered it (chat.channels.providers), stored once.
   layers (chat.permissions); an unknown number's goes to the default queue
   if chat is on. A number that may not chat (a contact denied chat, a client
   blocked from the console) gets one polite answer a day (a ChannelNotice,
-  sent by chat.channels.delivery) and no request.
+  sent by chat.channels.delivery) and no request. A request made while the
+  helpdesk is closed gets the auto-reply that says when it opens
+  (chat.auto_replies).
 - A number with a chat open on the same channel (waiting or active)
   continues it, and so does a follow-up card it started while the helpdesk
-  is closed, as long as it is closed; otherwise a new pre-ticket request
-  starts (chat.services.phone_request: office hours, queue and paging as
-  in the portal).
+  is closed, as long as it has stayed closed since; otherwise a new
+  pre-ticket request starts (chat.services.phone_request: office hours,
+  queue and paging as in the portal).
 - Each message is stored once: the provider's id is unique, so a webhook
   the provider retries finds what it stored the first time. Files are
   fetched by a task (chat.inbound.media); a type the chat cannot show (a
   location, a sticker) becomes a line that says what arrived.
 
-All work for one number runs under the lock of its PhoneClient row, so two
-webhooks at once cannot both start a chat for it.
+All work for one number runs under the lock of its PhoneClient row
+(chat.phone_clients), so two webhooks at once cannot both start a chat for
+it.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Contact, Role, User
+from accounts.models import Contact, User
 from accounts.phones import e164, readable
-from chat import lifecycle, messages, selectors, services, tasks
+from chat import auto_replies, broadcasts, lifecycle, messages, selectors, services, tasks
 from chat.channels.providers.base import InboundMessage
 from chat.inbound import media
 from chat.models import (
+    AutoReplyKind,
     Channel,
     ChannelNotice,
     ChatSession,
@@ -52,20 +56,15 @@ from chat.models import (
     SessionStatus,
 )
 from chat.permissions import chat_allowed_for_phone
+from chat.phone_clients import phone_client_lock
 from officehours import services as officehours
 
 logger = logging.getLogger(__name__)
 
-# The one answer to a number that may not chat (denied, or blocked: the
-# words do not tell which), at most once per NOTICE_QUIET_SECONDS.
-NOT_AVAILABLE_NOTICE = (
-    "Thank you for your message. Chat is not available to you here; "
-    "please contact the helpdesk another way and we will get back to you."
-)
+# The one answer to a number that may not chat (denied, or blocked: its
+# words, AutoReply "not_available", do not tell which), at most once per
+# NOTICE_QUIET_SECONDS.
 NOTICE_QUIET_SECONDS = 24 * 3600
-# Addresses of the users that stand for numbers: the .invalid domain can
-# never receive mail (RFC 2606).
-PHONE_USER_DOMAIN = "phone.switchboard.invalid"
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,12 @@ def message_receive(*, channel: str, message: InboundMessage) -> Received:
         phone = _phone_client(number, profile_name=message.profile_name, contact=contact)
         if _already_stored(message):  # a replay that waited for the lock
             return Received(None, False)
+        if channel == Channel.WHATSAPP:
+            # WhatsApp's 24-hour window for free text runs from this message
+            # (chat.whatsapp_window), whichever chat it goes into.
+            PhoneClient.objects.filter(pk=phone.pk).update(whatsapp_received_at=timezone.now())
         session = _chat_to_continue(phone.user, channel)
+        continued = session is not None
         if session is None:
             if not chat_allowed_for_phone(contact) or selectors.client_blocked(
                 client=phone.user, ip_address=None
@@ -105,11 +109,15 @@ def message_receive(*, channel: str, message: InboundMessage) -> Received:
                 address=number,
                 subject=_subject(number, channel, contact, message.profile_name),
             )
-            # Outside office hours the request is a follow-up card now, as in
-            # the portal (session.outside_hours): the auto-reply that tells
-            # the client when we open belongs here.
         _store(session, phone.user, message)
+        if not continued and session.status == SessionStatus.ABANDONED:
+            # Outside office hours the request is a follow-up card now, as in
+            # the portal; the client is told when we open.
+            auto_replies.outside_hours_reply(session, now=timezone.now())
         session_id = session.pk
+        if continued and channel == Channel.WHATSAPP:
+            # The agents' windows learn that the window is open again.
+            broadcasts.session_changed(selectors.session_payload_of(session_id))
         for index, item in enumerate(message.media):
             key = media.media_key(message.provider_message_id, index)
             transaction.on_commit(
@@ -138,58 +146,40 @@ def _contact_of(number: str) -> Contact | None:
 
 
 def _phone_client(number: str, *, profile_name: str, contact: Contact | None) -> PhoneClient:
-    """The number's PhoneClient, locked (created with its user on the first
-    message), its user named after the contact, the profile or the number."""
-    phone = _locked_phone_client(number)
+    """The number's PhoneClient, locked, its user named after the contact,
+    the WhatsApp profile or the number."""
     name = contact.name if contact is not None else (profile_name or readable(number))
-    if phone is None:
-        try:
-            with transaction.atomic():
-                user = User.objects.create_user(
-                    email=f"{number.lstrip('+')}@{PHONE_USER_DOMAIN}",
-                    password=None,
-                    role=Role.CLIENT,
-                    is_active=False,
-                    full_name=name[:150],
-                )
-                PhoneClient.objects.create(
-                    number=number, user=user, profile_name=profile_name, created_at=timezone.now()
-                )
-        except IntegrityError:
-            pass  # another webhook for this number created it first
-        phone = _locked_phone_client(number)
-        assert phone is not None
-    if phone.user.full_name != name[:150]:
-        User.objects.filter(pk=phone.user_id).update(full_name=name[:150])
-        phone.user.full_name = name[:150]
-    if profile_name and phone.profile_name != profile_name:
-        PhoneClient.objects.filter(pk=phone.pk).update(profile_name=profile_name[:200])
-    return phone
-
-
-def _locked_phone_client(number: str) -> PhoneClient | None:
-    return (
-        PhoneClient.objects.select_for_update(of=("self",))
-        .select_related("user")
-        .filter(number=number)
-        .first()
-    )
+    return phone_client_lock(number, name=name, profile_name=profile_name)
 
 
 def _chat_to_continue(user: User, channel: str) -> ChatSession | None:
     """The chat this number's message belongs to, locked, if it has one open."""
+    now = timezone.now()
     open_now = Q(status__in=(SessionStatus.WAITING, SessionStatus.ACTIVE))
-    if not officehours.is_open(timezone.now()):
+    if not officehours.is_open(now):
         # The card of a message sent while closed collects the ones after it.
         open_now |= Q(status=SessionStatus.ABANDONED, outside_hours=True)
     found = (
         ChatSession.objects.filter(client=user, channel=channel)
         .filter(open_now)
         .order_by("-requested_at", "-id")
-        .values_list("pk", flat=True)
+        .values_list("pk", "status", "requested_at")
         .first()
     )
-    return None if found is None else lifecycle.lock(found)
+    if found is None:
+        return None
+    pk, status, requested_at = found
+    if status == SessionStatus.ABANDONED and not _closed_since(requested_at, now):
+        # A card of an earlier closed time: the helpdesk has been open since,
+        # so this is a new request (with its own auto-reply).
+        return None
+    return lifecycle.lock(pk)
+
+
+def _closed_since(at: datetime, now: datetime) -> bool:
+    """Whether the helpdesk has stayed closed from ``at`` until ``now``."""
+    opening = officehours.next_opening(at)
+    return opening is None or opening > now
 
 
 def _subject(number: str, channel: str, contact: Contact | None, profile_name: str) -> str:
@@ -227,7 +217,7 @@ def _notice(phone: PhoneClient, channel: str) -> None:
     notice = ChannelNotice.objects.create(
         phone_client=phone,
         channel=channel,
-        body=NOT_AVAILABLE_NOTICE,
+        body=auto_replies.auto_reply_text(AutoReplyKind.NOT_AVAILABLE),
         created_at=now,
         delivery_status=DeliveryStatus.QUEUED,
     )

@@ -80,7 +80,7 @@ def console_snapshot() -> dict[str, Any]:
     every open chat with its people, and each staff member with its status
     and chat count. A fixed number of queries whatever the numbers."""
     participants = Prefetch("participants", queryset=Participant.objects.select_related("user"))
-    base = ChatSession.objects.select_related("client", "contact__company", "ticket")
+    base = ChatSession.objects.select_related("client__phone_client", "contact__company", "ticket")
     waiting = list(
         base.filter(status=SessionStatus.WAITING)
         .prefetch_related(participants)

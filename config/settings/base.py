@@ -452,5 +452,5 @@ WHATSAPP_API_BASE = env.str(
 )
 WHATSAPP_API_BASE = WHATSAPP_API_BASE.strip().rstrip("/")
 # Free text on WhatsApp only this long after the client's last message (the
-# 24-hour window; enforced by the reach-out work that builds on the channels).
+# 24-hour window, chat/whatsapp_window.py); after it, approved templates only.
 WHATSAPP_WINDOW_SECONDS = env_int("SWITCHBOARD_WHATSAPP_WINDOW_SECONDS", 86400, minimum=60)

@@ -218,3 +218,20 @@ def test_every_demo_agent_may_answer_every_demo_clients_requests() -> None:
         assert queue is not None
         for user in staff:
             assert answers(user, queue.pk), (user, company)
+
+
+def test_whatsapp_and_sms_can_be_tried_on_the_demo() -> None:
+    """Approved WhatsApp templates, and a contact reached by phone with a
+    ticket to Message customer from (README: a WhatsApp chat in one minute)."""
+    from chat.models import WhatsAppTemplate
+    from chat.whatsapp_templates import approved_templates
+
+    seed()
+    seed()
+    assert {t["name"] for t in approved_templates()} == {"ticket_follow_up", "helpdesk_callback"}
+    for template in WhatsAppTemplate.objects.all():
+        template.full_clean()  # as admin would have it
+    erin = Contact.objects.get(name="Erin Walsh")
+    assert erin.user is None and erin.company.name == "Acme"
+    assert erin.phone_e164 == "+447700900456"
+    assert Ticket.objects.filter(contact=erin, status=TicketStatus.UNASSIGNED).count() == 1

@@ -16,6 +16,7 @@ from django.utils import timezone
 from chat import follow_up, lifecycle, messages, services, timers
 from chat.agent_tools import invites, transfers
 from chat.models import ChatKind, ChatSession, Message, MessageKind, SessionEvent, SessionStatus
+from chat.reach_out.services import reach_out
 from presence.services import connection_open
 from tests.factories import AgentFactory
 
@@ -43,7 +44,7 @@ class TestTransitionTable:
 
     @pytest.mark.parametrize(
         ("old", "new"),
-        [(S.ENDED, S.ACTIVE), (S.CLOSED, S.WAITING), (S.ACTIVE, S.WAITING), ("", S.ACTIVE)],
+        [(S.ENDED, S.ACTIVE), (S.CLOSED, S.WAITING), (S.ACTIVE, S.WAITING), ("", S.ENDED)],
     )
     def test_a_move_not_in_the_table_is_refused(self, old, new):
         with pytest.raises(lifecycle.IllegalMove):
@@ -71,7 +72,7 @@ class TestTransitionTable:
 
     def test_start_only_makes_a_first_status(self, alice):
         with pytest.raises(lifecycle.IllegalMove):
-            lifecycle.start(status=S.ACTIVE, actor=alice, reason="skip the queue", line="")
+            lifecycle.start(status=S.ENDED, actor=alice, reason="skip the chat", line="")
 
     def test_every_recorded_move_of_the_services_is_in_the_table(
         self, alice, alice_ticket, agent1, agent2, default_queue, settings
@@ -115,6 +116,16 @@ class TestTransitionTable:
         services.push_answer(session_id=pushed.pk, client=alice, accept=False)
         pushed = services.session_push(ticket_id=alice_ticket.pk, agent=agent2)
         services.push_answer(session_id=pushed.pk, client=alice, accept=True)
+        # (new) -> active: Message customer, once the chat on the ticket is over
+        services.session_end(session_id=pushed.pk, agent=agent2)
+        reach_out(
+            agent=agent1,
+            ticket_id=alice_ticket.pk,
+            channel="email",
+            body="Is the printer fixed?",
+            client_id=uuid.uuid4(),
+            site_url="https://help.example.com",
+        )
 
         moves = set(SessionEvent.objects.values_list("old_status", "new_status"))
         assert {(old, new) for old, new in moves if old != new} == set(lifecycle.TRANSITIONS)

@@ -98,12 +98,19 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> No
     pytest.fail(f"daphne did not listen on port {port} within 30 s; see {log}")
 
 
-# SMS is on in the daphne of the browser tests, its Twilio a local fake: the
-# session's pytest-httpserver (tests/e2e/test_sms_flow.py signs with these).
+# SMS and WhatsApp are on in the daphne of the browser tests, their APIs a
+# local fake: the session's pytest-httpserver (tests/e2e/test_sms_flow.py and
+# test_reach_out_flows.py sign with these).
 E2E_TWILIO = {
     "SWITCHBOARD_TWILIO_ACCOUNT_SID": "ACe2e",
     "SWITCHBOARD_TWILIO_AUTH_TOKEN": "e2e-twilio-token",
     "SWITCHBOARD_TWILIO_SMS_FROM": "+15005550006",
+}
+E2E_WHATSAPP = {
+    "SWITCHBOARD_WHATSAPP_TOKEN": "e2e-whatsapp-token",
+    "SWITCHBOARD_WHATSAPP_PHONE_NUMBER_ID": "e2e-phone-id",
+    "SWITCHBOARD_WHATSAPP_APP_SECRET": "e2e-whatsapp-secret",
+    "SWITCHBOARD_WHATSAPP_VERIFY_TOKEN": "e2e-whatsapp-verify",
 }
 
 
@@ -131,6 +138,8 @@ def live_server_url(
         "SWITCHBOARD_E2E_DB_NAME": db_name,
         **E2E_TWILIO,
         "SWITCHBOARD_TWILIO_API_BASE": make_httpserver.url_for("/twilio"),
+        **E2E_WHATSAPP,
+        "SWITCHBOARD_WHATSAPP_API_BASE": make_httpserver.url_for("/graph"),
         "SWITCHBOARD_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # daphne's ORM calls must stay checked

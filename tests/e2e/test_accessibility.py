@@ -106,6 +106,16 @@ def console_ticket(h: Helpdesk) -> Page:
     return page
 
 
+def workspace(h: Helpdesk) -> Page:
+    """The agent workspace with an active chat selected and a request waiting."""
+    session = h.alice_chats()
+    h.bob_waits()
+    page = h.open_as(AGENT1.email, f"/console/chats/?chat={session.pk}")
+    expect(chat_window(page)).to_contain_text("Have you tried a new toner cartridge?")
+    expect(page.locator("#ws-context-title")).to_be_visible()
+    return page
+
+
 def supervisor_chats(h: Helpdesk) -> Page:
     h.alice_chats()
     h.bob_waits()
@@ -180,6 +190,7 @@ PAGES: dict[str, Callable[[Helpdesk], Page]] = {
     "portal-chat-on-a-phone": portal_chat_on_a_phone,
     "console-home": console_home,
     "console-ticket": console_ticket,
+    "workspace": workspace,
     "supervisor-chats": supervisor_chats,
     "supervisor-watch": supervisor_watch,
     "supervisor-closed": supervisor_closed,

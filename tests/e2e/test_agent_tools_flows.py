@@ -17,6 +17,9 @@ from tests.e2e.test_chat_flows import chat_window, go_available, open_as
 from tests.personas import AGENT1, AGENT2, ALICE
 from tickets.models import TimeEntry
 
+# Join opens the chat in the agent workspace.
+WORKSPACE = re.compile(r"/console/chats/\?chat=\d+$")
+
 pytestmark = pytest.mark.usefixtures("e2e_db")
 
 
@@ -46,7 +49,7 @@ def open_with_clipboard(new_context: Callable[..., BrowserContext], email: str) 
 
 def menu_item(page: Page, label: str) -> None:
     window = chat_window(page)
-    window.locator(".chat-menu > summary").click()
+    window.get_by_role("button", name="More actions").click()
     window.get_by_role("menuitem", name=label).click()
 
 
@@ -60,14 +63,14 @@ def test_invite_template_copy_log_and_time_entry(new_context, people) -> None:
     client.get_by_role("button", name="Join chat").click()
 
     agent1.locator(".toast-request").get_by_role("button", name="Join").click()
-    agent1.wait_for_url(f"**/console/tickets/{people['ticket'].pk}/")
+    agent1.wait_for_url(WORKSPACE)
     window = chat_window(agent1)
     expect(window).to_contain_text(f"{AGENT1.full_name} joined the chat.")
     client_window = chat_window(client)
     expect(client_window.get_by_label("Message")).to_be_enabled()
 
     # --- Invite agent2 --------------------------------------------------------------
-    window.locator(".chat-menu > summary").click()
+    window.get_by_role("button", name="More actions").click()
     expect(window.get_by_role("menu")).to_be_visible()
     screenshot(agent1, "tools-1-menu")
     window.get_by_role("menuitem", name="Invite agent…").click()
@@ -85,7 +88,7 @@ def test_invite_template_copy_log_and_time_entry(new_context, people) -> None:
     )
     screenshot(agent2, "tools-3-invitation-toast")
     toast.get_by_role("button", name="Join").click()
-    agent2.wait_for_url(f"**/console/tickets/{people['ticket'].pk}/")
+    agent2.wait_for_url(WORKSPACE)
     expect(chat_window(agent2)).to_contain_text(f"{AGENT2.full_name} joined the chat.")
     # The participants list of the room is live.
     expect(window.locator(".chat-participants summary")).to_have_text("In the room (3)")
@@ -148,7 +151,10 @@ def test_invite_template_copy_log_and_time_entry(new_context, people) -> None:
     assert summary.match(entry.note) and "*" not in entry.note
     assert entry.client_id is not None  # a resend of this try would return this entry
 
-    agent1.reload()
+    # The workspace's context pane reads the ticket again: the time is there.
+    context = agent1.get_by_role("region", name="About this chat")
+    expect(context.locator(".ws-time")).to_contain_text(f"{prefilled} min")
+    agent1.goto(f"/console/tickets/{people['ticket'].pk}/")
     time_card = agent1.locator(".time-entries")
     expect(time_card).to_contain_text(f"{prefilled} min")
     expect(time_card).to_contain_text(AGENT1.full_name)

@@ -5,6 +5,7 @@ event was lost. Two browser contexts: the client and the agent."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -18,6 +19,9 @@ from presence.models import PresenceStatus
 from tests.e2e.helpers import login, make_ticket, screenshot
 from tests.personas import AGENT1, ALICE
 from tickets.models import Ticket, TicketAttachment
+
+# Join opens the chat in the agent workspace.
+WORKSPACE = re.compile(r"/console/chats/\?chat=\d+$")
 
 pytestmark = pytest.mark.usefixtures("e2e_db")
 
@@ -81,7 +85,7 @@ def test_post_ticket_chat_ends_with_transcript_on_ticket(new_context, people) ->
     screenshot(agent, "chat-1-request-toast")
     toast.get_by_role("button", name="Join").click()
     # Post-ticket: the agent lands on the ticket with the chat window docked.
-    agent.wait_for_url(f"**/console/tickets/{people['ticket'].pk}/")
+    agent.wait_for_url(WORKSPACE)
     agent_window = chat_window(agent)
     expect(agent_window).to_contain_text(f"{AGENT1.full_name} joined the chat.")
 
@@ -106,7 +110,7 @@ def test_post_ticket_chat_ends_with_transcript_on_ticket(new_context, people) ->
     # commits (inline under the test settings, so right after the broadcast).
     attachment = wait_for(lambda: TicketAttachment.objects.filter(ticket=people["ticket"]).first())
     assert attachment.original_name.endswith("transcript.txt")
-    agent.reload()
+    agent.goto(f"/console/tickets/{people['ticket'].pk}/")
     expect(agent.get_by_role("link", name=attachment.original_name).first).to_be_visible()
     agent.get_by_role("tab", name="Chat history").click()
     expect(agent.locator(".chat-history")).to_contain_text("Have you tried new toner?")

@@ -13,6 +13,9 @@ from tests.e2e.helpers import make_ticket, screenshot
 from tests.e2e.test_chat_flows import chat_window, go_available, open_as, send
 from tests.personas import AGENT1, ALICE
 
+# Join opens the chat in the agent workspace.
+WORKSPACE = re.compile(r"/console/chats/\?chat=\d+$")
+
 pytestmark = pytest.mark.usefixtures("e2e_db")
 
 LINK_REL = "noopener noreferrer nofollow"
@@ -36,9 +39,8 @@ def start_chat(new_context, people: dict) -> tuple[Page, Page]:  # type: ignore[
     client.get_by_role("link", name="Printer prints blank pages").click()
     client.get_by_role("button", name="Join chat").click()
     agent.locator(".toast-request").get_by_role("button", name="Join").click()
-    # Post-ticket: the agent lands on the ticket; wait for that page's window,
-    # not the one of the page it leaves.
-    agent.wait_for_url(f"**/console/tickets/{people['ticket'].pk}/")
+    # The agent lands in the workspace; wait for that page's window.
+    agent.wait_for_url(WORKSPACE)
     expect(chat_window(agent)).to_contain_text(f"{AGENT1.full_name} joined the chat.")
     expect(chat_window(client).get_by_label("Message")).to_be_enabled()
     return client, agent
@@ -75,6 +77,7 @@ def test_formatted_message_renders_on_both_sides(new_context, people) -> None:
     screenshot(client, "receipts-2-formatted-client")
 
     # The ticket's Chat history tab shows the same formatting.
+    agent.goto(f"/console/tickets/{people['ticket'].pk}/")
     agent.get_by_role("tab", name="Chat history").click()
     history = agent.locator(".chat-history")
     expect(history.locator(".transcript-body strong", has_text="blank pages")).to_be_visible()

@@ -5,6 +5,8 @@ page title carries markup; alice's own window never shows it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -12,6 +14,9 @@ from presence.models import PresenceStatus
 from tests.e2e.helpers import make_ticket, screenshot
 from tests.e2e.test_chat_flows import chat_window, go_available, open_as
 from tests.personas import AGENT1, ALICE
+
+# Join opens the chat in the agent workspace.
+WORKSPACE = re.compile(r"/console/chats/\?chat=\d+$")
 
 pytestmark = pytest.mark.usefixtures("e2e_db")
 
@@ -44,7 +49,9 @@ def test_agent_sees_visitor_info_and_page_views(new_context, people) -> None:
     expect(client_window).to_contain_text("Waiting for an agent")
 
     agent.locator(".toast-request").get_by_role("button", name="Join").click()
-    agent.wait_for_url(f"**/console/tickets/{people['ticket'].pk}/")
+    agent.wait_for_url(WORKSPACE)
+    # The window docked on the ticket page: its Visitor panel floats over the log.
+    agent.goto(f"/console/tickets/{people['ticket'].pk}/")
     agent_window = chat_window(agent)
     expect(agent_window).to_contain_text(f"{AGENT1.full_name} joined the chat.")
     # Where alice asked from: a staff-only line.

@@ -3,7 +3,8 @@ helpers the providers share.
 
 A provider reads its webhooks (:meth:`Provider.inbound`: the signature first,
 then the parse, so nothing unsigned is ever parsed), sends a text
-(:meth:`Provider.send_text`) and fetches an inbound file
+(:meth:`Provider.send_text`) or, on WhatsApp, an approved template
+(:meth:`Provider.send_template`), and fetches an inbound file
 (:meth:`Provider.fetch_media`). Everything provider-specific (URLs, fields,
 signatures, status names) stays in its module; the rest of chat sees only the
 shapes below. Adding a provider is one more module and one line in
@@ -66,6 +67,16 @@ class Inbound:
 
     messages: tuple[InboundMessage, ...] = ()
     statuses: tuple[StatusReport, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class OutboundTemplate:
+    """An approved WhatsApp template as sent: its name and language at Meta
+    and the values of its {{1}}, {{2}}... in order."""
+
+    name: str
+    language: str
+    parameters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,12 @@ class Provider(ABC):
     def send_text(self, *, to: str, body: str) -> str:
         """Send ``body`` to the E.164 number ``to``; the provider's id of the
         message, or a SendError."""
+
+    def send_template(self, *, to: str, template: OutboundTemplate) -> str:
+        """Send an approved template (WhatsApp's only way to write outside the
+        24-hour window); the provider's id, or a SendError. A provider
+        without templates refuses."""
+        raise ProviderRefused(f"{type(self).__name__} sends no templates.")
 
     @abstractmethod
     def fetch_media(self, media: InboundMedia, *, max_bytes: int) -> FetchedMedia:

@@ -6,7 +6,9 @@ In: ``GET /channels/whatsapp/`` (the verification handshake) and ``POST
 with ``id``, ``status``, ``errors``), signed with ``X-Hub-Signature-256:
 sha256=<HMAC-SHA256 of the raw body with the app secret>``, compared in
 constant time before the body is parsed.
-Out: ``POST {API_BASE}/{PHONE_NUMBER_ID}/messages`` with the bearer token.
+Out: ``POST {API_BASE}/{PHONE_NUMBER_ID}/messages`` with the bearer token:
+``"type": "text"``, or ``"type": "template"`` (name, language and the body's
+parameters) outside the 24-hour window.
 Media: ``GET {API_BASE}/{media id}`` for its URL, then that URL, both with the
 bearer token.
 """
@@ -29,6 +31,7 @@ from chat.channels.providers.base import (
     InboundMedia,
     InboundMessage,
     MediaError,
+    OutboundTemplate,
     Provider,
     ProviderUnavailable,
     SendError,
@@ -112,23 +115,19 @@ class WhatsAppCloud(Provider):
         return HttpResponse(status=200)
 
     def send_text(self, *, to: str, body: str) -> str:
-        response = call(
-            "POST",
-            f"{settings.WHATSAPP_API_BASE}/{settings.WHATSAPP_PHONE_NUMBER_ID}/messages",
-            headers=_auth(),
-            json={
-                "messaging_product": "whatsapp",
-                "to": to.lstrip("+"),
-                "type": "text",
-                "text": {"body": body},
-            },
-        )
-        data = json_of(response)
-        answered(response, _error_text(data))
-        try:
-            return str(data["messages"][0]["id"])
-        except (KeyError, IndexError, TypeError) as exc:
-            raise BadPayload("WhatsApp answered without a message id") from exc
+        return _send(to, {"type": "text", "text": {"body": body}})
+
+    def send_template(self, *, to: str, template: OutboundTemplate) -> str:
+        sent: dict[str, Any] = {
+            "name": template.name,
+            "language": {"code": template.language},
+        }
+        if template.parameters:
+            # A template without placeholders takes no components: Meta
+            # refuses a body component whose parameters do not match.
+            parameters = [{"type": "text", "text": value} for value in template.parameters]
+            sent["components"] = [{"type": "body", "parameters": parameters}]
+        return _send(to, {"type": "template", "template": sent})
 
     def fetch_media(self, media: InboundMedia, *, max_bytes: int) -> FetchedMedia:
         try:
@@ -144,6 +143,22 @@ class WhatsAppCloud(Provider):
         fetched = download(url, max_bytes=max_bytes, headers=_auth())
         content_type = fetched.content_type or str(info.get("mime_type") or media.content_type)
         return FetchedMedia(fetched.content, content_type)
+
+
+def _send(to: str, message: dict[str, Any]) -> str:
+    """One message to the Cloud API; WhatsApp's id of it."""
+    response = call(
+        "POST",
+        f"{settings.WHATSAPP_API_BASE}/{settings.WHATSAPP_PHONE_NUMBER_ID}/messages",
+        headers=_auth(),
+        json={"messaging_product": "whatsapp", "to": to.lstrip("+"), **message},
+    )
+    data = json_of(response)
+    answered(response, _error_text(data))
+    try:
+        return str(data["messages"][0]["id"])
+    except (KeyError, IndexError, TypeError) as exc:
+        raise BadPayload("WhatsApp answered without a message id") from exc
 
 
 def _auth() -> dict[str, str]:

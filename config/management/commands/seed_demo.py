@@ -1,4 +1,6 @@
-"""``manage.py seed_demo``: the demo helpdesk `make run` starts with.
+"""``manage.py seed_demo``: the demo helpdesk `make run` starts with (people,
+tickets, office hours, the chat queue and templates, approved WhatsApp
+templates, and a contact reached by phone).
 
 Idempotent: every row is looked up by a stable key first (email, company
 name, ticket subject + contact) and only created when missing; an existing row
@@ -18,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Company, Contact, Role, User
-from chat.models import ChatQueue, ChatSettings, ChatTemplate, TemplateKind
+from chat.models import ChatQueue, ChatSettings, ChatTemplate, TemplateKind, WhatsAppTemplate
 from officehours.models import Schedule, Weekday, WeeklyInterval
 from presence.models import AgentPresence, PresenceStatus
 from tickets import services as ticket_services
@@ -40,6 +42,13 @@ CLIENTS: list[tuple[str, str, str, str]] = [
     ("bob@acme.example", "Bob Nakamura", "Acme", "+44 20 7946 0012"),
     ("carol@globex.example", "Carol Jensen", "Globex", "+1 212 555 0143"),
     ("dave@globex.example", "Dave Okafor", "Globex", "+1 212 555 0178"),
+]
+
+# name, company, phone, email: contacts without a portal login, reached by
+# phone (Message customer on their tickets; the fake provider of
+# `SWITCHBOARD_FAKE_PROVIDERS=1 make run` writes as them from their number).
+PHONE_CONTACTS: list[tuple[str, str, str, str]] = [
+    ("Erin Walsh", "Acme", "+44 7700 900456", "erin@acme.example"),
 ]
 
 
@@ -150,6 +159,12 @@ TICKETS: list[DemoTicket] = [
         description="My old phone broke. I cannot approve sign-ins any more.",
         days_ago=1,
     ),
+    DemoTicket(
+        contact="erin@acme.example",
+        subject="Laptop battery is swelling",
+        description="Erin called: the laptop's case bulges under the touchpad. Needs a swap.",
+        days_ago=2,
+    ),
 ]
 
 # kind, title, body: global greeting/farewell templates of the chat window.
@@ -163,6 +178,22 @@ TEMPLATES: list[tuple[TemplateKind, str, str]] = [
         TemplateKind.FAREWELL,
         "Goodbye",
         "Thanks for chatting with us, {client_first_name}. Have a good day! ({agent_name})",
+    ),
+]
+
+# name, language, body: approved WhatsApp templates (as copied from WhatsApp
+# Manager), what goes to a WhatsApp client outside its 24-hour window.
+WHATSAPP_TEMPLATES: list[tuple[str, str, str]] = [
+    (
+        "ticket_follow_up",
+        "en_US",
+        "Hello {{1}}, this is {{2}} from the IT helpdesk about your ticket “{{3}}”. "
+        "Reply to this message to continue.",
+    ),
+    (
+        "helpdesk_callback",
+        "en_US",
+        "Hello {{1}}, the IT helpdesk tried to reach you. Reply here when you have a moment.",
     ),
 ]
 
@@ -180,11 +211,13 @@ class SeedResult:
     schedules: int = 0
     queues: int = 0
     templates: int = 0
+    whatsapp_templates: int = 0
 
     @property
     def total(self) -> int:
         counts = (self.users, self.companies, self.contacts, self.tickets, self.presence)
-        return sum(counts) + self.schedules + self.queues + self.templates
+        chat = self.queues + self.templates + self.whatsapp_templates
+        return sum(counts) + self.schedules + chat
 
 
 @transaction.atomic
@@ -204,6 +237,17 @@ def seed() -> SeedResult:
         contact, created = Contact.objects.get_or_create(
             user=users[email],
             defaults={"name": full_name, "email": email, "phone": phone, "company": company},
+        )
+        result.contacts += created
+        contacts[email] = contact
+    for name, company_name, phone, email in PHONE_CONTACTS:
+        company, created = Company.objects.get_or_create(name=company_name)
+        result.companies += created
+        contact, created = Contact.objects.get_or_create(
+            name=name,
+            company=company,
+            user=None,
+            defaults={"email": email, "phone": phone},
         )
         result.contacts += created
         contacts[email] = contact
@@ -244,6 +288,11 @@ def seed() -> SeedResult:
             kind=kind, title=title, owner=None, defaults={"body": body}
         )
         result.templates += created
+    for name, language, body in WHATSAPP_TEMPLATES:
+        _template, created = WhatsAppTemplate.objects.get_or_create(
+            name=name, language=language, defaults={"body": body, "approved": True}
+        )
+        result.whatsapp_templates += created
     return result
 
 
@@ -281,7 +330,7 @@ def _ticket(demo: DemoTicket, contact: Contact, users: dict[str, User], supervis
         description=demo.description,
         company=contact.company,
         contact=contact,
-        created_by=users[demo.contact],
+        created_by=users.get(demo.contact),  # None: a contact without a portal login
     )
     # Spread the demo tickets over the last week so lists look lived-in.
     Ticket.objects.filter(pk=ticket.pk).update(
@@ -325,7 +374,8 @@ class Command(BaseCommand):
                     f"users {result.users}, companies {result.companies}, "
                     f"contacts {result.contacts}, tickets {result.tickets}, "
                     f"presence rows {result.presence}, office-hours schedules {result.schedules}, "
-                    f"chat templates {result.templates}."
+                    f"chat templates {result.templates}, "
+                    f"WhatsApp templates {result.whatsapp_templates}."
                 )
             )
         else:

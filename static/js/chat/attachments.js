@@ -85,8 +85,8 @@ export class FileAttacher {
     this.win = win;
     this.enabled = false;
     this.uploading = new Map(); // client_id -> file name
-    // The log is rebuilt on every change; reusing each file's node keeps its
-    // image loaded instead of fetching the preview again on every render.
+    // Each file's node, by attachment id: its preview is fetched once per
+    // window, whatever asks for the node again.
     this.views = new Map(); // attachment id -> node
     this.input = el("input", {
       type: "file",

@@ -8,9 +8,10 @@ import { formatReadTime } from "./format.js";
 const LABELS = dataJson(document.querySelector("[data-channel-labels]"), "channelLabels",
   { channels: {}, delivery: {} });
 
-// The badge of an SMS or WhatsApp chat; null for a portal chat.
-export function channelBadge(session) {
-  if (!session || !session.channel || session.channel === "web") return null;
+// The badge of an SMS or WhatsApp chat; null for a portal chat, unless
+// showWeb (the workspace's list badges every chat).
+export function channelBadge(session, { showWeb = false } = {}) {
+  if (!session || !session.channel || (session.channel === "web" && !showWeb)) return null;
   return el("span", {
     class: `channel-badge channel-${session.channel}`,
     title: session.client_address || null,

@@ -34,12 +34,14 @@ function interleave(win) {
       (a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id);
     const out = [];
     let c = 0;
+    // Each comment's row is built once (the log appends: log_view.js).
+    const row = (comment) => win.logRows.row(`c${comment.id}`, () => commentRow(comment));
     messages.forEach((message, index) => {
       const at = Date.parse(message.created_at);
-      while (c < comments.length && Date.parse(comments[c].created_at) < at) out.push(commentRow(comments[c++]));
+      while (c < comments.length && Date.parse(comments[c].created_at) < at) out.push(row(comments[c++]));
       out.push(rows[index]);
     });
-    while (c < comments.length) out.push(commentRow(comments[c++]));
+    while (c < comments.length) out.push(row(comments[c++]));
     // Rows past the messages (pending sends, the end-of-chat line) stay last.
     for (let i = messages.length; i < rows.length; i++) out.push(rows[i]);
     return out;
@@ -118,7 +120,7 @@ function mentionToast(frame) {
     actions: [
       win
         ? el("button", { type: "button", class: "btn btn-primary btn-small", text: "Show chat",
-          onclick: () => { win.root.classList.remove("minimized"); win.input.focus(); item.remove(); } })
+          onclick: () => { win.reveal(); item.remove(); } })
         : isSupervisor
           ? el("a", { class: "btn btn-primary btn-small", href: `/console/supervisor/?watch=${frame.session_id}`, text: "Watch" })
           : null,

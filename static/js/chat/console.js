@@ -2,8 +2,11 @@
 // repeats while the tab is hidden, a browser notification), the session
 // manager (queue with live waiting time, my chats, other agents' chats, and
 // the follow-up cards: abandoned requests and callbacks) and the chat windows
-// docked at the bottom.
+// docked at the bottom. On the workspace page (/console/chats/) the windows
+// and the lists go to its panes instead (workspace.js); Join anywhere else
+// opens the chat there.
 
+import "../dialogs.js";
 import { dataJson, el } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { actionToast, messageToast } from "../toasts.js";
@@ -18,7 +21,12 @@ import { installMuteToggle } from "./mute_toggle.js";
 import { hasUnread, showCount } from "./unread.js";
 import { agentMenu } from "./agent_tools.js";
 import { linkContactItem } from "./link_contact.js";
+import { DockNavigation } from "./dock.js";
+import { installShortcuts } from "./shortcuts.js";
 import { openTransferDialog } from "./transfer.js";
+import { Workspace } from "./workspace.js";
+import { openTemplateDialog, templateMenuItem } from "./whatsapp_templates.js";
+import { installReachOut } from "./reach_out.js";
 
 const socket = getSocket();
 const userId = Number(document.body.dataset.userId || 0);
@@ -41,6 +49,25 @@ let queueIds = null;
 const now = () => Date.now() + clockOffset;
 
 const NOTE_MS = 8000;
+const workspaceUrl = (manager && manager.dataset.workspaceUrl) || "/console/chats/";
+// The workspace's panes, on /console/chats/ only (workspace.js); null elsewhere.
+const workspaceRoot = document.getElementById("workspace");
+const workspace = workspaceRoot
+  ? new Workspace(workspaceRoot, {
+    windows,
+    groups: groupedSessions,
+    joinButton,
+    followUpCard,
+    agentNames,
+    clock: now,
+    warningSeconds,
+    userId,
+    isSupervisor: ["supervisor", "administrator"].includes(document.body.dataset.role),
+  })
+  : null;
+// Which chat the keyboard shortcuts act on, and moving between chats: the
+// workspace's panes, or the docked windows.
+const chats = workspace || new DockNavigation(dock, windows, manager);
 
 // Errors (the default) and confirmations ("info"), as toasts that go by themselves.
 function note(message, kind = "error") {
@@ -153,6 +180,11 @@ function followUpCard(session) {
         ? el("p", { class: "sm-message", text: session.callback_message })
         : null,
       el("div", { class: "sm-card-actions" },
+        // An SMS/WhatsApp client was told we will answer there (chat/reach_out.js).
+        session.channel !== "web"
+          ? el("button", { type: "button", class: "btn btn-secondary btn-small", text: "Message customer",
+            "data-reach-out-session": String(session.id) })
+          : null,
         // Offered while the client is online in the portal (client_online comes
         // with the snapshot and card updates; the server checks again).
         postTicket && session.client_online !== false
@@ -164,10 +196,17 @@ function followUpCard(session) {
           onclick: () => openFollowUpDialog(session) }))));
 }
 
-function renderManager() {
-  if (!manager) return;
+// The sessions by list: what the session manager and the workspace show.
+function groupedSessions() {
   const groups = { queue: [], mine: [], others: [], abandoned: [], callbacks: [] };
   for (const session of sessions.values()) groups[section(session)]?.push(session);
+  return groups;
+}
+
+function renderManager() {
+  if (workspace) return workspace.refresh();
+  if (!manager) return;
+  const groups = groupedSessions();
   const oldestFirst = (a, b) => Date.parse(a.requested_at) - Date.parse(b.requested_at);
   groups.queue.sort(oldestFirst);
   groups.abandoned.sort(oldestFirst);
@@ -277,13 +316,13 @@ async function join(sessionId, button) {
     const state = await socket.request({ type: "chat.join", session_id: sessionId });
     dropRequestToast(sessionId);
     dropInviteToast(sessionId);
+    if (!workspace) {
+      // The chat is worked in the workspace, its ticket beside it.
+      window.location.assign(`${workspaceUrl}?chat=${sessionId}`);
+      return;
+    }
     upsert(state.session);
     openWindow(state.session, { focus: true }).conversation.applyState(state);
-    const currentTicket = document.getElementById("ticket-actions")?.dataset.ticketId;
-    if (state.session.console_ticket_url && currentTicket !== String(state.session.ticket_id)) {
-      // Post-ticket chats land the agent on the ticket too (the dock follows).
-      window.open(state.session.console_ticket_url, "_self");
-    }
   } catch (error) {
     dropRequestToast(sessionId);
     dropInviteToast(sessionId);
@@ -305,7 +344,12 @@ function openWindow(session, { focus = false } = {}) {
       viewer: "agent",
       onClose: leave,
       clock: now,
-      menu: [...agentMenu(socket), linkContactItem(socket, { onLinked: (s) => upsert(s) })],
+      onRender: (w) => workspace && workspace.changed(w),
+      // In the workspace a chat shows by being chosen in the list.
+      onReveal: workspace ? (w) => workspace.select(w.id, { focus: true }) : null,
+      menu: [...agentMenu(socket), linkContactItem(socket, { onLinked: (s) => upsert(s) }),
+        templateMenuItem(socket)],
+      onTemplate: openTemplateDialog,
       actions: [
         { label: "End chat", className: "btn-danger", when: (s) => s.status === "active", onClick: endChat },
         { label: "Leave", when: (s) => s.status !== "active" && s.status !== "waiting", onClick: leave },
@@ -317,21 +361,36 @@ function openWindow(session, { focus = false } = {}) {
     attachComments(win);
     attachVisitorInfo(win); // after comments: it slots page views in between their rows too
     windows.set(session.id, win);
-    dock.append(win.root);
+    if (!workspace) dock.append(win.root);
     win.conversation.applySession(session);
+    if (workspace) workspace.adopt(win);
     win.conversation.sync().catch(() => {});
   } else {
     win.conversation.applySession(session);
   }
-  win.root.classList.remove("minimized");
-  if (focus) win.input.focus();
+  if (workspace) {
+    if (focus) workspace.select(win.id, { focus: true });
+  } else {
+    win.setMinimized(false);
+    if (focus) win.input.focus();
+  }
   renderManager();
   return win;
 }
 
+// A window goes (Leave, Transfer, the chat taken elsewhere). The focus, if
+// it was in it, goes to the next chat, or to the list: never to nowhere.
 function closeWindow(win) {
+  const hadFocus = win.root.contains(document.activeElement);
   windows.delete(win.id);
   win.destroy();
+  if (workspace) {
+    workspace.forget(win, { hadFocus });
+  } else if (hadFocus) {
+    const next = [...windows.values()].pop();
+    if (next) next.focusMain();
+    else manager?.querySelector("summary")?.focus();
+  }
 }
 
 // Transfer: the dialog offers who is available now; once the server moved the
@@ -353,8 +412,7 @@ async function leave(win) {
     if (error.code === "end_first") return note("End the chat before leaving it.");
     if (error.code !== "not_found") return note(error.message);
   }
-  windows.delete(win.id);
-  win.destroy();
+  closeWindow(win);
   sessions.delete(win.id);
   renderManager();
 }
@@ -402,6 +460,8 @@ function buildEndDialog() {
       win.conversation.applyState(state);
       upsert(state.session);
       dialog.close();
+      // End chat is gone from the toolbar: Leave, its successor, takes the focus.
+      win.focusMain();
     } catch (err) {
       error.textContent = err.message;
       error.hidden = false;
@@ -497,7 +557,8 @@ socket.on("chat.session", (frame) => upsert(frame.session));
 socket.on("chat.transferred", (frame) => {
   const { session, by, reason } = frame;
   upsert(session);
-  openWindow(session, { focus: true });
+  // The dock shows it at once; the workspace lists it, and the agent chooses when.
+  openWindow(session, { focus: !workspace });
   const why = reason ? `: ${reason}` : ".";
   note(`${by.name} handed you the chat with ${session.client.name}${why}`, "info");
   chime();
@@ -559,6 +620,16 @@ async function pushChat(ticketId, button) {
 for (const button of document.querySelectorAll("[data-chat-push-ticket]")) {
   button.addEventListener("click", () => pushChat(button.dataset.chatPushTicket, button));
 }
+
+// --- Message customer (a closed chat, a ticket page, a phone follow-up card) --------------------
+installReachOut({
+  socket,
+  onStarted: (state, option) => {
+    upsert(state.session);
+    openWindow(state.session, { focus: true }).conversation.applyState(state);
+    note(`Sent to ${state.session.client.name} by ${option.label}.`, "info");
+  },
+});
 
 // --- End session on a follow-up card ---------------------------------------------------------------------
 // [value, label] of chat.models.Outcome (data-outcomes, templates/chat/_console.html).
@@ -625,3 +696,22 @@ function openFollowUpDialog(session) {
   dialog.showModal();
   outcome.focus();
 }
+
+// --- Keyboard shortcuts (shortcuts.js; the "?" dialog lists them) -----------------------------------------
+installShortcuts({
+  next: () => chats.step(1),
+  previous: () => chats.step(-1),
+  composer: () => chats.focusComposer(),
+  // The chat's own End chat button: the same dialog, and nothing when the chat is not live.
+  end: () => {
+    const win = chats.current();
+    const button = win && win.toolbarButton("End chat");
+    if (button) button.click();
+    else if (win) win.showError("Only a live chat can be ended.");
+  },
+  menu: () => {
+    const win = chats.current();
+    if (win && win.menuButton) win.menuButton.open();
+  },
+  queue: () => chats.focusQueue(),
+});

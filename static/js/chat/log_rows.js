@@ -35,6 +35,14 @@ function eventRow(rows, kind, attrs, text, at) {
 // a chat window, client/agent in the watch); tick(message): a node after the
 // time, or null; attachment(attachment): the body of a file message.
 export function messageRow(message, { rows = CHAT_ROWS, side, tick = () => null, attachment = attachmentView }) {
+  if (message.kind === "system" && message.delivery) {
+    // An auto-reply sent to an SMS/WhatsApp client (chat/auto_replies.py), with its tick.
+    const row = eventRow(rows, "system auto-reply", { "data-seq": String(message.seq) },
+      `Auto-reply: ${message.body}`, message.created_at);
+    const sentTick = tick(message);
+    if (sentTick) row.append(sentTick);
+    return row;
+  }
   if (message.kind === "system") {
     return eventRow(rows, "system", { "data-seq": String(message.seq) }, message.body, message.created_at);
   }
@@ -74,6 +82,29 @@ export function readTick(message, viewer) {
     "aria-label": read ? `Read ${formatReadTime(message.read_at)}` : "Delivered",
     text: read ? "✓✓" : "✓",
   });
+}
+
+// A kept message row's tick brought up to date in place (KeyedRows'
+// update, log_view.js): its text and labels change, the row stays the same
+// node, so the log announces nothing new. `tick` is the tick as it is now.
+export function refreshTick(row, tick) {
+  const shown = row.querySelector(".chat-tick");
+  if (!shown && !tick) return;
+  if (!shown) {
+    row.querySelector(":scope > [class] > time")?.after(tick);
+    return;
+  }
+  if (!tick) {
+    shown.remove();
+    return;
+  }
+  for (const name of ["class", "title", "aria-label", "data-delivery"]) {
+    const value = tick.getAttribute(name);
+    if (shown.getAttribute(name) === value) continue;
+    if (value == null) shown.removeAttribute(name);
+    else shown.setAttribute(name, value);
+  }
+  if (shown.textContent !== tick.textContent) shown.textContent = tick.textContent;
 }
 
 // A staff-only comment, marked Internal; the client never gets one.

@@ -1,6 +1,7 @@
 // Client portal: Join chat / Start a chat, the chat dialog, and push-chat
 // invitations. Loaded on every portal page so the client counts as online.
 
+import "../dialogs.js";
 import { el } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { messageToast } from "../toasts.js";
@@ -81,12 +82,27 @@ async function leave(win, { ask = true } = {}) {
   } catch (error) {
     if (error.code !== "not_found") return toast(error.message);
   }
+  const hadFocus = win.root.contains(document.activeElement);
   windows.delete(win.id);
   win.destroy();
+  if (hadFocus) focusAfterChat();
+}
+
+// The chat window is gone: the focus goes back to where chats start (Join
+// chat, Start a chat), else to the page's heading; never to nowhere.
+function focusAfterChat() {
+  const start = [...document.querySelectorAll("[data-chat-join-ticket], [data-chat-start]")]
+    .find((button) => !button.disabled && button.getClientRects().length);
+  const heading = document.querySelector("main h1");
+  if (start) start.focus();
+  else if (heading) {
+    heading.tabIndex = -1;
+    heading.focus();
+  }
 }
 
 // showError: where a refusal is said (a toast, or the open Start a chat dialog,
-// whose backdrop would hide a toast).
+// whose backdrop would hide a toast). Returns the chat's window, or null.
 async function request(frame, button, showError = toast) {
   // Asked now, in the click that asks for a chat (browsers allow the question
   // only in a gesture): an agent's reply or an invitation while this tab is
@@ -97,12 +113,14 @@ async function request(frame, button, showError = toast) {
     const state = await socket.request(frame);
     const win = openWindow(state.session);
     win.conversation.applyState(state);
-    win.input.focus();
+    // Into the chat: its log while nobody has answered (the Message box
+    // takes the focus when an agent joins), else the Message box.
+    win.focusMain();
     reportPageView(socket, [state.session]); // the page the chat was asked from
-    return true;
+    return win;
   } catch (error) {
     showError(error.message || "The chat could not be started.");
-    return false;
+    return null;
   } finally {
     if (button) button.disabled = false;
   }
@@ -115,16 +133,21 @@ function showInvitation(session) {
   const who = agent ? agent.user.name : "An engineer";
   const answer = async (accept, button) => {
     button.disabled = true;
+    let win = null;
     try {
       const reply = await socket.request({ type: accept ? "chat.accept" : "chat.decline", session_id: session.id });
       if (accept) {
-        openWindow(reply.session).conversation.applyState(reply);
+        win = openWindow(reply.session);
+        win.conversation.applyState(reply);
         reportPageView(socket, [reply.session]);
       }
     } catch (error) {
       toast(error.message);
     }
     closeInvitation(session.id);
+    // Accepted: straight into the Message box (closing the dialog gave the
+    // focus back to where it was before it opened).
+    if (win) win.focusMain();
   };
   const acceptButton = el("button", { type: "button", class: "btn btn-primary", text: "Accept",
     onclick: (e) => answer(true, e.currentTarget) });
@@ -227,14 +250,16 @@ if (startDialog) {
       return;
     }
     error.hidden = true;
-    const ok = await request({ type: "chat.request", kind: "pre_ticket", subject: subject.value.trim() },
+    const win = await request({ type: "chat.request", kind: "pre_ticket", subject: subject.value.trim() },
       form.querySelector("[type=submit]"), (message) => {
         error.textContent = message;
         error.hidden = false;
       });
-    if (ok) {
+    if (win) {
       subject.value = "";
       startDialog.close();
+      // Closing gave the focus back to Start a chat: it belongs in the chat.
+      win.focusMain();
     }
   });
 }

@@ -15,6 +15,7 @@ import { Conversation, newClientId } from "./conversation.js";
 import { channelBadge } from "./channels.js";
 import { formatDuration } from "./format.js";
 import { commentRow, messageRow, pageViewRow } from "./log_rows.js";
+import { KeyedRows } from "./log_view.js";
 import { openTransferDialog } from "./transfer.js";
 
 const socket = getSocket();
@@ -293,7 +294,7 @@ function buildWatchPanel() {
   const title = el("h2", { class: "sv-watch-title", id: "sv-watch-title", text: "Watching…" });
   const status = el("span", { class: "sv-watch-status muted", "aria-live": "polite" });
   const people = el("p", { class: "sv-watch-people muted" });
-  const log = el("div", { class: "sv-watch-log", role: "log", "aria-live": "polite", tabindex: "0",
+  const log = el("div", { class: "sv-watch-log", role: "log", "aria-live": "polite", "aria-relevant": "additions", tabindex: "0",
     "aria-label": "Chat being watched" });
   const error = el("p", { class: "form-error", role: "alert", hidden: true });
   const input = el("textarea", { id: "sv-comment-input", rows: "2", maxlength: "10000",
@@ -318,7 +319,7 @@ function buildWatchPanel() {
     log, error, form);
   // clientId: one per comment, kept until it is posted (a resend after a
   // dropped connection returns the stored comment instead of a second one).
-  watchParts = { title, status, people, log, error, input, submit, clientId: newClientId() };
+  watchParts = { title, status, people, log, rows: new KeyedRows(log), error, input, submit, clientId: newClientId() };
 }
 
 function watchError(message) {
@@ -353,14 +354,19 @@ function renderWatch() {
   people.textContent = inRoom.length ? `In the room: ${inRoom.join(", ")}` : "Nobody in the room yet.";
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   const side = (message) => (message.author && message.author.id === session.client.id ? "client" : "agent");
+  // Each row is built once and kept (log_view.js): the log appends, and a
+  // screen reader hears only the new line.
+  const { rows } = watchParts;
   const items = [
     ...watch.conversation.ordered().map((m) => ({ at: m.created_at, key: m.seq,
-      node: messageRow(m, { rows: WATCH_ROWS, side }) })),
-    ...[...watch.comments.values()].map((c) => ({ at: c.created_at, key: 1e12 + c.id, node: commentRow(c, WATCH_ROWS) })),
-    ...[...watch.pageViews.values()].map((v) => ({ at: v.viewed_at, key: 2e12 + v.id, node: pageViewRow(v, WATCH_ROWS) })),
+      node: rows.row(`m${m.seq}`, () => messageRow(m, { rows: WATCH_ROWS, side })) })),
+    ...[...watch.comments.values()].map((c) => ({ at: c.created_at, key: 1e12 + c.id,
+      node: rows.row(`c${c.id}`, () => commentRow(c, WATCH_ROWS)) })),
+    ...[...watch.pageViews.values()].map((v) => ({ at: v.viewed_at, key: 2e12 + v.id,
+      node: rows.row(`v${v.id}`, () => pageViewRow(v, WATCH_ROWS)) })),
   ];
   items.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.key - b.key);
-  log.replaceChildren(...items.map((item) => item.node));
+  rows.show(items.map((item) => item.node));
   if (atBottom || items.length < 4) log.scrollTop = log.scrollHeight;
   const live = LIVE.includes(session.status);
   watchParts.input.disabled = !live;

@@ -37,15 +37,17 @@ function withPageViews(win, rows) {
     (a, b) => Date.parse(a.viewed_at) - Date.parse(b.viewed_at) || a.id - b.id);
   const out = [];
   let v = 0;
+  // Each page view's row is built once (the log appends: log_view.js).
+  const viewRow = (view) => win.logRows.row(`v${view.id}`, () => pageViewRow(view));
   for (const row of rows) {
     const at = rowTime(row);
-    while (v < views.length && Date.parse(views[v].viewed_at) < at) out.push(pageViewRow(views[v++]));
+    while (v < views.length && Date.parse(views[v].viewed_at) < at) out.push(viewRow(views[v++]));
     out.push(row);
   }
   // Past every timed row but before the pending and end-of-chat rows.
   const tail = [];
   while (out.length && rowTime(out[out.length - 1]) === Infinity) tail.unshift(out.pop());
-  while (v < views.length) out.push(pageViewRow(views[v++]));
+  while (v < views.length) out.push(viewRow(views[v++]));
   return out.concat(tail);
 }
 
@@ -106,10 +108,12 @@ export function attachVisitorInfo(win) {
 
 export function installVisitorInfo({ socket, windows }) {
   socketRef = socket;
-  // The panel floats over the log: a click anywhere else closes it, as menus do.
+  // The panel floats over the log: a click anywhere else closes it, as menus
+  // do; not where it is pinned open (the workspace's right pane, data-pinned).
   document.addEventListener("click", (event) => {
     for (const win of attached) {
-      if (win.visitorEl.open && !win.visitorEl.contains(event.target)) win.visitorEl.open = false;
+      const panel = win.visitorEl;
+      if (panel.open && !("pinned" in panel.dataset) && !panel.contains(event.target)) panel.open = false;
     }
   });
   socket.on("chat.page_viewed", (frame) => {
