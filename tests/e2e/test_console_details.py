@@ -5,6 +5,8 @@ ticket is laid out like the other dialogs."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -90,7 +92,9 @@ def test_an_idle_chats_panel_shows_one_calm_line(new_context) -> None:
     expect(manager.locator(".sm-queue")).to_contain_text("Printer prints blank pages")
     expect(manager.get_by_role("heading")).to_have_count(1)
     manager.locator(".sm-queue").get_by_role("button", name="Join").click()
+    agent.wait_for_url(re.compile(r"/console/chats/\?chat=\d+$"))
     expect(chat_window(agent)).to_contain_text(f"{AGENT1.full_name} joined the chat.")
+    agent.goto("/console/")
     expect(manager.get_by_role("heading")).to_have_text(["Queue0", "My chats1"])
 
 

@@ -19,6 +19,8 @@ from tests.personas import AGENT1, ALICE, BOB, CAROL
 
 pytestmark = pytest.mark.usefixtures("e2e_db")
 
+WORKSPACE = re.compile(r"/console/chats/\?chat=\d+$")
+
 # The page's Notification, recorded instead of shown, and a tab the test hides
 # and shows (a headless tab is always visible).
 NOTIFICATION_STUB = """
@@ -98,7 +100,7 @@ def test_the_portal_asks_once_and_notifies_while_hidden(new_context) -> None:
     assert client.evaluate("window.__asked") == 1
 
     agent.locator(".toast-request").get_by_role("button", name="Join").click()
-    agent.wait_for_url(f"**/console/tickets/{ticket.pk}/")
+    agent.wait_for_url(WORKSPACE)
     expect(chat_window(client).get_by_label("Message")).to_be_enabled()
     send(agent, "Visible: no notification needed")
     expect(chat_window(client)).to_contain_text("Visible: no notification needed")
@@ -120,6 +122,7 @@ def test_the_portal_asks_once_and_notifies_while_hidden(new_context) -> None:
     chat_window(agent).get_by_role("button", name="Leave").first.click()
     expect(agent.locator(".chat-window")).to_have_count(0)
     set_hidden(client, True)
+    agent.goto(f"/console/tickets/{ticket.pk}/")
     agent.get_by_role("button", name="Push chat").click()
     expect(client.locator("dialog.chat-invitation")).to_be_visible()
     assert client.evaluate("window.__notifications")[-1] == {
@@ -200,7 +203,12 @@ def test_the_tab_title_counts_the_chats_waiting_for_the_agent(new_context) -> No
     expect(agent).to_have_title("(1) Tickets · Switchboard")
 
     agent.locator(".toast-request").get_by_role("button", name="Join").click()
-    agent.wait_for_url(f"**/console/tickets/{ticket.pk}/")
+    agent.wait_for_url(WORKSPACE)
+    expect(chat_window(agent)).to_contain_text(f"{AGENT1.full_name} joined the chat.")
+    expect(agent).to_have_title("Chats · Switchboard")  # answered and on show: nothing waits
+
+    # On the ticket's page the chat is docked.
+    agent.goto(f"/console/tickets/{ticket.pk}/")
     window = chat_window(agent)
     expect(window).to_contain_text(f"{AGENT1.full_name} joined the chat.")
     expect(agent).to_have_title(re.compile(r"^#\d+ Printer prints blank pages · Switchboard$"))
