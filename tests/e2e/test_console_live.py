@@ -1,7 +1,7 @@
 """Console pages follow the tickets live (ticket.changed over the socket), with
 no reload: a ticket a client opens appears in the ticket list, the assignee
 changes when an agent joins a chat on a ticket nobody had, and the Time card
-shows a time entry logged from the chat window."""
+shows a time entry logged from the chat (in the agent workspace)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from tests.e2e.test_chat_flows import chat_window, go_available, open_as
 from tests.personas import AGENT1, AGENT2, ALICE
 
 pytestmark = pytest.mark.usefixtures("e2e_db")
+
+WORKSPACE = re.compile(r"/console/chats/\?chat=\d+$")
 
 
 def test_a_new_ticket_appears_in_the_ticket_list(new_context) -> None:
@@ -76,7 +78,7 @@ def test_assignee_and_time_card_follow_the_chat(new_context) -> None:
     client.get_by_role("link", name="Printer prints blank pages").click()
     client.get_by_role("button", name="Join chat").click()
     agent.locator(".toast-request").get_by_role("button", name="Join").click()
-    agent.wait_for_url(f"**/console/tickets/{ticket.pk}/")
+    agent.wait_for_url(WORKSPACE)  # the chat is worked in the workspace
     expect(chat_window(agent)).to_contain_text(f"{AGENT1.full_name} joined the chat.")
 
     # Joining the chat on a ticket nobody had made agent1 its assignee.
@@ -95,12 +97,19 @@ def test_assignee_and_time_card_follow_the_chat(new_context) -> None:
     dialog.get_by_role("button", name="Add time entry").click()
     expect(dialog).to_be_hidden()
 
-    for page in (watcher, agent):
-        card = page.locator("section", has=page.get_by_role("heading", name="Time"))
-        expect(card.locator(".time-entries li")).to_have_count(1)
-        expect(card.locator(".time-entries")).to_contain_text("12 min")
-        expect(card.locator(".time-entries")).to_contain_text(AGENT1.full_name)
-        expect(card.locator(".time-entries")).to_contain_text(f"Chat with {ALICE.full_name}")
-        expect(card).to_contain_text("12 min total")
-        expect(card.get_by_text("No time logged yet.")).to_be_hidden()
+    time_entries = time_card.locator(".time-entries")
+    expect(time_entries.locator("li")).to_have_count(1)
+    expect(time_entries).to_contain_text("12 min")
+    expect(time_entries).to_contain_text(AGENT1.full_name)
+    expect(time_entries).to_contain_text(f"Chat with {ALICE.full_name}")
+    expect(time_card).to_contain_text("12 min total")
+    expect(time_card.get_by_text("No time logged yet.")).to_be_hidden()
     screenshot(watcher, "live-2-time-card")
+
+    # agent2 logs time on the ticket's page: agent1's workspace shows the chat's
+    # ticket with it, without a reload.
+    context = agent.locator("#workspace [data-ws-context]")
+    expect(context).to_contain_text("12 min")
+    watcher.get_by_role("spinbutton", name="Minutes").fill("5")
+    watcher.get_by_role("button", name="Add time").click()
+    expect(context).to_contain_text("17 min")

@@ -1,6 +1,6 @@
 """Screenshots of the main screens, for the README: the portal's ticket with a
-chat, the console's home, a console ticket with its chat, the supervisor
-watching a chat, and the chat on a phone. Each scene is set up through the
+chat, the console's home, the agent workspace, a console ticket with its chat,
+the supervisor watching a chat, and the chat on a phone. Each scene is set up through the
 chat services (tests/e2e/scenes.py), then drawn as its person sees it.
 
 The test runs with the others and keeps its pictures in var/screenshots/docs/.
@@ -74,6 +74,12 @@ def test_main_screens(helpdesk: Helpdesk) -> None:
     expect(chat_window(console)).to_contain_text("I will try one now.")
     shoot(console, "console-home")
 
+    console.goto(f"/console/chats/?chat={session.pk}")
+    workspace = console.locator("#workspace")
+    expect(workspace.locator(".chat-window:visible")).to_contain_text("I will try one now.")
+    expect(workspace.locator("[data-ws-context]")).to_contain_text(helpdesk.ticket.subject)
+    shoot(console, "workspace")
+
     console.goto(f"/console/tickets/{helpdesk.ticket.pk}/")
     expect(chat_window(console)).to_contain_text("I will try one now.")
     shoot(console, "console-ticket")
@@ -91,5 +97,5 @@ def test_main_screens(helpdesk: Helpdesk) -> None:
     shoot(phone, "phone-chat")
 
     names = sorted(path.name for path in shots_dir().glob("*.png"))
-    for name in ("console-home", "console-ticket", "phone-chat", "portal-ticket-chat"):
+    for name in ("console-home", "console-ticket", "phone-chat", "portal-ticket-chat", "workspace"):
         assert f"{name}.png" in names

@@ -554,6 +554,9 @@ socket.on("queue.taken", (frame) => {
   }
 });
 socket.on("chat.session", (frame) => upsert(frame.session));
+// A ticket changed (tickets_live.js keeps the ticket pages): the workspace's
+// context pane shows the chat's ticket.
+socket.on("ticket.changed", (frame) => { if (workspace) workspace.ticketChanged(frame.ticket.id); });
 socket.on("chat.transferred", (frame) => {
   const { session, by, reason } = frame;
   upsert(session);
