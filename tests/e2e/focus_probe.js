@@ -2,7 +2,8 @@
 // reads it after each Tab: its own number (two buttons of one name are two stops), a
 // description for the failure message, its outline, and the colour the outline is drawn
 // on: the background behind the element, composited from its ancestors' backgrounds up
-// to the first opaque one (the ring sits outside the element, on its parent).
+// to the first opaque one (the ring sits outside the element, on its parent; a ring
+// drawn inside it, by a negative offset, on its own background).
 () => {
   const el = document.activeElement;
   if (!el || el === document.body) return null;
@@ -21,8 +22,12 @@
     const a = top[3];
     return [0, 1, 2].map((i) => top[i] * a + bottom[i] * (1 - a)).concat([1]);
   };
+  const style = getComputedStyle(el);
+  // A ring drawn inside the element (a negative outline-offset: the presence
+  // buttons) lies on the element's own background, not its parent's.
+  const inside = (parseFloat(style.outlineOffset) || 0) + (parseFloat(style.outlineWidth) || 0) <= 0;
   const layers = [];
-  for (let node = el.parentElement; node; node = node.parentElement) {
+  for (let node = inside ? el : el.parentElement; node; node = node.parentElement) {
     const bg = parse(getComputedStyle(node).backgroundColor);
     if (bg && bg[3] > 0) {
       layers.push(bg);
@@ -31,7 +36,6 @@
   }
   let background = [255, 255, 255, 1];
   for (const layer of layers.reverse()) background = over(layer, background);
-  const style = getComputedStyle(el);
   const classes = typeof el.className === "string" ? el.className.split(/\s+/).filter(Boolean) : [];
   const describe = el.id ? `#${el.id}` : [el.tagName.toLowerCase(), ...classes].join(".");
   const text = el.getAttribute("aria-label") || el.textContent || el.value || "";
