@@ -55,6 +55,7 @@ class UserEditForm(UserChangeForm):
             "password",
             "full_name",
             "role",
+            "time_zone",
             "is_active",
             "is_staff",
             "is_superuser",
@@ -90,7 +91,7 @@ class UserAdmin(DjangoUserAdmin):
     add_form = UserCreateForm
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Person", {"fields": ("full_name", "role")}),
+        ("Person", {"fields": ("full_name", "role", "time_zone")}),
         (
             "Access",
             {

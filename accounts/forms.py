@@ -7,7 +7,8 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
-from accounts import login_throttle
+from accounts import login_throttle, time_zones
+from accounts.models import User
 
 
 class LockOutMessageMixin:
@@ -79,3 +80,23 @@ class LoginForm(LockOutMessageMixin, AuthenticationForm):
 class AdminLoginForm(LockOutMessageMixin, AdminAuthenticationForm):
     """Django admin's login form (``admin.site.login_form``), with the lock-out
     message of the product's."""
+
+
+class UserSettingsForm(forms.ModelForm):
+    """Your settings: what each person chooses for themselves."""
+
+    class Meta:
+        model = User
+        fields = ("time_zone",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        helpdesk = time_zones.helpdesk_zone_name()
+        field = forms.ChoiceField(
+            label="Time zone",
+            required=False,
+            choices=[("", f"The helpdesk's ({helpdesk})")]
+            + [(name, name) for name in time_zones.zone_names()],
+            help_text="Every date and time in chats, tickets and transcripts is shown in it.",
+        )
+        self.fields["time_zone"] = field

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.phones import e164
+from accounts.time_zones import validate_time_zone
 
 
 class Role(models.TextChoices):
@@ -59,6 +60,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="May log in to Django admin (administrators)."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # Empty: the helpdesk's TIME_ZONE (accounts/time_zones.py), so the value
+    # stored never depends on the machine's settings.
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[validate_time_zone],
+        help_text="Dates and times are shown in this zone. Empty: the helpdesk's time zone.",
+    )
 
     objects = UserManager()
 

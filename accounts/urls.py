@@ -7,6 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("settings/", views.user_settings, name="settings"),
     # Forgot your password? (the paths and names of django.contrib.auth.urls)
     path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.forms import Form
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.views.decorators.http import require_http_methods
 
 from accounts import login_throttle
-from accounts.forms import LoginForm
+from accounts.forms import LoginForm, UserSettingsForm
 
 
 class LoginView(auth_views.LoginView):
@@ -54,3 +58,25 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         login_throttle.forget_account_failures(self.user.email)
         return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def user_settings(request: HttpRequest) -> HttpResponse:
+    """Your settings (linked from the header): the time zone every date and
+    time is shown in. Clients see it in the portal's frame, staff in the
+    console's. A refused value is shown again with its error, and nothing is
+    saved (400)."""
+    form = UserSettingsForm(request.POST or None, instance=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Your settings are saved.")
+            return redirect("accounts:settings")
+        status = 400
+    else:
+        status = 200
+    base = "console/base.html" if request.user.is_agent else "portal/base.html"
+    return render(
+        request, "accounts/settings.html", {"form": form, "base_template": base}, status=status
+    )

@@ -1,9 +1,10 @@
-"""Who hears what of a chat: each function turns one change, already read by
-the service that made it, into websocket frames and sends them once the
-service's transaction commits (realtime.broadcast), so nobody hears of a change
-that rolled back. Nothing here reads the database or starts work: the
-services pass in the payloads (chat.payloads, read through chat.selectors) and
-the people to tell.
+"""Who hears what of a chat (and of a ticket, which staff consoles show): each
+function turns one change, already read by the service that made it, into
+websocket frames and sends them once the service's transaction commits
+(realtime.broadcast), so nobody hears of a change that rolled back. Nothing
+here reads the database or starts work: the services pass in the payloads
+(chat.payloads, read through chat.selectors; tickets.events) and the people
+to tell.
 
 Groups: ``user.<id>`` (every socket of one user), ``chat.<id>`` (sockets
 that opened that chat: its client and the agents in its room, and supervisors
@@ -394,3 +395,29 @@ def queues_changed(*, user_ids: Iterable[int] | None) -> None:
     its requests are every agent's now)."""
     groups = [STAFF_GROUP] if user_ids is None else [user_group(uid) for uid in user_ids]
     _on_commit([(group, {"type": "chat.queues_changed"}) for group in groups])
+
+
+# --- Tickets --------------------------------------------------------------------------
+
+
+def ticket_changed(
+    sender: object,
+    *,
+    change: str,
+    ticket: Frame,
+    previous_status: str | None,
+    time_entry: Frame | None,
+    **kwargs: Any,
+) -> None:
+    """A ticket write (tickets.events.ticket_changed, connected in chat/apps.py):
+    every staff console updates its ticket list, the ticket's page and its
+    Time card. Staff only: the payload carries internal fields (the assignee,
+    time logged)."""
+    frame: Frame = {
+        "type": "ticket.changed",
+        "change": change,
+        "ticket": ticket,
+        "previous_status": previous_status,
+        "time_entry": time_entry,
+    }
+    _on_commit([(STAFF_GROUP, frame)])

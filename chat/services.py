@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Contact, User
+from accounts.time_zones import format_in
 from chat import broadcasts, lifecycle, messages, queues, selectors, tasks, whatsapp_window
 from chat.access import require_agent, require_client, require_queue_member
 from chat.capacity import check_capacity
@@ -249,7 +250,8 @@ def session_join(*, session_id: int, agent: User) -> ChatSession:
     """An agent answers a waiting request. Only a member of the request's
     queue or a supervisor may (chat.queues). Exactly one agent wins: the
     session is locked and moves waiting -> active; whoever comes next finds it
-    taken. An agent invited into an answered chat (chat.agent_tools.invites)
+    taken. A chat on a ticket nobody is assigned to makes the agent its
+    assignee. An agent invited into an answered chat (chat.agent_tools.invites)
     joins it the same way, whatever its queues: it was asked in by name."""
     require_agent(agent)
     with transaction.atomic():
@@ -279,6 +281,10 @@ def session_join(*, session_id: int, agent: User) -> ChatSession:
             session=session, user=agent, role=ParticipantRole.AGENT, joined_at=now
         )
         messages.system_line(session, f"{agent.display_name} joined the chat.")
+        if session.ticket_id is not None:
+            # Who answers a chat on a ticket nobody has takes the ticket
+            # (the consoles hear it: tickets.events).
+            ticket_services.ticket_take_if_unassigned(ticket_id=session.ticket_id, agent=agent)
         broadcasts.session_answered(selectors.session_payload_of(session.pk), agent=agent)
         return session
 
@@ -458,7 +464,11 @@ def session_end(
                     )
                 ticket = ticket_services.ticket_create(
                     subject=(subject or session.subject).strip(),
-                    description=f"Created from chat {session.pk}.",
+                    # Words for the client, in its zone: the chat's number means nothing to it.
+                    description=(
+                        "Started from a chat on "
+                        f"{format_in(session.requested_at, session.client, 'DATE_FORMAT')}."
+                    ),
                     company=session.contact.company,
                     contact=session.contact,
                 )

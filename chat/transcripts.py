@@ -14,6 +14,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from accounts.models import User
+from accounts.time_zones import format_in, zone_name_of, zone_of
 from chat import lifecycle
 from chat.formatting import human_size, render_markdown, render_plain
 from chat.models import ChatSession, Message, MessageKind, SessionStatus
@@ -28,21 +30,33 @@ def transcript_filename(session: ChatSession) -> str:
     return f"chat-{session.pk}-transcript.txt"
 
 
-def transcript_text(session: ChatSession) -> str:
+def transcript_text(session: ChatSession, *, reader: User | None = None) -> str:
+    """The transcript as plain text, its times in ``reader``'s zone (the
+    client's by default: the file on the ticket and the email are the
+    client's record), each line by its time, with a line for each new day."""
+    reader = reader or session.client
     title = session.title
     company = session.contact.company.name if session.contact else "no contact linked"
-    lines = [
-        f"Chat {session.pk}: {title}",
-        f"Client: {session.client.display_name} ({company})",
-    ]
+    # Staff know chats by number (the supervisor's lists); a client by its day.
+    heading = (
+        f"Your chat of {format_in(session.requested_at, reader, 'DATE_FORMAT')}: {title}"
+        if reader.is_client
+        else f"Chat {session.pk}: {title}"
+    )
+    lines = [heading, f"Client: {session.client.display_name} ({company})"]
     if session.by_phone:
         lines.append(f"Channel: {session.get_channel_display()}, {session.client_address}")
-    lines.append(f"Requested: {session.requested_at:%Y-%m-%d %H:%M:%S %Z}")
+    lines.append(f"Requested: {format_in(session.requested_at, reader)}")
     if session.ended_at:
-        lines.append(f"Ended: {session.ended_at:%Y-%m-%d %H:%M:%S %Z}")
+        lines.append(f"Ended: {format_in(session.ended_at, reader)}")
+    lines.append(f"Times are in {zone_name_of(reader)}.")
     lines.append("")
+    day = format_in(session.requested_at, reader, "DATE_FORMAT")
     for message in session.messages.select_related("author", "attachment").order_by("seq"):
-        stamp = f"{message.created_at:%Y-%m-%d %H:%M:%S}"
+        if (message_day := format_in(message.created_at, reader, "DATE_FORMAT")) != day:
+            day = message_day
+            lines.append(f"--- {day} ---")
+        stamp = format_in(message.created_at, reader, "TIME_FORMAT")
         if message.kind == MessageKind.SYSTEM:
             lines.append(f"[{stamp}] * {message.body}")
         elif message.kind == MessageKind.FILE:
@@ -107,7 +121,8 @@ def transcript_attach(*, session_id: int) -> bool:
             content=transcript_text(session).encode("utf-8"),
             content_type="text/plain",
             source_key=f"chat-transcript-{session.pk}",
-            note=f"Chat {session.pk} ended; the transcript is attached as {name}.",
+            # A public note: words for the client, no chat number.
+            note=f"The chat has ended; its transcript is attached as {name}.",
             note_author=session.ended_by,
         )
         return created
@@ -142,8 +157,9 @@ def transcript_email(*, session_id: int) -> bool:
             body=transcript_text(session),
             to=[address],
         )
-        email.attach_alternative(
-            render_to_string("chat/email/transcript.html", context), "text/html"
-        )
+        # The client's zone for the template's dates, as for the text part.
+        with timezone.override(zone_of(session.client)):
+            html = render_to_string("chat/email/transcript.html", context)
+        email.attach_alternative(html, "text/html")
         email.send()
         return True

@@ -2,6 +2,9 @@
 
 One transaction per function; the current state is checked and a
 ``TicketError`` with a stable code is raised when a move is not allowed.
+Writes that staff consoles show (a new ticket, its status and assignee, its
+time) are announced in their transaction (``tickets.events``), heard by the
+consoles once it commits.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Company, Contact, User
+from tickets import events
 from tickets.errors import AttachmentRefused, TicketError
 from tickets.models import (
     Ticket,
@@ -73,6 +77,7 @@ def ticket_create(
                     is_internal=False,
                 )
                 written.append(attachment.file.name)
+            events.announce(ticket.pk, "created")
             return ticket
     except BaseException:
         _delete_files(written)
@@ -87,10 +92,25 @@ def ticket_assign(*, ticket: Ticket, assignee: User, actor: User) -> Ticket:
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if locked.status == TicketStatus.CLOSED:
             raise TicketError("Reopen the ticket before assigning it.", code="ticket_closed")
+        previous = locked.status
         locked.assignee = assignee
         locked.status = TicketStatus.ASSIGNED
         locked.save(update_fields=["assignee", "status", "updated_at"])
+        events.announce(locked.pk, "assigned", previous_status=previous)
         return locked
+
+
+def ticket_take_if_unassigned(*, ticket_id: int, agent: User) -> bool:
+    """``agent`` becomes the assignee of an open ticket nobody has (an agent
+    answering a chat on it takes it); a ticket someone has, or a closed one,
+    is left as it is. True if the agent took it."""
+    _require_staff(agent)
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket_id)
+        if locked.assignee_id is not None or locked.status == TicketStatus.CLOSED:
+            return False
+        ticket_assign(ticket=locked, assignee=agent, actor=agent)
+        return True
 
 
 def ticket_close(*, ticket: Ticket, actor: User) -> Ticket:
@@ -99,9 +119,11 @@ def ticket_close(*, ticket: Ticket, actor: User) -> Ticket:
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         if locked.status == TicketStatus.CLOSED:
             raise TicketError("The ticket is already closed.", code="ticket_closed")
+        previous = locked.status
         locked.status = TicketStatus.CLOSED
         locked.closed_at = timezone.now()
         locked.save(update_fields=["status", "closed_at", "updated_at"])
+        events.announce(locked.pk, "closed", previous_status=previous)
         return locked
 
 
@@ -114,6 +136,7 @@ def ticket_reopen(*, ticket: Ticket, actor: User) -> Ticket:
         locked.status = TicketStatus.ASSIGNED if locked.assignee_id else TicketStatus.UNASSIGNED
         locked.closed_at = None
         locked.save(update_fields=["status", "closed_at", "updated_at"])
+        events.announce(locked.pk, "reopened", previous_status=TicketStatus.CLOSED)
         return locked
 
 
@@ -126,12 +149,14 @@ def ticket_status_set(*, ticket: Ticket, status: str, actor: User) -> Ticket:
         raise TicketError(f"Unknown ticket status {status!r}.", code="invalid_status")
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        previous = locked.status
         if status == TicketStatus.CLOSED:
             locked.closed_at = locked.closed_at or timezone.now()
         else:
             locked.closed_at = None
         locked.status = status
         locked.save(update_fields=["status", "closed_at", "updated_at"])
+        events.announce(locked.pk, "status", previous_status=previous)
         return locked
 
 
@@ -297,13 +322,15 @@ def time_entry_add(
             # A savepoint: a resend racing this one may commit the same
             # client_id first; its row is then the answer.
             with transaction.atomic():
-                return TimeEntry.objects.create(
+                entry = TimeEntry.objects.create(
                     ticket=ticket,
                     agent=agent,
                     minutes=minutes,
                     note=note.strip(),
                     client_id=client_id,
                 )
+                events.announce(ticket.pk, "time", time_entry=entry)
+                return entry
         except IntegrityError:
             if client_id is None:
                 raise

@@ -1,9 +1,11 @@
 """The chat window's agent tools that read the log: Copy chat log, and a time
-entry on the chat's ticket with the chat's duration and its log.
+entry on the chat's ticket with the chat's duration and a summary of it.
 
 Only an agent who took part in the chat, or a supervisor, may use them; the
 log is the server's transcript format (chat/transcripts.py), the same text
-that is attached to the ticket when the chat ends.
+that is attached to the ticket when the chat ends. A time entry's note is not
+the log (the transcript is on the ticket already) but one readable line: who,
+when, how long, what about.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.time_zones import format_in
 from chat import lifecycle, selectors
 from chat.access import require_agent
 from chat.errors import ChatNotFound, InvalidState
@@ -41,10 +44,11 @@ def _check_agent(session: ChatSession, user: User) -> None:
 
 
 def chat_log(*, session_id: int, user: User) -> str:
-    """The chat's transcript as plain text, for the clipboard."""
+    """The chat's transcript as plain text, for the clipboard (its times in
+    the agent's zone)."""
     session = selectors.session_by_id(session_id)
     _check_agent(session, user)
-    return transcript_text(session)
+    return transcript_text(session, reader=user)
 
 
 def chat_minutes(session: ChatSession, *, now: datetime | None = None) -> int:
@@ -73,14 +77,49 @@ def _require_ticket(session: ChatSession) -> None:
 
 
 def time_entry_draft(*, session_id: int, agent: User) -> TimeEntryDraft:
-    """What the Time entry dialog starts with: the chat's duration and its log."""
+    """What the Time entry dialog starts with: the chat's duration and its summary."""
     session = selectors.session_by_id(session_id)
     _check_agent(session, agent)
     _require_ticket(session)
     assert session.ticket_id is not None
+    now = timezone.now()
     return TimeEntryDraft(
-        ticket_id=session.ticket_id, minutes=chat_minutes(session), note=transcript_text(session)
+        ticket_id=session.ticket_id,
+        minutes=chat_minutes(session, now=now),
+        note=chat_summary(session, reader=agent, now=now),
     )
+
+
+def chat_summary(session: ChatSession, *, reader: User, now: datetime) -> str:
+    """One line a person reads at a glance on the ticket's Time card, in
+    ``reader``'s zone: "Chat with Alice Turner (Acme) on 7 Dec 2025,
+    14:02–14:15 (13 min), answered by Priya Shah. Subject: Printer jams"."""
+    company = session.contact.company.name if session.contact else "no company"
+    start = session.answered_at or session.requested_at
+    end = session.ended_at or now
+    day = format_in(start, reader, "DATE_FORMAT")
+    end_text = format_in(end, reader, "DATETIME_FORMAT")
+    if format_in(end, reader, "DATE_FORMAT") == day:
+        end_text = format_in(end, reader, "TIME_FORMAT")
+    text = (
+        f"Chat with {session.client.display_name} ({company}) on "
+        f"{format_in(start, reader)}–{end_text} ({chat_minutes(session, now=now)} min)"
+    )
+    agents = [
+        p.user.display_name
+        for p in session.participants.filter(role=ParticipantRole.AGENT)
+        .select_related("user")
+        .order_by("joined_at", "pk")
+    ]
+    if agents:
+        text += f", answered by {_and_list(agents)}"
+    subject = session.subject or (session.ticket.subject if session.ticket else "")
+    return f"{text}. Subject: {subject}" if subject else f"{text}."
+
+
+def _and_list(names: list[str]) -> str:
+    """["A", "B", "C"] -> "A, B and C"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def chat_time_entry_add(

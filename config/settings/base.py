@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every page in the reader's time zone (User.time_zone, else TIME_ZONE).
+    "accounts.middleware.TimeZoneMiddleware",
     # The sb_first_visit and sb_landing cookies of portal pages, read when a
     # client asks to chat (visitor info, chat/visitors/).
     "chat.visitors.middleware.VisitorMiddleware",
@@ -273,6 +275,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# The product's one date and time format (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- Files ----------------------------------------------------------------------
 STATIC_URL = "/static/"

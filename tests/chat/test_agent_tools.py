@@ -5,7 +5,7 @@ log, and the time entry on the chat's ticket."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -402,15 +402,42 @@ class TestChatLogAndTimeEntry:
         session.answered_at = None
         assert time_entries.chat_minutes(session) == 1
 
-    def test_draft_has_the_duration_and_the_log(self, alice, alice_ticket, agent1):
-        start = timezone.now()
+    def test_draft_has_the_duration_and_a_readable_summary(self, alice, alice_ticket, agent1):
+        """Who, when, how long and what about, in the agent's zone: not the
+        raw log (its markdown asterisks and all), which the transcript keeps."""
+        agent1.time_zone = "Europe/Berlin"
+        agent1.save(update_fields=["time_zone"])
+        start = datetime(2025, 12, 7, 14, 2, 30, tzinfo=UTC)
         with time_machine.travel(start, tick=False):
             session = active_chat(alice, alice_ticket, agent1)
+            services.message_send(
+                session_id=session.pk, author=agent1, client_id=uuid.uuid4(), body="**Hello**"
+            )
         with time_machine.travel(start + timedelta(minutes=2, seconds=30), tick=False):
             draft = time_entries.time_entry_draft(session_id=session.pk, agent=agent1)
         assert draft.ticket_id == alice_ticket.pk
         assert draft.minutes == 3
-        assert draft.note == time_entries.chat_log(session_id=session.pk, user=agent1)
+        assert draft.note == (
+            f"Chat with {alice.full_name} (Acme) on 7 Dec 2025, 15:02–15:05 (3 min), "
+            f"answered by {agent1.full_name}. Subject: Printer on fire"
+        )
+
+    def test_summary_of_an_ended_chat_with_two_agents(self, alice, alice_ticket, agent1, agent2):
+        start = datetime(2025, 12, 7, 23, 50, tzinfo=UTC)
+        with time_machine.travel(start, tick=False):
+            session = active_chat(alice, alice_ticket, agent1)
+            invites.invitation_create(session_id=session.pk, inviter=agent1, invitee_id=agent2.pk)
+            services.session_join(session_id=session.pk, agent=agent2)
+        with time_machine.travel(start + timedelta(minutes=20), tick=False):
+            services.session_end(session_id=session.pk, agent=agent1)
+        with time_machine.travel(start + timedelta(hours=3), tick=False):
+            draft = time_entries.time_entry_draft(session_id=session.pk, agent=agent2)
+        # Over midnight (UTC, the helpdesk's zone here): the end says its day.
+        assert draft.note == (
+            f"Chat with {alice.full_name} (Acme) on 7 Dec 2025, 23:50–8 Dec 2025, 00:10 "
+            f"(20 min), answered by {agent1.full_name} and {agent2.full_name}. "
+            "Subject: Printer on fire"
+        )
 
     def test_time_entry_goes_on_the_ticket(self, alice, alice_ticket, agent1, supervisor):
         session = active_chat(alice, alice_ticket, agent1)

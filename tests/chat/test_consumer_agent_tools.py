@@ -138,7 +138,8 @@ async def test_time_entry_frames(connect) -> None:
     draft = await receive_type(agent_ws, "chat.time_entry_draft")
     assert draft["ticket_id"] == people["ticket"].pk
     assert draft["minutes"] == 1
-    assert f"{AGENT1.full_name} joined the chat." in draft["note"]
+    assert draft["note"].startswith(f"Chat with {ALICE.full_name} (")
+    assert f"answered by {AGENT1.full_name}." in draft["note"]
 
     await send(
         agent_ws,

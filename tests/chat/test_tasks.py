@@ -77,8 +77,7 @@ class TestTwice:
         assert transcripts_on(alice_ticket) == 1
         note = TicketNote.objects.get(ticket=alice_ticket)
         assert note.body == (
-            f"Chat {session.pk} ended; the transcript is attached as "
-            f"chat-{session.pk}-transcript.txt."
+            f"The chat has ended; its transcript is attached as chat-{session.pk}-transcript.txt."
         )
 
     def test_email_transcript_sends_one_email(

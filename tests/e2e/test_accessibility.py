@@ -168,6 +168,12 @@ def supervisor_tickets(h: Helpdesk) -> Page:
     return page
 
 
+def your_settings(h: Helpdesk) -> Page:
+    page = h.open_as(ALICE.email, "/accounts/settings/")
+    expect(page.get_by_label("Time zone")).to_be_visible()
+    return page
+
+
 def admin_login(h: Helpdesk) -> Page:
     page = h.open_as(None, "/admin/login/")
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
@@ -189,6 +195,7 @@ PAGES: dict[str, Callable[[Helpdesk], Page]] = {
     "supervisor-watch": supervisor_watch,
     "supervisor-closed": supervisor_closed,
     "supervisor-tickets": supervisor_tickets,
+    "your-settings": your_settings,
     "admin-login": admin_login,
 }
 

@@ -127,7 +127,13 @@ def test_invite_template_copy_log_and_time_entry(new_context, people) -> None:
     expect(minutes).not_to_have_value("")
     prefilled = minutes.input_value()
     assert prefilled in ("1", "2"), prefilled  # the chat is seconds old: rounded up
-    expect(dialog.get_by_label("Note")).to_have_value(copied)
+    # A readable line (who, when, how long, what about), not the raw log.
+    summary = re.compile(
+        rf"^Chat with {ALICE.full_name} \(Acme\) on \d+ \w{{3}} \d{{4}}, \d\d:\d\d–\d\d:\d\d "
+        rf"\(\d+ min\), answered by {AGENT1.full_name} and {AGENT2.full_name}\. "
+        "Subject: Printer prints blank pages$"
+    )
+    expect(dialog.get_by_label("Note")).to_have_value(summary)
     screenshot(agent1, "tools-5-time-entry")
     # A bad value first: a clear error, nothing written.
     minutes.fill("0")
@@ -142,7 +148,7 @@ def test_invite_template_copy_log_and_time_entry(new_context, people) -> None:
     )
     entry = TimeEntry.objects.get(ticket=people["ticket"])
     assert (entry.agent, entry.minutes) == (people["agent1"], int(prefilled))
-    assert greeting in entry.note
+    assert summary.match(entry.note) and "*" not in entry.note
     assert entry.client_id is not None  # a resend of this try would return this entry
 
     # The workspace's context pane reads the ticket again: the time is there.
@@ -152,5 +158,5 @@ def test_invite_template_copy_log_and_time_entry(new_context, people) -> None:
     time_card = agent1.locator(".time-entries")
     expect(time_card).to_contain_text(f"{prefilled} min")
     expect(time_card).to_contain_text(AGENT1.full_name)
-    expect(time_card).to_contain_text(greeting)
+    expect(time_card).to_contain_text(f"Chat with {ALICE.full_name} (Acme) on ")
     screenshot(agent1, "tools-6-ticket-time")

@@ -142,6 +142,7 @@ def test_pre_ticket_chat_becomes_a_ticket(new_context, people) -> None:
     agent_window.get_by_role("button", name="End chat").click()
     dialog = agent.locator("dialog.chat-end-dialog")
     expect(dialog.get_by_label("Subject")).to_have_value("Cannot reach the VPN")
+    screenshot(agent, "chat-6-end-pre-ticket-dialog")
     # Closing without a ticket needs a reason.
     dialog.get_by_role("button", name="Close without ticket").click()
     expect(dialog).to_contain_text("Say why the chat is closed without a ticket.")

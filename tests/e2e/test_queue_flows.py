@@ -40,7 +40,8 @@ def test_a_request_shows_only_in_its_queues_consoles(new_context) -> None:
     expect(agent1.locator(".toast-request")).to_contain_text(ALICE.full_name)
     expect(agent1.locator("#session-manager .sm-queue")).to_contain_text(SUBJECT)
     # agent2 is in no queue of Acme's: nothing listed, nothing offered.
-    expect(agent2.locator("#session-manager .sm-queue")).to_contain_text("Nobody is waiting.")
+    expect(agent2.locator("#session-manager")).to_contain_text("Nobody is waiting.")
+    expect(agent2.locator("#session-manager .sm-queue")).to_have_count(0)  # the idle panel
     expect(agent2.locator(".toast-request")).to_have_count(0)
 
     # An administrator adds agent2 to the queue (a signal, as in Django admin).

@@ -125,6 +125,15 @@ def test_supervisor_watches_and_comments(new_context, people, base_url) -> None:
     expect(client_window).to_contain_text(f"{AGENT1.full_name} joined the chat.")
     home_view = watch.locator(".sv-line.page-view", has_text=re.compile(r"viewed /portal/(?!t)"))
     expect(home_view).to_have_count(1)
+    # A page view's time is one piece ("03:39"), never broken over two lines
+    # beside the long line of the page.
+    first_view = watch.locator(".sv-line.page-view").first
+    expect(first_view.locator("time")).to_have_text(re.compile(r"^\d\d:\d\d$"))
+    text_lines = first_view.locator("time").evaluate(
+        "(time) => { const range = document.createRange(); range.selectNodeContents(time);"
+        " return range.getClientRects().length; }"
+    )
+    assert text_lines == 1
 
     # Live while watching, without taking part.
     send(agent, "Have you tried a new toner cartridge?")

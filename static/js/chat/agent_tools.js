@@ -191,7 +191,7 @@ function buildTimeEntry() {
     type: "number", id: "time-entry-minutes", name: "minutes", min: "1", max: "1440", step: "1",
     required: true, inputmode: "numeric",
   });
-  const note = el("textarea", { id: "time-entry-note", name: "note", rows: "8" });
+  const note = el("textarea", { id: "time-entry-note", name: "note", rows: "3" });
   const error = el("p", { class: "form-error", role: "alert", hidden: true });
   const submit = el("button", { type: "submit", class: "btn btn-primary", text: "Add time entry" });
   const form = el("form", { method: "dialog", novalidate: true });

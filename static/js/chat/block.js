@@ -5,6 +5,7 @@
 
 import { el } from "../dom.js";
 import { newClientId } from "./conversation.js";
+import { formatDateTime } from "./format.js";
 
 const DEFAULT_BLOCK_SECONDS = 24 * 3600;
 
@@ -15,12 +16,6 @@ function describeSeconds(seconds) {
   }
   const minutes = Math.round(seconds / 60);
   return minutes === 1 ? "a minute" : `${minutes} minutes`;
-}
-
-function formatUntil(iso) {
-  return new Date(iso).toLocaleString([], {
-    weekday: "short", hour: "2-digit", minute: "2-digit",
-  });
 }
 
 function buildDialog(socket, note) {
@@ -74,7 +69,7 @@ function buildDialog(socket, note) {
       const block = reply.block;
       const what = block.ip_address ? `${block.client.name} and IP address ${block.ip_address} are`
         : `${block.client.name} is`;
-      note(`${what} blocked from chat until ${formatUntil(block.expires_at)}.`, "info");
+      note(`${what} blocked from chat until ${formatDateTime(block.expires_at)}.`, "info");
     } catch (err) {
       error.textContent = err.message || "The client could not be blocked.";
       error.hidden = false;

@@ -16,7 +16,9 @@ import { ChatWindow } from "./chat_window.js";
 import { attachComments, installComments } from "./comments.js";
 import { formatDuration, formatTime } from "./format.js";
 import { attachVisitorInfo, installVisitorInfo } from "./visitor_info.js";
-import { askNotificationPermission, chime, showNotification } from "./notify.js";
+import { askNotificationPermission, chime, showNotification, unlockAudioOnFirstGesture } from "./notify.js";
+import { installMuteToggle } from "./mute_toggle.js";
+import { hasUnread, showCount } from "./unread.js";
 import { agentMenu } from "./agent_tools.js";
 import { linkContactItem } from "./link_contact.js";
 import { DockNavigation } from "./dock.js";
@@ -213,13 +215,24 @@ function renderManager() {
     el("section", { class: `sm-section sm-${key}`, "aria-labelledby": `sm-h-${key}` },
       el("h2", { id: `sm-h-${key}` }, title, el("span", { class: "sm-count", text: String(rows.length) })),
       rows.length ? el("ul", { class: "sm-list" }, ...rows) : el("p", { class: "muted sm-empty", text: empty }));
-  manager.querySelector("[data-sm-body]").replaceChildren(
+  // Nothing at all: one calm line instead of five empty lists. Otherwise the
+  // queue (always: whether anyone waits is the news) and the lists that have
+  // something.
+  if (!Object.values(groups).some((rows) => rows.length)) {
+    manager.querySelector("[data-sm-body]").replaceChildren(
+      el("div", { class: "sm-idle" },
+        el("p", { class: "sm-idle-title", text: "Nobody is waiting." }),
+        el("p", { class: "muted", text: "Chat requests, your chats and follow-ups show here." })));
+    return;
+  }
+  const lists = [
     block("queue", "Queue", groups.queue.map(queueRow), "Nobody is waiting."),
-    block("mine", "My chats", groups.mine.map((s) => chatRow(s, true)), "No open chats."),
-    block("others", "Other chats", groups.others.map((s) => chatRow(s, false)), "No other live chats."),
-    block("abandoned", "Abandoned", groups.abandoned.map(followUpCard), "No abandoned requests."),
-    block("callbacks", "Callbacks", groups.callbacks.map(followUpCard), "No callbacks to make."),
-  );
+    groups.mine.length ? block("mine", "My chats", groups.mine.map((s) => chatRow(s, true))) : null,
+    groups.others.length ? block("others", "Other chats", groups.others.map((s) => chatRow(s, false))) : null,
+    groups.abandoned.length ? block("abandoned", "Abandoned", groups.abandoned.map(followUpCard)) : null,
+    groups.callbacks.length ? block("callbacks", "Callbacks", groups.callbacks.map(followUpCard)) : null,
+  ];
+  manager.querySelector("[data-sm-body]").replaceChildren(...lists.filter(Boolean));
 }
 
 // Waiting times and the red state tick locally, without waiting for the server.
@@ -286,6 +299,15 @@ function dropInviteToast(sessionId) {
 setInterval(() => {
   if (document.hidden && (requestToasts.size || inviteToasts.size)) chime();
 }, SOUND_REPEAT_MS);
+
+// The tab's title counts what waits for this agent (unread.js): requests and
+// invitations offered, and chats with messages not read yet.
+function waitingForMe() {
+  let count = requestToasts.size + inviteToasts.size;
+  for (const win of windows.values()) if (hasUnread(win.conversation, userId)) count += 1;
+  return count;
+}
+setInterval(() => showCount(waitingForMe()), 500);
 
 // --- Actions --------------------------------------------------------------------------------------
 async function join(sessionId, button) {
@@ -402,21 +424,22 @@ function buildEndDialog() {
   const reason = el("textarea", { name: "reason", id: "end-reason", rows: "3" });
   const error = el("p", { class: "form-error", role: "alert", hidden: true });
   const intro = el("p", { class: "end-intro" });
+  // A chat without a ticket: a subject to create one, or a reason to close
+  // without; laid out as the other dialogs are (fields, then the buttons).
   const preTicket = el("div", { class: "end-pre-ticket" },
-    el("fieldset", {},
-      el("legend", { text: "Create a ticket (recommended)" }),
-      el("label", { for: "end-subject", text: "Subject" }), subject,
-      el("button", { type: "submit", value: "create_ticket", class: "btn btn-primary", text: "Create ticket" })),
-    el("fieldset", {},
-      el("legend", { text: "Or close without a ticket" }),
-      el("label", { for: "end-reason", text: "Reason" }), reason,
-      el("button", { type: "submit", value: "close", class: "btn", text: "Close without ticket" })));
-  const postTicket = el("div", { class: "end-post-ticket" },
-    el("button", { type: "submit", value: "attach", class: "btn btn-danger", text: "End chat" }));
+    el("div", { class: "field" }, el("label", { for: "end-subject", text: "Subject" }), subject),
+    el("div", { class: "field" },
+      el("label", { for: "end-reason", text: "Reason, to close without a ticket" }), reason));
+  const preTicketButtons = [
+    el("button", { type: "submit", value: "close", class: "btn btn-secondary", text: "Close without ticket" }),
+    el("button", { type: "submit", value: "create_ticket", class: "btn btn-primary", text: "Create ticket" }),
+  ];
+  const postTicket = el("button", { type: "submit", value: "attach", class: "btn btn-danger", text: "End chat" });
   const form = el("form", { method: "dialog" },
-    el("h2", { text: "End chat" }), intro, error, preTicket, postTicket,
+    el("h2", { text: "End chat" }), intro, error, preTicket,
     el("div", { class: "dialog-actions" },
-      el("button", { type: "button", class: "btn btn-link", text: "Cancel", onclick: () => dialog.close() })));
+      el("button", { type: "button", class: "btn btn-link", text: "Cancel", onclick: () => dialog.close() }),
+      ...preTicketButtons, postTicket));
   const dialog = el("dialog", { class: "chat-end-dialog", "aria-label": "End chat" }, form);
   document.body.append(dialog);
   form.addEventListener("submit", async (event) => {
@@ -444,16 +467,17 @@ function buildEndDialog() {
       error.hidden = false;
     }
   });
-  return { dialog, subject, reason, error, intro, preTicket, postTicket };
+  return { dialog, subject, reason, error, intro, preTicket, preTicketButtons, postTicket };
 }
 
 function endChat(win) {
   const session = win.conversation.session;
-  const { dialog, subject, reason, error, intro, preTicket, postTicket } = endDialog;
+  const { dialog, subject, reason, error, intro, preTicket, preTicketButtons, postTicket } = endDialog;
   const pre = session.kind === "pre_ticket";
   dialog.chatWindow = win;
   error.hidden = true;
   preTicket.hidden = !pre;
+  for (const button of preTicketButtons) button.hidden = !pre;
   postTicket.hidden = pre;
   subject.value = session.subject || "";
   reason.value = "";
@@ -530,6 +554,9 @@ socket.on("queue.taken", (frame) => {
   }
 });
 socket.on("chat.session", (frame) => upsert(frame.session));
+// A ticket changed (tickets_live.js keeps the ticket pages): the workspace's
+// context pane shows the chat's ticket.
+socket.on("ticket.changed", (frame) => { if (workspace) workspace.ticketChanged(frame.ticket.id); });
 socket.on("chat.transferred", (frame) => {
   const { session, by, reason } = frame;
   upsert(session);
@@ -575,6 +602,9 @@ socket.on("chat.subscribed", async (frame) => {
 
 // Notifications need a user gesture in most browsers: ask on the first click.
 document.addEventListener("click", askNotificationPermission, { once: true });
+// So does sound: the chime is unlocked by the first click or key press.
+unlockAudioOnFirstGesture();
+installMuteToggle();
 
 // --- Push chat (from a ticket page, or from an abandoned card) -----------------------------------------
 async function pushChat(ticketId, button) {

@@ -8,7 +8,7 @@ import { messageToast } from "../toasts.js";
 import { ChatWindow } from "./chat_window.js";
 import { ClientFollowUp } from "./follow_up.js";
 import { reportPageView } from "./page_views.js";
-import { showNotification } from "./notify.js";
+import { askNotificationPermission, showNotification } from "./notify.js";
 
 const socket = getSocket();
 const userId = Number(document.body.dataset.userId || 0);
@@ -104,6 +104,10 @@ function focusAfterChat() {
 // showError: where a refusal is said (a toast, or the open Start a chat dialog,
 // whose backdrop would hide a toast). Returns the chat's window, or null.
 async function request(frame, button, showError = toast) {
+  // Asked now, in the click that asks for a chat (browsers allow the question
+  // only in a gesture): an agent's reply or an invitation while this tab is
+  // hidden then shows as a notification.
+  askNotificationPermission();
   if (button) button.disabled = true;
   try {
     const state = await socket.request(frame);
@@ -194,8 +198,17 @@ socket.onState((state) => {
   for (const win of windows.values()) win.setConnectionState(state);
 });
 socket.on("chat.message", (frame) => {
-  const win = windows.get(frame.message.session_id);
-  if (win) win.conversation.ingest(frame.message);
+  const message = frame.message;
+  const win = windows.get(message.session_id);
+  if (!win) return;
+  const isNew = message.seq > win.conversation.lastSeq;
+  win.conversation.ingest(message);
+  // An agent's message while the client looks elsewhere (another tab).
+  if (isNew && document.hidden && message.author && message.author.role !== "client"
+      && (message.kind === "text" || message.kind === "file")) {
+    const body = message.kind === "file" ? `Sent a file: ${message.body}` : message.body;
+    showNotification(`${message.author.name} wrote`, body, `chat-${message.session_id}-${message.seq}`);
+  }
 });
 socket.on("chat.session", (frame) => {
   const session = frame.session;

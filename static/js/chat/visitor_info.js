@@ -12,15 +12,14 @@
 //   attachVisitorInfo(win)                   // for each new ChatWindow, after attachComments
 
 import { el } from "../dom.js";
+import { formatDateTime } from "./format.js";
 import { pageViewRow } from "./log_rows.js";
 
 let socketRef = null;
 const attached = new Set();
 
 function formatWhen(iso) {
-  if (!iso) return null;
-  const when = new Date(iso);
-  return `${when.toLocaleDateString()} ${when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
+  return iso ? formatDateTime(iso) : null;
 }
 
 // When a row of the log happened: its own <time> (system lines) or its

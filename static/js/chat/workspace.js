@@ -217,6 +217,14 @@ export class Workspace {
     }
   }
 
+  // A ticket changed, here or in another console (ticket.changed): the pane
+  // reads it again when it is the ticket of the chat on show.
+  ticketChanged(ticketId) {
+    const win = this.current();
+    const session = win && win.conversation.session;
+    if (session && session.ticket_id === ticketId) this._loadContext(true);
+  }
+
   // --- the list ----------------------------------------------------------------------------
   _buildList() {
     this.idleEl = el("p", { class: "ws-idle", hidden: true,
