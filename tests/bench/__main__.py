@@ -3,7 +3,9 @@
 Options may also come from the environment (``make bench`` passes none):
 BENCH_CHATS, BENCH_RATE, BENCH_DURATION, BENCH_RAMP, BENCH_DRAIN,
 BENCH_DAPHNES, BENCH_ROUNDS. ``DATABASE_URL`` set: that (PostgreSQL) database is migrated and
-used; unset: a fresh SQLite file var/bench/bench.sqlite3. Progress goes to
+used; unset: a fresh SQLite file var/bench/bench.sqlite3. Then the timer sweep
+(tests/bench/sweep.py) and the reconnect burst (tests/bench/burst.py) run on
+stacks of their own; ``--burst-only`` runs just the burst. Progress goes to
 stderr; the last line on stdout is one JSON object.
 """
 
@@ -100,6 +102,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-baseline", action="store_true", help="chat traffic only")
     parser.add_argument(
+        "--burst-only",
+        action="store_true",
+        help="only the reconnect burst (tests/bench/burst.py); the other figures are null",
+    )
+    parser.add_argument(
         "--no-alone-baseline",
         action="store_true",
         help="skip the second echo measurement, on its own after the chat sockets closed",
@@ -132,6 +139,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "30 frames per 5 s, sockets may be closed with 4429"
         )
     return args
+
+
+# The figures of the chat and echo traffic (run), in the order of the JSON line;
+# all null when only the reconnect burst runs (--burst-only).
+CHAT_FIGURES = (
+    "chats",
+    "sockets",
+    "rate",
+    "sent",
+    "received",
+    "lost",
+    "duplicated",
+    "p50_ms",
+    "p99_ms",
+    "baseline_p50_ms",
+    "baseline_p99_ms",
+    "ratio_p50",
+    "ratio_p99",
+    "rss_per_socket_kb",
+    "baseline_alone_p50_ms",
+    "baseline_alone_p99_ms",
+    "ratio_p99_alone",
+)
 
 
 def _round(value: float, digits: int = 2) -> float | None:
@@ -261,17 +291,10 @@ def _terminate(signum: int, frame: Any) -> None:
     os.kill(os.getpid(), signal.SIGINT)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
-    # Also when started in the background, where a shell leaves SIGINT ignored.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    # Chat and echo sockets are open together: 2 x 2N here, the same in daphne.
-    raise_fd_limit(6 * args.chats + 1000)
+def _chat_figures(args: argparse.Namespace) -> dict[str, Any] | int:
+    """Steps 1-7 of docs/performance.md on a stack of their own: the figures,
+    or the exit code of a failed or interrupted run."""
     started = time.monotonic()
-    # The sweep benchmark's database (issue 4): read before the stack points
-    # DATABASE_URL at its own.
-    sweep_db = os.environ.get("DATABASE_URL") or None
     stack = Stack(daphne_count=args.daphnes, settings_module=args.settings)
     try:
         stack.configure()
@@ -313,10 +336,39 @@ def main(argv: list[str] | None = None) -> int:
         f"finished in {time.monotonic() - started:.0f} s; load average {_load()}; bench client CPU "
         f"{usage.ru_utime + usage.ru_stime:.0f} s; logs in var/bench/"
     )
-    # After the chat benchmark, with its stack stopped: its own database and Redis.
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    # Also when started in the background, where a shell leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Chat and echo sockets are open together: 2 x 2N here, the same in daphne.
+    raise_fd_limit(6 * args.chats + 1000)
+    # The database of the sweep and reconnect-burst benchmarks (each builds
+    # its own beside it): read before the stack points DATABASE_URL at its own.
+    database_url = os.environ.get("DATABASE_URL") or None
+    if args.burst_only:
+        result: dict[str, Any] = dict.fromkeys(CHAT_FIGURES)
+    else:
+        figures = _chat_figures(args)
+        if isinstance(figures, int):
+            return figures
+        result = figures
+    # After the chat benchmark, with its stack stopped: each its own database,
+    # Redis and (the burst) daphne processes.
+    from tests.bench.burst import measure_reconnect_burst_ms
     from tests.bench.sweep import measure_sweep_ms_100k
 
-    result["sweep_ms_100k"] = measure_sweep_ms_100k(sweep_db)
+    try:
+        result["sweep_ms_100k"] = None if args.burst_only else measure_sweep_ms_100k(database_url)
+        result["reconnect_burst_ms"] = measure_reconnect_burst_ms(
+            database_url, settings_module=args.settings
+        )
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
     print(json.dumps(result), flush=True)
     return 0
 

@@ -101,6 +101,8 @@ class Stack:
     ports: list[int] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     database: str = ""
+    # With DATABASE_URL unset: a fresh SQLite file of this name in var/bench/.
+    sqlite_name: str = "bench.sqlite3"
     sqlite_path: Path | None = None
 
     # --- set-up -------------------------------------------------------------
@@ -120,7 +122,7 @@ class Stack:
         if database_url:
             self.database = "postgresql" if database_url.startswith("postgres") else "custom"
         else:
-            self.sqlite_path = BENCH_DIR / "bench.sqlite3"
+            self.sqlite_path = BENCH_DIR / self.sqlite_name
             for suffix in ("", "-wal", "-shm", "-journal", ".write-lock"):
                 Path(f"{self.sqlite_path}{suffix}").unlink(missing_ok=True)
             database_url = f"sqlite:///{self.sqlite_path}"
@@ -166,16 +168,34 @@ class Stack:
 
     def start_daphnes(self) -> None:
         self.ports = free_ports(self.daphne_count)
-        for index, port in enumerate(self.ports):
-            self._start(
-                f"daphne-{index}",
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-                + ["-v", "0", "--websocket_connect_timeout", "60"]
-                + ["config.asgi:application"],
-                self.env,
-            )
+        for index in range(len(self.ports)):
+            self._start_daphne(index)
+        self._wait_listening(self.ports)
+
+    def kill_daphne(self, index: int) -> None:
+        """SIGKILL, as a crash: its sockets drop without a close frame and
+        nothing of it runs its disconnect code."""
+        process = self.processes.pop(f"daphne-{index}")
+        process.kill()
+        process.wait(timeout=10)
+
+    def restart_daphne(self, index: int) -> None:
+        """A new daphne process on the port of the ``index``-th one."""
+        self._start_daphne(index)
+        self._wait_listening([self.ports[index]])
+
+    def _start_daphne(self, index: int) -> None:
+        self._start(
+            f"daphne-{index}",
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.ports[index])]
+            + ["-v", "0", "--websocket_connect_timeout", "60"]
+            + ["config.asgi:application"],
+            self.env,
+        )
+
+    def _wait_listening(self, ports: list[int]) -> None:
         deadline = time.monotonic() + 60
-        for port in self.ports:
+        for port in ports:
             while True:
                 self.check_alive()
                 with socket.socket() as sock:

@@ -450,6 +450,9 @@ class ChatPeer:
       ``chat.history``;
     - sends ``chat.open`` with ``last_seq`` on every (re)connect, then resends
       its outbox: every unacknowledged send, with its original ``client_id``;
+      with ``snapshot=True`` it first asks for ``chat.snapshot``, as the
+      console and the portal do on every ``hello`` (``restore()`` in
+      static/js/chat/console.js and portal.js);
     - a send while disconnected only goes into the outbox;
     - sends ``ping`` every ``heartbeat_seconds`` of the hello, and fetches a
       gap with ``chat.history`` when the ``pong`` names a higher ``last_seq``
@@ -467,9 +470,9 @@ class ChatPeer:
     """
 
     @classmethod
-    def on(cls, stack: Stack, daphne: str, name: str, cookie: str) -> ChatPeer:
+    def on(cls, stack: Stack, daphne: str, name: str, cookie: str, **options: Any) -> ChatPeer:
         """A peer whose socket goes to the daphne process ``daphne``."""
-        return cls(name, stack.ws_url_of(daphne), stack.origin_of(daphne), cookie)
+        return cls(name, stack.ws_url_of(daphne), stack.origin_of(daphne), cookie, **options)
 
     def __init__(
         self,
@@ -481,6 +484,7 @@ class ChatPeer:
         min_delay: float = 0.1,
         max_delay: float = 1.0,
         request_timeout: float = 5.0,
+        snapshot: bool = False,
     ) -> None:
         self.name = name
         self.url = url
@@ -489,6 +493,7 @@ class ChatPeer:
         self.min_delay = min_delay
         self.max_delay = max_delay
         self.request_timeout = request_timeout
+        self.snapshot = snapshot
         self.session_id: int | None = None
         self.last_seq = 0
         self.messages: dict[int, dict[str, Any]] = {}  # seq -> message
@@ -501,6 +506,10 @@ class ChatPeer:
         self.refused: list[PeerError] = []  # sends the server refused for good
         self.duplicates = 0  # messages dropped because their seq was already known
         self.frames: list[dict[str, Any]] = []
+        self.snapshots: list[dict[str, Any]] = []  # chat.snapshot replies, one per sync
+        # Syncs that failed (a reply that never came, an error): the browser
+        # then sends nothing until its next reconnect.
+        self.sync_errors: list[PeerError] = []
         self.hellos = 0
         self.pongs = 0
         self.close_codes: list[int | None] = []
@@ -730,10 +739,14 @@ class ChatPeer:
             self._synced = True
             return
         try:
+            if self.snapshot:
+                self.snapshots.append(await self.request({"type": "chat.snapshot"}))
             state = await self.request(
                 {"type": "chat.open", "session_id": self.session_id, "last_seq": self.last_seq}
             )
-        except PeerError:
+        except PeerError as error:
+            if error.code != "disconnected":
+                self.sync_errors.append(error)
             return  # the next connect tries again
         self.apply_state(state)
         if self._ws is ws:
