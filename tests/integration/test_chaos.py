@@ -165,7 +165,7 @@ async def chaos(stack: Stack, chats: list[Chat], gate_dir: Path) -> None:
             await asyncio.gather(*chat.senders)
             await until(
                 lambda chat=chat: all(p.settled for p in chat.peers),
-                timeout=30,
+                timeout=60,
                 what=f"chat {chat.session_id}'s outboxes to empty before it ends",
             )
         await asyncio.gather(*(end_chat(chat.peers[1], chat.session_id) for chat in ending))
@@ -260,5 +260,5 @@ def transcript_notes(chat: Chat) -> int:
     from tickets.models import TicketNote
 
     return TicketNote.objects.filter(
-        ticket_id=chat.ticket_id, body__contains="the transcript is attached"
+        ticket_id=chat.ticket_id, body__contains="its transcript is attached"
     ).count()
