@@ -80,6 +80,8 @@ def test_portal_and_chat_on_a_phone(size: str, helpdesk: Helpdesk) -> None:
     expect(client.get_by_role("heading", name="My tickets")).to_be_visible()
     assert sideways_problems(client) == []
     assert header_rows(client) <= 2
+    # The name, cut short, still leads to Your settings (the time zone).
+    expect(client.get_by_title(f"Your settings ({ALICE.email})")).to_be_in_viewport(ratio=1)
     screenshot(client, f"phone-{size}-1-home", full_page=False)
 
     client.get_by_role("button", name="Start a chat").click()
