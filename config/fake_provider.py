@@ -136,7 +136,8 @@ class FakeProvider:
         request = urllib.request.Request(url, method="HEAD")
         direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
-            with direct.open(request, timeout=10) as response:
+            # Short: the app's send waits for this answer (its read timeout is 6 s).
+            with direct.open(request, timeout=3) as response:
                 return str(response.headers.get("Content-Type", ""))
         except urllib.error.HTTPError as exc:
             return f"not served: HTTP {exc.code}"
