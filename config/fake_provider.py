@@ -6,10 +6,12 @@ to the helpdesk as an SMS or WhatsApp client. Tooling, not product: stdlib
 
 - ``POST /twilio/2010-04-01/Accounts/<sid>/Messages.json`` and ``POST
   /graph/<phone number id>/messages``: an outbound message (on WhatsApp a
-  text or an approved template, shown by its name and values: templates
-  live at Meta, so the fake takes any), kept and shown; answered as the
-  provider does (a sid / a wamid), then reported delivered (and read, on
-  WhatsApp) through the app's status webhooks, signed.
+  text, a file (Twilio's ``MediaUrl``, WhatsApp's image or document
+  ``link``: shown as a link, a picture as a thumbnail, its content type read
+  from the URL as the providers do) or an approved template, shown by its
+  name and values: templates live at Meta, so the fake takes any), kept and
+  shown; answered as the provider does (a sid / a wamid), then reported
+  delivered (and read, on WhatsApp) through the app's status webhooks, signed.
 - ``GET /``: what was "sent", newest first, and a form that sends an inbound
   SMS or WhatsApp message to the app, signed with the configured secrets
   (the providers' own signing code: chat.channels.providers).
@@ -48,6 +50,9 @@ class Sent:
     to: str
     body: str
     provider_id: str
+    # A file's URL as the app sent it, and the content type it answered with.
+    media_url: str = ""
+    media_type: str = ""
     at: float = field(default_factory=time.time)
     statuses: list[str] = field(default_factory=list)
 
@@ -125,6 +130,20 @@ class FakeProvider:
         contacts = [{"profile": {"name": name}, "wa_id": number.lstrip("+")}] if name else []
         return self.whatsapp_post({"contacts": contacts, "messages": [message]})
 
+    def media_type(self, url: str) -> str:
+        """The content type the app serves a file's URL with (Twilio and Meta
+        fetch it too), or what went wrong."""
+        request = urllib.request.Request(url, method="HEAD")
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            # Short: the app's send waits for this answer (its read timeout is 6 s).
+            with direct.open(request, timeout=3) as response:
+                return str(response.headers.get("Content-Type", ""))
+        except urllib.error.HTTPError as exc:
+            return f"not served: HTTP {exc.code}"
+        except OSError as exc:
+            return f"not served: {exc}"
+
     def report(self, sent: Sent) -> None:
         """Delivered (and read, on WhatsApp) a moment after the send."""
         steps = ["delivered"] if sent.channel == "sms" else ["delivered", "read"]
@@ -155,6 +174,8 @@ class FakeProvider:
             sent.statuses.append(status)
 
     def record(self, sent: Sent) -> None:
+        if sent.media_url:
+            sent.media_type = self.media_type(sent.media_url)
         with self.lock:
             self.sent.append(sent)
         threading.Thread(target=self.report, args=(sent,), daemon=True).start()
@@ -197,12 +218,28 @@ def handler_for(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             if path.startswith("/twilio/") and path.endswith("/Messages.json"):
                 form = urllib.parse.parse_qs(body.decode())
                 sid = f"SM{uuid.uuid4().hex}"
-                fake.record(Sent("sms", form.get("To", [""])[0], form.get("Body", [""])[0], sid))
+                fake.record(
+                    Sent(
+                        "sms",
+                        form.get("To", [""])[0],
+                        form.get("Body", [""])[0],
+                        sid,
+                        media_url=form.get("MediaUrl", [""])[0],
+                    )
+                )
                 return self._json({"sid": sid, "status": "queued"}, status=201)
             if path.startswith("/graph/") and path.endswith("/messages"):
                 data = json.loads(body or b"{}")
                 wamid = f"wamid.{uuid.uuid4().hex}"
-                fake.record(Sent("whatsapp", str(data.get("to", "")), whatsapp_text(data), wamid))
+                fake.record(
+                    Sent(
+                        "whatsapp",
+                        str(data.get("to", "")),
+                        whatsapp_text(data),
+                        wamid,
+                        media_url=whatsapp_link(data),
+                    )
+                )
                 return self._json({"messaging_product": "whatsapp", "messages": [{"id": wamid}]})
             if path == "/inbound":
                 form = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
@@ -225,9 +262,23 @@ def handler_for(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def whatsapp_link(data: dict[str, Any]) -> str:
+    """The link of a Cloud API image or document, else empty."""
+    kind = str(data.get("type", ""))
+    part = data.get(kind) if kind in ("image", "document") else None
+    return str(part.get("link", "")) if isinstance(part, dict) else ""
+
+
 def whatsapp_text(data: dict[str, Any]) -> str:
-    """What a Cloud API message says: its text, or a template's name and values."""
-    if data.get("type") != "template":
+    """What a Cloud API message says: its text, a file's caption or name, or a
+    template's name and values."""
+    kind = data.get("type")
+    if kind in ("image", "document"):
+        part = data.get(kind) or {}
+        return f"[{kind}] " + " ".join(
+            str(part[key]) for key in ("filename", "caption") if part.get(key)
+        )
+    if kind != "template":
         return str((data.get("text") or {}).get("body", ""))
     template = data.get("template") or {}
     values = [
@@ -243,7 +294,7 @@ def page(fake: FakeProvider) -> str:
     rows = (
         "".join(
             f"<tr><td>{html.escape(s.channel)}</td><td>{html.escape(s.to)}</td>"
-            f"<td>{html.escape(s.body)}</td><td>{html.escape(_status(s))}</td></tr>"
+            f"<td>{html.escape(s.body)}{_media(s)}</td><td>{html.escape(_status(s))}</td></tr>"
             for s in reversed(fake.sent)
         )
         or '<tr><td colspan="4">Nothing sent yet.</td></tr>'
@@ -264,6 +315,21 @@ border-bottom:1px solid #ddd;text-align:left}}label{{display:block;margin:.4em 0
 <button type="submit">Send to the helpdesk</button></fieldset></form>
 <h2>Sent by the helpdesk</h2><table><tr><th>Channel</th><th>To</th><th>Text</th>
 <th>Status</th></tr>{rows}</table></body></html>"""
+
+
+def _media(sent: Sent) -> str:
+    """A sent file: a link to the URL the fake received, a thumbnail when it
+    is served as a picture."""
+    if not sent.media_url:
+        return ""
+    url = html.escape(sent.media_url)
+    kind = html.escape(sent.media_type)
+    thumbnail = (
+        f'<img src="{url}" alt="the picture sent" style="max-width:8em;max-height:8em">'
+        if sent.media_type.startswith("image/")
+        else "file"
+    )
+    return f'<br><a href="{url}" target="_blank">{thumbnail}</a> ({kind})'
 
 
 def _status(sent: Sent) -> str:

@@ -31,6 +31,8 @@ urlpatterns = [
     path("files/", include("tickets.urls_files")),
     path("chat/", include("chat.files.urls")),
     # The SMS and WhatsApp providers' webhooks (chat/inbound/webhooks.py).
+    # The files providers fetch to send them (chat/channels/public_media.py).
+    path("channels/media/", include("chat.channels.urls")),
     path("channels/", include("chat.inbound.urls")),
     path("api/", include("config.api_urls")),
 ]

@@ -2,7 +2,8 @@
 
 Two kinds of rows go out: an agent's message in an SMS or WhatsApp chat
 (stored ``queued`` by chat.message_sql; a WhatsApp template goes out as one,
-chat.whatsapp_templates) and a ChannelNotice (an answer to a
+chat.whatsapp_templates; a file as one, chat.files, which the provider fetches
+from its public URL, chat.channels.public_media) and a ChannelNotice (an answer to a
 number outside any chat). Each is sent by a Celery task (chat.tasks) that may
 run any number of times, and the provider is called once:
 
@@ -44,8 +45,10 @@ from django.db.models import Model
 from django.utils import timezone
 
 from chat import broadcasts
+from chat.channels import public_media
 from chat.channels.providers import provider_for
 from chat.channels.providers.base import (
+    OutboundMedia,
     OutboundTemplate,
     ProviderUnavailable,
     SendError,
@@ -83,13 +86,14 @@ class Outcome(enum.Enum):
 class Outgoing:
     """One row as it goes out: to ``number`` on ``channel``, ``body`` or,
     for a WhatsApp template, ``template`` (``body`` is then its filled text,
-    which the chat shows)."""
+    which the chat shows), or for a file ``media`` (``body`` is its name)."""
 
     row: Any
     channel: str
     number: str
     body: str
     template: OutboundTemplate | None = None
+    media: OutboundMedia | None = None
 
 
 def _template(message: Message) -> OutboundTemplate | None:
@@ -98,6 +102,19 @@ def _template(message: Message) -> OutboundTemplate | None:
     except WhatsAppTemplateMessage.DoesNotExist:
         return None
     return OutboundTemplate(sent.name, sent.language, tuple(sent.parameters))
+
+
+def _media(message: Message) -> OutboundMedia | None:
+    attachment = message.attachment
+    if attachment is None:
+        return None
+    # The file message has no words of its own (its body is the file's name,
+    # which a document carries as its filename): no caption.
+    return OutboundMedia(
+        url=public_media.public_url(attachment.pk),
+        content_type=attachment.content_type,
+        filename=attachment.original_name,
+    )
 
 
 class Delivery:
@@ -114,7 +131,7 @@ class Delivery:
         """What goes out, or None when the row is gone."""
         if self.model is Message:
             message = (
-                Message.objects.select_related("session", "whatsapp_template")
+                Message.objects.select_related("session", "whatsapp_template", "attachment")
                 .filter(pk=self.row_id)
                 .first()
             )
@@ -122,7 +139,12 @@ class Delivery:
                 return None
             session = message.session
             return Outgoing(
-                message, session.channel, session.client_address, message.body, _template(message)
+                message,
+                session.channel,
+                session.client_address,
+                message.body,
+                _template(message),
+                _media(message),
             )
         notice = ChannelNotice.objects.select_related("phone_client").filter(pk=self.row_id)
         row = notice.first()
@@ -181,6 +203,8 @@ def _deliver(delivery: Delivery) -> Outcome:
     try:
         if loaded.template is not None:
             provider_id = provider.send_template(to=loaded.number, template=loaded.template)
+        elif loaded.media is not None:
+            provider_id = provider.send_media(to=loaded.number, media=loaded.media)
         else:
             provider_id = provider.send_text(to=loaded.number, body=loaded.body)
     except ProviderUnavailable:

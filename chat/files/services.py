@@ -11,6 +11,14 @@ size limit and the allowed extensions; the same private storage). On top of
 them the bytes are sniffed: only a real PNG, JPEG, GIF or WebP image is
 marked ``is_image`` and gets an inline preview; everything else, whatever
 its name says, is served as a download only.
+
+In an SMS or WhatsApp chat an agent's file goes out through the provider:
+only a file the provider takes (its type and size,
+chat.channels.providers.media_refusal) and, on WhatsApp, only inside the
+number's 24-hour window, as free text; a refusal stores nothing. The message
+is stored ``queued`` and sent like a text (chat.tasks.deliver_message,
+exactly one provider call), the provider fetching the file from its public
+URL (chat.channels.public_media).
 """
 
 from __future__ import annotations
@@ -24,10 +32,21 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat import lifecycle, messages, selectors
-from chat.errors import ChatNotFound, InvalidState, MessageInvalid
+from chat import lifecycle, messages, selectors, tasks, whatsapp_window
+from chat.channels.providers import media_refusal
+from chat.errors import ChatNotFound, InvalidState, MessageInvalid, WindowClosed
 from chat.messages import SendResult
-from chat.models import ChatAttachment, Message, MessageKind, Participant, SessionStatus
+from chat.models import (
+    Channel,
+    ChatAttachment,
+    ChatSession,
+    DeliveryStatus,
+    Message,
+    MessageKind,
+    Participant,
+    PhoneClient,
+    SessionStatus,
+)
 from tickets import services as ticket_services
 from tickets.errors import AttachmentRefused as TicketAttachmentRefused
 from tickets.models import private_storage
@@ -89,9 +108,10 @@ def _checked(upload: File) -> tuple[str, str, bool]:
     return name, guessed, False
 
 
-def _may_send(participant: Participant | None) -> None:
+def _may_send(participant: Participant | None, *, content_type: str, size: int) -> None:
     """The state rules of chat.services.message_send: a participant in the room of an
-    active chat (for a client that means an agent has answered it)."""
+    active chat (for a client that means an agent has answered it); in a
+    phone chat, a file its provider takes, on WhatsApp inside the window."""
     if participant is None:
         raise ChatNotFound("That chat does not exist.")
     status = participant.session.status
@@ -104,9 +124,23 @@ def _may_send(participant: Participant | None) -> None:
     if not participant.in_room:
         raise InvalidState("You have left this chat.", code="not_in_room")
     if participant.session.by_phone:
-        raise AttachmentRefused(
-            "Files cannot be sent to SMS or WhatsApp yet: describe it, or send a link."
+        _may_go_to_phone(participant.session, content_type=content_type, size=size)
+
+
+def _may_go_to_phone(session: ChatSession, *, content_type: str, size: int) -> None:
+    refusal = media_refusal(session.channel, content_type=content_type, size=size)
+    if refusal is not None:
+        # The same type at no size passes: it is the size that is refused.
+        by_size = media_refusal(session.channel, content_type=content_type, size=0) is None
+        raise (AttachmentTooLarge if by_size else AttachmentRefused)(refusal)
+    if session.channel == Channel.WHATSAPP:
+        received_at = (
+            PhoneClient.objects.filter(user_id=session.client_id)
+            .values_list("whatsapp_received_at", flat=True)
+            .first()
         )
+        if not whatsapp_window.is_open(received_at, timezone.now()):
+            raise WindowClosed(whatsapp_window.CLOSED_MESSAGE)
 
 
 class _AlreadyStored(Exception):
@@ -143,14 +177,15 @@ def attachment_send(
         stored = messages.stored(participant.session_id, client_uuid)
         if stored is not None:
             return SendResult(stored, False)
-    _may_send(participant)
+    size = upload.size or 0
+    _may_send(participant, content_type=content_type, size=size)
 
     attachment = ChatAttachment(
         session_id=session_id,
         uploaded_by=author,
         original_name=name,
         content_type=content_type,
-        size=upload.size or 0,
+        size=size,
         is_image=is_image,
     )
     upload.seek(0)
@@ -169,7 +204,7 @@ def attachment_send(
             stored = messages.stored(session.pk, client_uuid)
             if stored is not None:
                 raise _AlreadyStored(SendResult(stored, False))
-            _may_send(participant)
+            _may_send(participant, content_type=content_type, size=size)
             attachment.created_at = timezone.now()
             attachment.save()
             try:
@@ -183,6 +218,8 @@ def attachment_send(
                         kind=MessageKind.FILE,
                         client_id=client_uuid,
                         attachment=attachment,
+                        # To a phone: sent by the provider, once (chat.channels.delivery).
+                        delivery_status=DeliveryStatus.QUEUED if session.by_phone else "",
                     )
             except IntegrityError:
                 stored = messages.stored(session.pk, client_uuid)
@@ -192,6 +229,9 @@ def attachment_send(
             Participant.objects.filter(pk=participant.pk, last_read_seq__lt=message.seq).update(
                 last_read_seq=message.seq
             )
+            if session.by_phone:
+                message_id = message.pk
+                transaction.on_commit(lambda: tasks.deliver_message.delay(message_id))
             return SendResult(message, True)
     except _AlreadyStored as already:
         private_storage.delete(attachment.file.name)

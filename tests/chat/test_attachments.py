@@ -303,9 +303,9 @@ class TestRetryAndRollback:
         real_may_send = attachments._may_send
         calls = {"n": 0}
 
-        def end_after_first_check(participant):  # type: ignore[no-untyped-def]
+        def end_after_first_check(participant, **checked):  # type: ignore[no-untyped-def]
             calls["n"] += 1
-            real_may_send(participant)
+            real_may_send(participant, **checked)
             if calls["n"] == 1:
                 services.session_end(session_id=live.pk, agent=agent1)
 

@@ -2,20 +2,26 @@
 test is Twilio: it POSTs the inbound message to daphne, signed as Twilio
 signs), the agent gets the request with its SMS badge, joins and answers; the
 reply goes out through the fake Twilio API (the session's pytest-httpserver)
-and its delivery tick moves when Twilio reports it delivered."""
+and its delivery tick moves when Twilio reports it delivered. The agent then
+attaches a picture with the paperclip: Twilio is sent a ``MediaUrl`` that
+serves it without a login; a file SMS cannot carry is refused in the window."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from itertools import count
 
 import pytest
 import requests
 from playwright.sync_api import BrowserContext, expect
 from pytest_httpserver import HTTPServer
 from twilio.request_validator import RequestValidator
+from werkzeug import Response
 
 from presence.models import PresenceStatus
+from tests.chat.files_helpers import png_bytes
 from tests.e2e.conftest import E2E_TWILIO
 from tests.e2e.helpers import screenshot
 from tests.e2e.test_chat_flows import chat_window, go_available, open_as, send
@@ -47,9 +53,16 @@ def test_an_sms_request_joined_and_answered_with_its_delivery_tick(
     new_context: Callable[..., BrowserContext], live_server_url: str, httpserver: HTTPServer
 ) -> None:
     AGENT1.create(presence=PresenceStatus.OFFLINE)
+    sids = count(1)
     httpserver.expect_request(
         f"/twilio/2010-04-01/Accounts/{SID}/Messages.json", method="POST"
-    ).respond_with_json({"sid": "SMe2e1", "status": "queued"}, status=201)
+    ).respond_with_handler(
+        lambda request: Response(
+            json.dumps({"sid": f"SMe2e{next(sids)}", "status": "queued"}),
+            status=201,
+            content_type="application/json",
+        )
+    )
     agent = open_as(new_context, AGENT1.email)
     go_available(agent)
 
@@ -86,3 +99,33 @@ def test_an_sms_request_joined_and_answered_with_its_delivery_tick(
     expect(tick).to_have_attribute("data-delivery", "delivered")
     expect(tick).to_contain_text("Delivered")
     screenshot(agent, "sms-1-answered-delivered")
+
+    # A picture with the paperclip: it goes out as an MMS whose MediaUrl
+    # serves the file to Twilio, without a login.
+    picture = png_bytes(40, 30, (200, 90, 30))
+    with agent.expect_file_chooser() as chooser:
+        window.get_by_role("button", name="Attach a file").click()
+    chooser.value.set_files(
+        files=[{"name": "cable.png", "mimeType": "image/png", "buffer": picture}]
+    )
+    wait_for(lambda: len(httpserver.log) == 2)
+    media_request = httpserver.log[1][0]
+    assert media_request.form["To"] == "+447700900123"
+    media_url = media_request.form["MediaUrl"]
+    assert media_url.startswith(f"{live_server_url}/channels/media/")
+    fetched = requests.get(media_url, timeout=10)
+    assert fetched.status_code == 200 and fetched.headers["Content-Type"] == "image/png"
+    assert fetched.content == picture
+    file_line = window.locator(".chat-line.mine").last
+    expect(file_line).to_contain_text("cable.png")
+    expect(file_line.locator(".chat-tick")).to_have_attribute("data-delivery", "sent")
+    screenshot(agent, "sms-2-picture-sent")
+
+    # A file SMS cannot carry: the reason in the window, nothing sent.
+    window.locator("input.chat-file-input").set_input_files(
+        files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}]
+    )
+    expect(window.locator(".chat-error")).to_contain_text(
+        "notes.txt was not sent: SMS takes only pictures"
+    )
+    assert len(httpserver.log) == 2

@@ -3,7 +3,10 @@ helpers the providers share.
 
 A provider reads its webhooks (:meth:`Provider.inbound`: the signature first,
 then the parse, so nothing unsigned is ever parsed), sends a text
-(:meth:`Provider.send_text`) or, on WhatsApp, an approved template
+(:meth:`Provider.send_text`), a file an agent attached
+(:meth:`Provider.send_media`, which the provider fetches from our public media
+URL, chat.channels.public_media; :meth:`Provider.media_refusal` says first
+which files it takes) or, on WhatsApp, an approved template
 (:meth:`Provider.send_template`), and fetches an inbound file
 (:meth:`Provider.fetch_media`). Everything provider-specific (URLs, fields,
 signatures, status names) stays in its module; the rest of chat sees only the
@@ -77,6 +80,17 @@ class OutboundTemplate:
     name: str
     language: str
     parameters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutboundMedia:
+    """A file sent to a client: the provider fetches it from ``url`` (public,
+    unguessable, expiring). ``caption`` may be empty."""
+
+    url: str
+    content_type: str
+    filename: str
+    caption: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,6 +170,17 @@ class Provider(ABC):
         without templates refuses."""
         raise ProviderRefused(f"{type(self).__name__} sends no templates.")
 
+    @classmethod
+    @abstractmethod
+    def media_refusal(cls, *, content_type: str, size: int) -> str | None:
+        """Why this provider would not send a file of this type and size (for
+        the agent, before anything is stored), or None when it takes it."""
+
+    @abstractmethod
+    def send_media(self, *, to: str, media: OutboundMedia) -> str:
+        """Send a file to the E.164 number ``to``; the provider's id of the
+        message, or a SendError."""
+
     @abstractmethod
     def fetch_media(self, media: InboundMedia, *, max_bytes: int) -> FetchedMedia:
         """The bytes of an inbound file (at most ``max_bytes``), or MediaError."""
@@ -198,6 +223,11 @@ def answered(response: requests.Response, error_text: str) -> requests.Response:
     if response.status_code == 429 or response.status_code >= 500:
         raise ProviderUnavailable(f"The provider is unavailable (HTTP {response.status_code}).")
     raise ProviderRefused(error_text or f"The provider refused it (HTTP {response.status_code}).")
+
+
+def megabytes(size: int) -> str:
+    """A byte limit as an agent reads it: 5 MB."""
+    return f"{size / (1024 * 1024):g} MB"
 
 
 def json_of(response: requests.Response) -> Mapping[str, Any]:

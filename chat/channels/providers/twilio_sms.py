@@ -6,8 +6,9 @@ In: ``POST /channels/twilio/sms/`` (a message: ``MessageSid``, ``From``,
 both signed with ``X-Twilio-Signature`` over SWITCHBOARD_PUBLIC_URL + the path
 and the form fields, checked with the twilio package's RequestValidator.
 Out: ``POST {API_BASE}/2010-04-01/Accounts/{SID}/Messages.json`` with basic
-auth. Media: ``MediaUrl<n>`` with the same basic auth, only under API_BASE
-(the credentials never go anywhere else).
+auth: ``Body``, and for a file ``MediaUrl`` (an MMS; ``Body`` its caption, may
+be empty), which Twilio fetches. Media: ``MediaUrl<n>`` with the same basic
+auth, only under API_BASE (the credentials never go anywhere else).
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from chat.channels.providers.base import (
     InboundMedia,
     InboundMessage,
     MediaError,
+    OutboundMedia,
     Provider,
     StatusReport,
     answered,
     call,
     download,
     json_of,
+    megabytes,
 )
 from chat.models import Channel, DeliveryStatus
 
@@ -46,6 +49,12 @@ STATUSES = {
 }
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 MAX_MEDIA = 10  # Twilio sends at most ten files with a message
+# What an MMS may carry (twilio.com/docs/messaging/guides/accepted-mime-types):
+# the whole message at most 5 MB; JPEG, PNG and GIF are the pictures Twilio
+# fits to every handset, and PDF is accepted as it is. Twilio passes other
+# types on unformatted, which most phones cannot open: refused here.
+MMS_MAX_BYTES = 5 * 1024 * 1024
+MMS_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "application/pdf"})
 
 
 def sign(url: str, params: Mapping[str, str]) -> str:
@@ -104,24 +113,21 @@ class TwilioSms(Provider):
         return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
     def send_text(self, *, to: str, body: str) -> str:
-        sid = settings.TWILIO_ACCOUNT_SID
-        response = call(
-            "POST",
-            f"{settings.TWILIO_API_BASE}/2010-04-01/Accounts/{sid}/Messages.json",
-            auth=(sid, settings.TWILIO_AUTH_TOKEN),
-            data={
-                "To": to,
-                "From": settings.TWILIO_SMS_FROM,
-                "Body": body,
-                "StatusCallback": settings.PUBLIC_URL + STATUS_PATH,
-            },
-        )
-        data = json_of(response)
-        answered(response, _error_text(data))
-        message_sid = str(data.get("sid") or "")
-        if not message_sid:
-            raise BadPayload("Twilio answered without a message sid")
-        return message_sid
+        return _send({"To": to, "Body": body})
+
+    @classmethod
+    def media_refusal(cls, *, content_type: str, size: int) -> str | None:
+        if content_type not in MMS_TYPES:
+            return (
+                "SMS takes only pictures (JPEG, PNG, GIF) and PDF files: "
+                "describe this file, or send a link."
+            )
+        if size > MMS_MAX_BYTES:
+            return f"A file sent by SMS may be at most {megabytes(MMS_MAX_BYTES)}."
+        return None
+
+    def send_media(self, *, to: str, media: OutboundMedia) -> str:
+        return _send({"To": to, "Body": media.caption, "MediaUrl": media.url})
 
     def fetch_media(self, media: InboundMedia, *, max_bytes: int) -> FetchedMedia:
         if not media.ref.startswith(settings.TWILIO_API_BASE + "/"):
@@ -130,6 +136,27 @@ class TwilioSms(Provider):
         auth = (settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
         fetched = download(media.ref, max_bytes=max_bytes, auth=auth)
         return FetchedMedia(fetched.content, fetched.content_type or media.content_type)
+
+
+def _send(fields: dict[str, str]) -> str:
+    """One message to Twilio's Messages API; its sid."""
+    sid = settings.TWILIO_ACCOUNT_SID
+    response = call(
+        "POST",
+        f"{settings.TWILIO_API_BASE}/2010-04-01/Accounts/{sid}/Messages.json",
+        auth=(sid, settings.TWILIO_AUTH_TOKEN),
+        data={
+            **fields,
+            "From": settings.TWILIO_SMS_FROM,
+            "StatusCallback": settings.PUBLIC_URL + STATUS_PATH,
+        },
+    )
+    data = json_of(response)
+    answered(response, _error_text(data))
+    message_sid = str(data.get("sid") or "")
+    if not message_sid:
+        raise BadPayload("Twilio answered without a message sid")
+    return message_sid
 
 
 def _error_text(data: Mapping[str, object]) -> str:

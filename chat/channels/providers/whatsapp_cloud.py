@@ -7,8 +7,10 @@ with ``id``, ``status``, ``errors``), signed with ``X-Hub-Signature-256:
 sha256=<HMAC-SHA256 of the raw body with the app secret>``, compared in
 constant time before the body is parsed.
 Out: ``POST {API_BASE}/{PHONE_NUMBER_ID}/messages`` with the bearer token:
-``"type": "text"``, or ``"type": "template"`` (name, language and the body's
-parameters) outside the 24-hour window.
+``"type": "text"``; a file as ``"type": "image"`` (JPEG, PNG: ``link`` and
+an optional ``caption``) or ``"type": "document"`` (``link``, ``filename``),
+which Meta fetches from the link; or ``"type": "template"`` (name, language
+and the body's parameters) outside the 24-hour window.
 Media: ``GET {API_BASE}/{media id}`` for its URL, then that URL, both with the
 bearer token.
 """
@@ -31,6 +33,7 @@ from chat.channels.providers.base import (
     InboundMedia,
     InboundMessage,
     MediaError,
+    OutboundMedia,
     OutboundTemplate,
     Provider,
     ProviderUnavailable,
@@ -40,6 +43,7 @@ from chat.channels.providers.base import (
     call,
     download,
     json_of,
+    megabytes,
 )
 from chat.models import Channel, DeliveryStatus
 
@@ -50,6 +54,25 @@ STATUSES = {
     "failed": DeliveryStatus.FAILED,
 }
 MEDIA_TYPES = ("image", "document")
+# What the Cloud API sends (Meta's "Supported media types" of the Cloud API
+# reference): images JPEG and PNG up to 5 MB; documents (text, PDF, Word,
+# Excel, PowerPoint) up to 100 MB. A GIF or WebP is neither (WebP is a
+# sticker); audio, video and stickers are not sent from the chat.
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
+DOCUMENT_MAX_BYTES = 100 * 1024 * 1024
+DOCUMENT_TYPES = frozenset(
+    {
+        "text/plain",
+        "application/pdf",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    }
+)
 # What is said about a message type the chat cannot show.
 UNSHOWABLE = {
     "location": "a location",
@@ -128,6 +151,33 @@ class WhatsAppCloud(Provider):
             parameters = [{"type": "text", "text": value} for value in template.parameters]
             sent["components"] = [{"type": "body", "parameters": parameters}]
         return _send(to, {"type": "template", "template": sent})
+
+    @classmethod
+    def media_refusal(cls, *, content_type: str, size: int) -> str | None:
+        if content_type in IMAGE_TYPES:
+            limit, what = IMAGE_MAX_BYTES, "A picture"
+        elif content_type in DOCUMENT_TYPES:
+            limit, what = DOCUMENT_MAX_BYTES, "A document"
+        else:
+            return (
+                "WhatsApp takes only JPEG or PNG pictures and PDF, Word, Excel, "
+                "PowerPoint or text documents: describe this file, or send a link."
+            )
+        if size > limit:
+            return f"{what} sent by WhatsApp may be at most {megabytes(limit)}."
+        return None
+
+    def send_media(self, *, to: str, media: OutboundMedia) -> str:
+        part: dict[str, str] = {"link": media.url}
+        if media.content_type in IMAGE_TYPES:
+            kind = "image"
+        else:
+            kind = "document"
+            # The name the client's phone shows and saves it under.
+            part["filename"] = media.filename
+        if media.caption:
+            part["caption"] = media.caption
+        return _send(to, {"type": kind, kind: part})
 
     def fetch_media(self, media: InboundMedia, *, max_bytes: int) -> FetchedMedia:
         try:

@@ -389,8 +389,9 @@ export class ChatWindow {
     const canSend = open && (this.viewer === "agent" || agentHere) && !windowClosed;
     this.input.disabled = !canSend;
     this.sendButton.disabled = !canSend;
-    // Files do not go out to SMS or WhatsApp (the server refuses them too).
-    this.files.setEnabled(canSend && session.channel !== "sms" && session.channel !== "whatsapp");
+    // In SMS and WhatsApp chats too: the server refuses a file the provider
+    // would not take, with words the window shows.
+    this.files.setEnabled(canSend);
     let hint = "";
     if (session.status === "waiting") hint = "You can write as soon as an agent joins.";
     else if (session.status === "invited") hint = this.viewer === "agent" ? "Waiting for the client to accept." : "";

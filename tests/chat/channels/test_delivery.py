@@ -9,13 +9,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from pytest_httpserver import HTTPServer
 
 from chat import services, tasks
 from chat.channels import delivery
-from chat.files.services import AttachmentRefused, attachment_send
 from chat.models import ChatSession, DeliveryStatus, Message, SessionStatus
 from chat.payloads import message_payload
 from tests.chat.channels.conftest import TWILIO_SID, WA_PHONE_ID
@@ -241,17 +239,3 @@ def test_an_unknown_numbers_chat_needs_a_contact_before_a_ticket(
         reason="Wrong number",
     )
     assert ChatSession.objects.get().status == SessionStatus.ENDED
-
-
-def test_files_cannot_be_sent_to_a_phone_yet(
-    client, twilio_on: HTTPServer, agent1, default_queue
-) -> None:
-    session = sms_chat(client, agent1)
-    with pytest.raises(AttachmentRefused, match="SMS or WhatsApp"):
-        attachment_send(
-            session_id=session.pk,
-            author=agent1,
-            client_id=uuid.uuid4(),
-            upload=SimpleUploadedFile("a.txt", b"hi"),
-        )
-    assert not session.attachments.exists()
