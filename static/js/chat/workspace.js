@@ -31,7 +31,7 @@ const SECTIONS = [
 function preview(message, userId) {
   if (!message) return "";
   const who = message.author ? (message.author.id === userId ? "You" : message.author.name.split(" ")[0]) : "";
-  const what = message.attachment ? `📎 ${message.attachment.name}` : message.body.replace(/\s+/g, " ").trim();
+  const what = message.attachment ? `File: ${message.attachment.name}` : message.body.replace(/\s+/g, " ").trim();
   return who && message.kind !== "system" ? `${who}: ${what}` : what;
 }
 
