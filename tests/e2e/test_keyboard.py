@@ -3,7 +3,8 @@ and the documented shortcuts only (static/js/chat/shortcuts.js, the README's lis
 Where the focus is after each step: in the Message box after Join (the agent) and
 when an agent joins (the client), still there after sending, on Leave after End, back
 where chats start after Leave; never on <body>. And the focus ring: at least 3:1
-against what it is drawn on, the dark top bar and chat headers included."""
+against what it is drawn on, the dark top bar, chat headers and the light menu in them
+included."""
 
 from __future__ import annotations
 
@@ -219,5 +220,13 @@ def test_the_focus_ring_stands_out_everywhere(new_context, people) -> None:
     whats = " | ".join(ring["what"] for ring in rings)
     for expected in ("Available", "More actions", "Leave chat", "Send"):
         assert expected in whats, whats
+    # The "⋯" menu is a light popup in the dark chat header: its items' ring is the
+    # light surfaces' one. (The menu keeps the arrow keys, not Tab.)
+    visible_chat(agent).get_by_role("button", name="More actions").focus()
+    agent.keyboard.press("Enter")
+    for _ in visible_chat(agent).get_by_role("menuitem").all():
+        rings.append(agent.evaluate(RING))
+        agent.keyboard.press("ArrowDown")
+    assert "Add time entry" in " | ".join(ring["what"] for ring in rings)
     weak = [r for r in rings if r["style"] == "none" or r["width"] < 2 or r["contrast"] < 3]
     assert not weak, weak
