@@ -1,15 +1,20 @@
-// Modal dialogs keep the keyboard focus inside them, for every page that
-// imports this module (console.js, portal.js). showModal() makes the page
-// behind a dialog inert, but Tab past its last control still leaves for the
-// browser's own toolbar; here Tab and Shift+Tab go round the dialog's
-// controls instead. Escape closes a dialog (the browser's own), and closing
-// gives the focus back to where it was before it opened (the browser's own
-// too; a caller whose opener went away meanwhile focuses something else).
+// Modal dialogs: every <dialog> of the portal and the console opens through
+// openModal(). showModal() makes the page behind it inert and closes it on
+// Escape; on top of that:
+// - Tab and Shift+Tab go round the dialog's controls (the browser would let
+//   Tab leave for its own toolbar);
+// - when it closes, the focus goes back to the control that opened it, or to
+//   the page's heading when that control is gone: never to <body>. A caller
+//   that puts the focus somewhere on purpose as it closes (into a new chat)
+//   keeps it there.
 
 const FOCUSABLE = [
   "a[href]", "button:not([disabled])", "input:not([disabled]):not([type=hidden])",
   "select:not([disabled])", "textarea:not([disabled])", "summary", "[tabindex]",
 ].join(",");
+
+const opened = new WeakMap(); // dialog -> { returnTo, focusedBefore } while it is open
+const watched = new WeakSet(); // dialogs whose close gives the focus back
 
 // The dialog's controls a Tab reaches, in order.
 function tabbable(dialog) {
@@ -17,6 +22,8 @@ function tabbable(dialog) {
     (node) => node.tabIndex >= 0 && node.getClientRects().length > 0 && !node.closest("[inert]"));
 }
 
+// The top modal dialog keeps Tab: listened to on the document, so a focus
+// that slipped out of the dialog (onto the page behind) comes back too.
 function keepFocusInside(event) {
   if (event.key !== "Tab" || event.defaultPrevented) return;
   const dialogs = [...document.querySelectorAll("dialog[open]")].filter((d) => d.matches(":modal"));
@@ -36,7 +43,48 @@ function keepFocusInside(event) {
   }
 }
 
-if (!window.__switchboardDialogs) {
-  window.__switchboardDialogs = true;
-  document.addEventListener("keydown", keepFocusInside);
+document.addEventListener("keydown", keepFocusInside);
+
+function canTakeFocus(node) {
+  return Boolean(node) && node !== document.body && node.isConnected
+    && node.getClientRects().length > 0 && !node.closest("[inert]") && !node.matches(":disabled");
+}
+
+// The last resort: the page's heading, made focusable for this.
+function pageHeading() {
+  const heading = document.querySelector("main h1");
+  if (heading && heading.tabIndex < 0) heading.tabIndex = -1;
+  return heading;
+}
+
+function giveFocusBack(dialog) {
+  const state = opened.get(dialog);
+  if (!state) return;
+  opened.delete(dialog);
+  // "close" comes after close() returned: the browser has put the focus back
+  // on what had it before (or on <body>), unless the caller moved it since.
+  const now = document.activeElement;
+  const lost = !now || now === document.body || now === state.focusedBefore || dialog.contains(now);
+  if (!lost) return;
+  for (const target of [state.returnTo, pageHeading()]) {
+    if (!canTakeFocus(target)) continue;
+    target.focus();
+    if (document.activeElement === target) return;
+  }
+}
+
+// Open `dialog` as a modal. first: the control to focus (default: the
+// browser's choice, the dialog's first control). returnTo: where the focus
+// goes when it closes (default: what has it now; an opener that awaits
+// before opening passes the control it was opened from).
+export function openModal(dialog, { first = null, returnTo = document.activeElement } = {}) {
+  if (!watched.has(dialog)) {
+    watched.add(dialog);
+    dialog.addEventListener("close", () => giveFocusBack(dialog));
+  }
+  if (!dialog.open) {
+    opened.set(dialog, { returnTo, focusedBefore: document.activeElement });
+    dialog.showModal();
+  }
+  if (first) first.focus();
 }

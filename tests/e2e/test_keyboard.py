@@ -2,18 +2,20 @@
 and the documented shortcuts only (static/js/chat/shortcuts.js, the README's list).
 Where the focus is after each step: in the Message box after Join (the agent) and
 when an agent joins (the client), still there after sending, on Leave after End, back
-where chats start after Leave; never on <body>. And the focus ring: at least 3:1
-against what it is drawn on, the dark top bar and chat headers included."""
+where chats start after Leave; never on <body>, not even when a dialog's opener is gone.
+And the focus ring: at least 3:1 against what it is drawn on, the dark top bar, chat
+headers and the light menu in them included."""
 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from presence.models import PresenceStatus
 from tests.e2e.chat_steps import focused, open_as, press_tab_until, visible_chat
 from tests.e2e.helpers import make_ticket, screenshot
 from tests.personas import AGENT1, ALICE
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.usefixtures("e2e_db")
 
@@ -34,6 +36,24 @@ def is_message_box(now: dict[str, str]) -> bool:
 def type_and_send(page: Page, text: str) -> None:
     page.keyboard.type(text)
     page.keyboard.press("Enter")
+
+
+def available_agent(new_context) -> Page:
+    """agent1 on the workspace, gone Available by Tab and Space."""
+    agent = open_as(new_context, "agent1@example.com")
+    agent.goto("/console/chats/")
+    press_tab_until(agent, lambda now: now["name"] == "Available")
+    agent.keyboard.press("Space")
+    return agent
+
+
+def push_chat(agent: Page, client: Page, ticket: Ticket) -> Locator:
+    """The agent pushes a chat on the ticket; the client's invitation dialog."""
+    agent.goto(f"/console/tickets/{ticket.pk}/")
+    agent.get_by_role("button", name="Push chat").click()
+    invitation = client.get_by_role("dialog", name="Chat request")
+    expect(invitation).to_be_visible()
+    return invitation
 
 
 def test_a_whole_chat_by_keyboard_alone(new_context, people) -> None:
@@ -129,10 +149,7 @@ def test_a_whole_chat_by_keyboard_alone(new_context, people) -> None:
 def test_the_clients_message_box_takes_the_focus_when_an_agent_answers(new_context, people) -> None:
     """Start a chat (a dialog that closes) and a pushed chat (a dialog answered by
     Accept): either way the focus ends in the chat, in the Message box once it opens."""
-    agent = open_as(new_context, "agent1@example.com")
-    agent.goto("/console/chats/")
-    press_tab_until(agent, lambda now: now["name"] == "Available")
-    agent.keyboard.press("Space")
+    agent = available_agent(new_context)
     client = open_as(new_context, "alice@acme.example")
 
     press_tab_until(client, lambda now: now["name"] == "Start a chat")
@@ -148,14 +165,26 @@ def test_the_clients_message_box_takes_the_focus_when_an_agent_answers(new_conte
     expect(client_window.get_by_label("Message")).to_be_focused()
 
     # The agent pushes a chat on the ticket; Alice accepts with Enter.
-    agent.goto(f"/console/tickets/{people['ticket'].pk}/")
-    agent.get_by_role("button", name="Push chat").click()
-    invitation = client.get_by_role("dialog", name="Chat request")
-    expect(invitation).to_be_visible()
+    push_chat(agent, client, people["ticket"])
     press_tab_until(client, lambda now: now["name"] == "Accept")
     client.keyboard.press("Enter")
     pushed = client.locator(".chat-window", has_text=SUBJECT)
     expect(pushed.get_by_label("Message")).to_be_focused()
+
+
+def test_a_dialog_that_closes_never_leaves_the_focus_on_body(new_context, people) -> None:
+    """A pushed chat's invitation opens while nothing has the focus (there is no
+    opener to go back to); Decline gives the focus to the page's heading."""
+    agent = available_agent(new_context)
+    client = open_as(new_context, "alice@acme.example")
+    client.goto("/portal/")
+    assert focused(client)["tag"] == "body"
+
+    invitation = push_chat(agent, client, people["ticket"])
+    press_tab_until(client, lambda now: now["name"] == "Decline")
+    client.keyboard.press("Enter")
+    expect(invitation).to_be_hidden()
+    expect(client.locator("main h1")).to_be_focused()
 
 
 # The contrast of the focus ring against what it is drawn on: the first opaque
@@ -202,10 +231,7 @@ def rings_along_the_tab_order(page: Page, presses: int) -> list[dict]:
 
 
 def test_the_focus_ring_stands_out_everywhere(new_context, people) -> None:
-    agent = open_as(new_context, "agent1@example.com")
-    agent.goto("/console/chats/")
-    press_tab_until(agent, lambda now: now["name"] == "Available")
-    agent.keyboard.press("Space")
+    agent = available_agent(new_context)
     client = open_as(new_context, "alice@acme.example")
     client.goto(f"/portal/tickets/{people['ticket'].pk}/")
     client.get_by_role("button", name="Join chat").click()
@@ -219,5 +245,13 @@ def test_the_focus_ring_stands_out_everywhere(new_context, people) -> None:
     whats = " | ".join(ring["what"] for ring in rings)
     for expected in ("Available", "More actions", "Leave chat", "Send"):
         assert expected in whats, whats
+    # The "⋯" menu is a light popup in the dark chat header: its items' ring is the
+    # light surfaces' one. (The menu keeps the arrow keys, not Tab.)
+    visible_chat(agent).get_by_role("button", name="More actions").focus()
+    agent.keyboard.press("Enter")
+    for _ in visible_chat(agent).get_by_role("menuitem").all():
+        rings.append(agent.evaluate(RING))
+        agent.keyboard.press("ArrowDown")
+    assert "Add time entry" in " | ".join(ring["what"] for ring in rings)
     weak = [r for r in rings if r["style"] == "none" or r["width"] < 2 or r["contrast"] < 3]
     assert not weak, weak

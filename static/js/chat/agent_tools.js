@@ -3,6 +3,7 @@
 // on the ticket. The server decides who may do what (chat/frames/agent_tools.py);
 // text from people and templates goes in with textContent or as a value.
 
+import { openModal } from "../dialogs.js";
 import { el } from "../dom.js";
 import { newClientId } from "./conversation.js";
 
@@ -104,7 +105,7 @@ async function loadCandidates(state, clearError = true) {
 function openInvite(win) {
   const state = build().invite;
   state.win = win;
-  state.dialog.showModal();
+  openModal(state.dialog);
   loadCandidates(state);
 }
 
@@ -125,7 +126,7 @@ async function openTemplates(win) {
   const { dialog, body, error } = build().templates;
   showFormError(error, "");
   body.replaceChildren(el("p", { class: "muted", text: "Loading…" }));
-  dialog.showModal();
+  openModal(dialog);
   try {
     const reply = await socket.request({ type: "chat.templates", session_id: win.id });
     const templates = reply.templates || [];
@@ -238,7 +239,7 @@ async function openTimeEntry(win) {
   state.minutes.value = "";
   state.note.value = "";
   state.submit.disabled = true;
-  state.dialog.showModal();
+  openModal(state.dialog);
   try {
     const draft = await socket.request({ type: "chat.time_entry_draft", session_id: win.id });
     state.intro.textContent = `On ticket #${draft.ticket_id}: the chat's duration and its log, both editable.`;

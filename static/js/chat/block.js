@@ -3,6 +3,7 @@
 // The chat goes on; the client is not told, and its next chat requests are
 // refused with a neutral message. Names go in with textContent (inert).
 
+import { openModal } from "../dialogs.js";
 import { el } from "../dom.js";
 import { newClientId } from "./conversation.js";
 import { formatDateTime } from "./format.js";
@@ -104,8 +105,7 @@ export function blockAction({ socket, note, blockSeconds = DEFAULT_BLOCK_SECONDS
       intro.textContent = `${session.client.name} will not be able to start a chat for `
         + `${describeSeconds(blockSeconds || DEFAULT_BLOCK_SECONDS)}. They are not told why. `
         + "This chat goes on until you end it.";
-      dialog.showModal();
-      reason.focus();
+      openModal(dialog, { first: reason });
     },
   };
 }

@@ -6,7 +6,7 @@
 // and the lists go to its panes instead (workspace.js); Join anywhere else
 // opens the chat there.
 
-import "../dialogs.js";
+import { openModal } from "../dialogs.js";
 import { dataJson, el } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { actionToast, messageToast } from "../toasts.js";
@@ -484,7 +484,7 @@ function endChat(win) {
   intro.textContent = pre
     ? "This chat has no ticket yet. Create one with the transcript attached, or close it with a reason."
     : `The transcript will be attached to ticket #${session.ticket_id}. The client can no longer send messages.`;
-  dialog.showModal();
+  openModal(dialog);
 }
 
 // --- Socket wiring -----------------------------------------------------------------------------------
@@ -696,8 +696,7 @@ function openFollowUpDialog(session) {
     : `Request of ${session.client.name}`;
   intro.textContent = `${what}: “${session.title}”. `
     + (session.ticket_id ? `The outcome is noted on ticket #${session.ticket_id}.` : "");
-  dialog.showModal();
-  outcome.focus();
+  openModal(dialog, { first: outcome });
 }
 
 // --- Keyboard shortcuts (shortcuts.js; the "?" dialog lists them) -----------------------------------------

@@ -3,6 +3,7 @@
 // checks who may: chat/agent_tools/contacts.py). Names and companies go in as
 // text.
 
+import { openModal } from "../dialogs.js";
 import { el } from "../dom.js";
 
 let dialog = null;
@@ -44,8 +45,7 @@ function open(socket, win, onLinked) {
   dialog.search.value = "";
   dialog.list.replaceChildren();
   dialog.error.hidden = true;
-  dialog.node.showModal();
-  dialog.search.focus();
+  openModal(dialog.node, { first: dialog.search });
 }
 
 async function find(socket, state) {

@@ -1,7 +1,7 @@
 // Client portal: Join chat / Start a chat, the chat dialog, and push-chat
 // invitations. Loaded on every portal page so the client counts as online.
 
-import "../dialogs.js";
+import { openModal } from "../dialogs.js";
 import { el } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { messageToast } from "../toasts.js";
@@ -160,7 +160,7 @@ function showInvitation(session) {
   // The client must answer: Escape does not dismiss it.
   dialog.addEventListener("cancel", (event) => event.preventDefault());
   document.body.append(dialog);
-  dialog.showModal();
+  openModal(dialog);
   invitations.set(session.id, dialog);
   showNotification("Chat request", `${who} would like to chat with you.`, `invite-${session.id}`);
 }
@@ -237,8 +237,7 @@ if (startDialog) {
   for (const button of document.querySelectorAll("[data-chat-start]")) {
     button.addEventListener("click", () => {
       error.hidden = true;
-      startDialog.showModal();
-      subject.focus();
+      openModal(startDialog, { first: subject });
     });
   }
   form.querySelector("[data-cancel]").addEventListener("click", () => startDialog.close());

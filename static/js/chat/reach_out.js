@@ -6,9 +6,9 @@
 // console then opens its window. What the server says about the client and
 // its addresses goes in as text.
 
+import { openModal } from "../dialogs.js";
 import { el } from "../dom.js";
 import { newClientId } from "./conversation.js";
-import { openModal } from "./modal.js";
 import { TemplatePicker } from "./template_picker.js";
 
 let socket = null;

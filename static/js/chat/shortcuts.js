@@ -7,6 +7,7 @@
 //
 //   installShortcuts({ next, previous, composer, end, menu, queue });  // console.js
 
+import { openModal } from "../dialogs.js";
 import { el } from "../dom.js";
 
 function typing(target) {
@@ -72,7 +73,7 @@ function buildDialog() {
 
 export function showShortcuts() {
   dialog = dialog || buildDialog();
-  if (!dialog.open) dialog.showModal();
+  openModal(dialog);
 }
 
 // actions: { next, previous, composer, end, menu, queue }: what each shortcut does.

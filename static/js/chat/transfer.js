@@ -3,6 +3,7 @@
 // is available when it is read, and a Refresh button reads it again; the
 // server checks again when the transfer is made. Names go in as text.
 
+import { openModal } from "../dialogs.js";
 import { el } from "../dom.js";
 
 let dialog = null;
@@ -108,6 +109,6 @@ export function openTransferDialog(socket, session, { assign = false, onDone = n
   dialog.reason.value = "";
   dialog.error.hidden = true;
   dialog.empty.hidden = true;
-  dialog.node.showModal();
+  openModal(dialog.node);
   dialog.load();
 }

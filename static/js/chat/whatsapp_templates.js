@@ -3,9 +3,9 @@
 // free text: chat/whatsapp_window.py). The agent picks one, fills in its
 // values and sends it; the chat shows the filled text with its delivery tick.
 
+import { openModal } from "../dialogs.js";
 import { el } from "../dom.js";
 import { newClientId } from "./conversation.js";
-import { openModal } from "./modal.js";
 import { TemplatePicker } from "./template_picker.js";
 
 let socket = null;
