@@ -479,8 +479,8 @@ class ChannelNotice(Delivered):
 
 class ReachChannel(models.TextChoices):
     """How Message customer reaches a client: a phone chat, or an email with
-    a link to the ticket in the portal, where the client answers (the chat's
-    channel is then ``web``)."""
+    a link to the portal (the ticket's page, or the home for a chat without a
+    ticket), where the client answers (the chat's channel is then ``web``)."""
 
     WHATSAPP = "whatsapp", "WhatsApp"
     SMS = "sms", "SMS"

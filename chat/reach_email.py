@@ -42,7 +42,7 @@ from chat.models import (
 EMAILED_KINDS = (MessageKind.TEXT, MessageKind.FILE)
 
 
-def unsent_messages(session: ChatSession, *, after_seq: int) -> QuerySet[Message]:
+def _unsent_messages(session: ChatSession, *, after_seq: int) -> QuerySet[Message]:
     """The agents' messages in the chat after ``after_seq``, oldest first."""
     return (
         session.messages.filter(seq__gt=after_seq, kind__in=EMAILED_KINDS, author__isnull=False)
@@ -52,7 +52,7 @@ def unsent_messages(session: ChatSession, *, after_seq: int) -> QuerySet[Message
     )
 
 
-def awaits_client(session: ChatSession) -> bool:
+def _awaits_client(session: ChatSession) -> bool:
     """The chat is live and its client has never been in it: only email
     reaches it (once in, it reads the chat; when it is over, the transcript)."""
     return (
@@ -75,8 +75,8 @@ def reach_out_email(*, session_id: int) -> bool:
         if reach is None:
             return False
         session = reach.session
-        unsent = list(unsent_messages(session, after_seq=reach.emailed_seq))
-        if not unsent or not awaits_client(session):
+        unsent = list(_unsent_messages(session, after_seq=reach.emailed_seq))
+        if not unsent or not _awaits_client(session):
             ReachOut.objects.filter(session_id=session_id).update(email_queued_at=None)
             return False
         claimed = ReachOut.objects.filter(

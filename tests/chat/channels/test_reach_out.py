@@ -1,9 +1,10 @@
 """Message customer: an agent reaches a client who has left, from a closed
 chat or a ticket, on a channel the client can be reached on (WhatsApp, with
-a template outside the 24-hour window; SMS; email with a link to the ticket
-in the portal). It starts a new chat with the agent already in it; the first
-message goes out on that channel; the client's answer lands in that chat.
-Staff only, and only ever the client of the chat or ticket it starts from."""
+a template outside the 24-hour window; SMS; email with a link to the
+portal, the rest of which is in test_reach_out_email.py). It starts a new
+chat with the agent already in it; the first message goes out on that
+channel; the client's answer lands in that chat. Staff only, and only ever
+the client of the chat or ticket it starts from."""
 
 from __future__ import annotations
 
