@@ -479,8 +479,8 @@ class ChannelNotice(Delivered):
 
 class ReachChannel(models.TextChoices):
     """How Message customer reaches a client: a phone chat, or an email with
-    a link to the ticket in the portal, where the client answers (the chat's
-    channel is then ``web``)."""
+    a link to the portal (the ticket's page, or the home for a chat without a
+    ticket), where the client answers (the chat's channel is then ``web``)."""
 
     WHATSAPP = "whatsapp", "WhatsApp"
     SMS = "sms", "SMS"
@@ -492,8 +492,11 @@ class ReachOut(models.Model):
     chat.reach_out): by whom, from which closed chat or ticket, on which
     channel. ``request_key`` is the browser's id for one Message customer:
     sent again after a dropped connection it finds this chat instead of
-    starting another. An email reach-out is emailed once (``emailed_at``,
-    claimed by the task that sends it)."""
+    starting another. An email reach-out emails the agents' messages to
+    the client until it joins the chat in the portal: each message once
+    (``emailed_seq``, claimed by the task that sends them), the ones written
+    after the first in one email a little later (``email_queued_at``: when
+    the beat sweep last queued that task, chat.reach_out.follow_up)."""
 
     session = models.OneToOneField(
         ChatSession, on_delete=models.CASCADE, primary_key=True, related_name="reach_out"
@@ -509,9 +512,13 @@ class ReachOut(models.Model):
         Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     request_key = models.UUIDField(editable=False)
-    # Email: the ticket's page in the portal, where the client answers.
+    # Email: the portal page where the client answers (the ticket's page, or
+    # the portal's home for a chat without a ticket).
     portal_url = models.CharField(max_length=500, blank=True)
+    # Email: the last email sent, and the seq of the last message it covered.
     emailed_at = models.DateTimeField(null=True, blank=True)
+    emailed_seq = models.PositiveIntegerField(default=0)
+    email_queued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:

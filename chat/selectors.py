@@ -13,11 +13,14 @@ from accounts.models import STAFF_ROLES, Role, User
 from chat import queues
 from chat.errors import ChatNotFound
 from chat.models import (
+    OPEN_STATUSES,
+    Channel,
     ChatBlock,
     ChatSession,
     Message,
     Participant,
     ParticipantRole,
+    ReachChannel,
     SessionStatus,
 )
 from chat.payloads import (
@@ -259,6 +262,32 @@ def open_sessions_of_client(client: User) -> list[ChatSession]:
         .exclude(status__in=[SessionStatus.CLOSED, SessionStatus.DECLINED])
         .order_by("-requested_at")[:20]
     )
+
+
+def chats_to_join(client: User) -> list[ChatSession]:
+    """Live chats an agent started for this portal client by email (Message
+    customer) that it has never been in: the portal's home lists them with
+    Join chat (chat.services.session_enter)."""
+    been_in = Participant.objects.filter(session=OuterRef("pk"), user=client)
+    return list(
+        ChatSession.objects.select_related("ticket", "reach_out__by")
+        .filter(
+            client=client,
+            status=SessionStatus.ACTIVE,
+            channel=Channel.WEB,
+            reach_out__channel=ReachChannel.EMAIL,
+        )
+        .exclude(Exists(been_in))
+        .order_by("-requested_at")[:20]
+    )
+
+
+def ticket_chat_open_for(client: User, ticket_id: int) -> bool:
+    """Whether the client has a live chat on this ticket (on a closed ticket:
+    one an agent started, which its page offers to join)."""
+    return ChatSession.objects.filter(
+        client=client, ticket_id=ticket_id, status__in=OPEN_STATUSES
+    ).exists()
 
 
 def online_user_ids(user_ids: list[int]) -> set[int]:

@@ -78,7 +78,9 @@ def session_request(
 ) -> ChatSession:
     """A client asks to chat. Post-ticket requests name one of the client's own
     tickets; pre-ticket requests give a subject. Asking again while a chat on
-    the same ticket is still open returns that chat instead of a second one.
+    the same ticket is still open returns that chat instead of a second one,
+    also on a closed ticket (an agent reached the client about it: Message
+    customer), where no new chat starts.
     ``client_ip`` (realtime.client_ip) is recorded on the chat and checked
     against IP blocks (chat.agent_tools.blocks); ``visit`` (user agent, landing
     page, first visit) is recorded for staff (chat.visitors)."""
@@ -94,8 +96,6 @@ def session_request(
         ticket = Ticket.objects.filter(pk=ticket_id, contact=contact).first()
         if ticket is None:
             raise ChatNotFound("That ticket does not exist.")
-        if ticket.status == TicketStatus.CLOSED:
-            raise InvalidState("This ticket is closed; create a new ticket to chat about it.")
         subject = ticket.subject
     elif kind == ChatKind.PRE_TICKET:
         if not subject:
@@ -117,6 +117,10 @@ def session_request(
             if existing is not None:
                 _enter_room(existing, client)
                 return existing
+            if ticket.status == TicketStatus.CLOSED:
+                # Only a chat an agent started on it (Message customer) is
+                # joined on a closed ticket; the client starts none there.
+                raise InvalidState("This ticket is closed; create a new ticket to chat about it.")
         session = _open_request(
             client=client,
             contact=contact,
@@ -227,6 +231,26 @@ def _rejoin_room(session: ChatSession, user: User) -> None:
     if updated:
         messages.system_line(lifecycle.lock(session.pk), f"{user.display_name} rejoined the chat.")
         broadcasts.session_changed(selectors.session_payload_of(session.pk))
+
+
+def session_enter(*, session_id: int, client: User, client_ip: str | None = None) -> ChatSession:
+    """The client joins a chat an agent started for it by email (Message
+    customer; the portal's home lists it with Join chat), or goes back into
+    one it left. Only its own chat, while it is live, and only while the
+    client may chat."""
+    require_client(client)
+    if not chat_allowed_for_user(client):
+        raise ChatNotAllowed("Chat is not available for your account. Please create a ticket.")
+    if selectors.client_blocked(client=client, ip_address=client_ip):
+        raise ChatUnavailable(UNAVAILABLE_MESSAGE)
+    with transaction.atomic():
+        session = lifecycle.lock(session_id)
+        if session.client_id != client.pk or session.channel != Channel.WEB:
+            raise ChatNotFound("That chat does not exist.")
+        if session.status != SessionStatus.ACTIVE:
+            raise InvalidState("This chat has ended.")
+        _enter_room(session, client)
+        return session
 
 
 def _enter_room(session: ChatSession, client: User) -> None:

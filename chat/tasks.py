@@ -52,8 +52,8 @@ def email_transcript(session_id: int) -> bool:
     max_retries=5,
 )
 def email_reach_out(session_id: int) -> bool:
-    """Message customer by email: the agent's message and the link to the
-    ticket in the portal, sent once (chat.reach_email)."""
+    """Message customer by email: the agents' messages not yet emailed and
+    the link to the portal, each message sent once (chat.reach_email)."""
     return reach_email.reach_out_email(session_id=session_id)
 
 

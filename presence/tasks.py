@@ -28,6 +28,7 @@ SWEEPS: list[str] = [
     "chat.timers.sweep_abandoned",
     "chat.timers.sweep_inactivity",
     "chat.agent_tools.blocks.sweep_block_expiry",
+    "chat.reach_out.emails.sweep_reach_out_emails",
 ]
 
 

@@ -2,9 +2,9 @@
 
 Browser -> server: chat.snapshot, chat.request, chat.open, chat.history,
 chat.send, chat.read, chat.typing, chat.join, chat.end, chat.leave, chat.push,
-chat.accept, chat.decline, chat.block, and the client's follow-up options
-(chat.keep_waiting, chat.leave_note, chat.create_ticket, chat.callback) and
-the card's chat.close_followup. Server -> browser events: see chat.broadcasts.
+chat.accept, chat.decline, chat.enter, chat.block, and the client's
+follow-up options (chat.keep_waiting, chat.leave_note, chat.create_ticket,
+chat.callback) and the card's chat.close_followup. Server -> browser events: see chat.broadcasts.
 """
 
 from __future__ import annotations
@@ -347,6 +347,16 @@ async def chat_accept(ctx: FrameContext, data: dict[str, Any]) -> Reply:
 @frame("chat.decline", audience=Audience.CLIENT, fields={"session_id": SESSION_ID})
 async def chat_decline(ctx: FrameContext, data: dict[str, Any]) -> Reply:
     return await _answer_push(ctx, data["session_id"], accept=False)
+
+
+@frame("chat.enter", audience=Audience.CLIENT, fields={"session_id": SESSION_ID})
+async def chat_enter(ctx: FrameContext, data: dict[str, Any]) -> Reply:
+    """Join chat on a chat an agent started for this client (Message customer
+    by email), as the portal's home lists it."""
+    session = await database_sync_to_async(services.session_enter)(
+        session_id=data["session_id"], client=ctx.user, client_ip=getattr(ctx, "client_ip", None)
+    )
+    return await _subscribe_and_state(ctx, session.pk)
 
 
 # --- Events that change what this socket listens to ----------------------------------

@@ -1,12 +1,14 @@
 """Message customer: the channels offered, and reaching out.
 
 Reaching out is one transaction: the channel checked again under the lock of
-what it reaches (the number's PhoneClient row, or the ticket's row), the
-agent's capacity checked, the chat started active with the agent in it
-(chat.lifecycle.start, the transition ``(new) -> active``), the first
-message stored, and, once it commits, its send queued (a provider's send
-task, exactly one call; or the email task, exactly one email) and the
-agent's console told.
+what it reaches (the number's PhoneClient row, the ticket's row, or the
+portal client's), the agent's capacity checked, the chat started active
+with the agent in it (chat.lifecycle.start, the transition ``(new) ->
+active``), the first message stored, and, once it commits, its send queued
+(a provider's send task, exactly one call; or the email task, which emails
+each message once, chat.reach_email) and the agent's console told. What the
+agents write after it in an email reach-out is emailed by
+chat.reach_out.follow_up.
 """
 
 from __future__ import annotations
@@ -156,6 +158,9 @@ def _start(
     phone = None
     if by_email and target.ticket is not None:
         list(Ticket.objects.select_for_update().filter(pk=target.ticket.pk).values_list("pk"))
+    elif by_email and target.portal_user is not None:
+        # No ticket: the client's login is what two Message customers share.
+        list(User.objects.select_for_update().filter(pk=target.portal_user.pk).values_list("pk"))
     elif not by_email and target.number:
         phone = phone_client_lock(
             target.number, name=target.contact.name if target.contact else None
@@ -218,11 +223,10 @@ def _start(
 
 def _first_line(agent: User, target: ReachTarget, channel: str) -> str:
     if channel == ReachChannel.EMAIL:
-        ticket = target.ticket
-        assert ticket is not None
+        link = f"ticket #{target.ticket.pk}" if target.ticket else "the portal"
         return (
             f"{agent.display_name} messaged {target.name} by email ({target.email}) "
-            f"with a link to ticket #{ticket.pk}."
+            f"with a link to {link}."
         )
     label = ReachChannel(channel).label
     return f"{agent.display_name} messaged {target.name} on {label} ({readable(target.number)})."
@@ -246,7 +250,7 @@ def _send_first(
 
 
 def _portal_url(ticket: Ticket | None, site_url: str) -> str:
-    """The ticket's page in the portal, where the client answers."""
-    assert ticket is not None
+    """Where the client answers: the ticket's page in the portal, or, for a
+    chat without a ticket, the portal's home (it lists the chat)."""
     base = (settings.PUBLIC_URL or site_url).rstrip("/")
-    return f"{base}/portal/tickets/{ticket.pk}/"
+    return f"{base}/portal/tickets/{ticket.pk}/" if ticket else f"{base}/portal/"

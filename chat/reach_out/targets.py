@@ -12,9 +12,11 @@ on it:
   a number is known (the chat's own, else the contact's phone); on WhatsApp
   outside the 24-hour window only a template goes (chat.whatsapp_window), so
   it needs an approved one;
-- email: the contact has an address and a portal login, and the chat has a
-  ticket that is not closed: the email links to it, and the client answers
-  with the portal's Join chat;
+- email: the contact has an address and a portal login (without one it
+  could not answer). The email links to the chat's ticket in the portal,
+  closed or not (the ticket page offers Join chat for the chat an agent
+  started; the ticket stays as it is), or, for a chat without a ticket, to
+  the portal's home, which lists the chat with a Join chat button;
 - never while the client already has an open chat there (answer it), and
   never to a contact the chat permission layers deny.
 """
@@ -41,7 +43,7 @@ from chat.models import (
     ReachChannel,
 )
 from chat.permissions import chat_allowed_for_phone, chat_allowed_for_user
-from tickets.models import Ticket, TicketStatus
+from tickets.models import Ticket
 
 # The order channels are offered in, after the channel of the client's last chat.
 ORDER = (ReachChannel.WHATSAPP, ReachChannel.SMS, ReachChannel.EMAIL)
@@ -63,7 +65,7 @@ class ReachTarget:
     number: str  # E.164, or "" when none is known
     email: str
     portal_user: User | None  # the contact's active portal login
-    ticket: Ticket | None  # what the chat is about (email links to it)
+    ticket: Ticket | None  # what the chat is about (email links to it, else to the portal)
     subject: str
     from_session: ChatSession | None
     from_ticket: Ticket | None
@@ -209,15 +211,17 @@ def _email_option(target: ReachTarget) -> ChannelOption:
     if not target.email:
         return refused("There is no email address for this client.")
     if target.portal_user is None:
-        return refused("The client has no portal login to answer in.")
-    if target.ticket is None:
-        return refused("The email links to a ticket, and this chat has none.")
-    if target.ticket.status == TicketStatus.CLOSED:
-        return refused("The ticket is closed: reopen it to message the client about it.")
+        return refused(
+            "The client has no portal login, so it could not answer an email: "
+            "use another channel, or give it a login first."
+        )
     if not chat_allowed_for_user(target.portal_user):
         return refused("Chat is not allowed for this contact.")
-    if _open_chat(Q(client=target.portal_user, ticket=target.ticket)):
-        return refused("There is already an open chat on this ticket: write in it.")
+    if target.ticket is not None:
+        if _open_chat(Q(client=target.portal_user, ticket=target.ticket)):
+            return refused("There is already an open chat on this ticket: write in it.")
+    elif _open_chat(Q(client=target.portal_user, ticket__isnull=True, channel=Channel.WEB)):
+        return refused("There is already an open portal chat with this client: write in it.")
     return ChannelOption(ReachChannel.EMAIL, address, True)
 
 

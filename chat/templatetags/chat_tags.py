@@ -8,9 +8,9 @@ from typing import Any
 from django import template
 from django.conf import settings
 
+from chat import selectors
 from chat.models import OPEN_STATUSES, Channel, DeliveryStatus, Outcome
 from chat.permissions import chat_allowed_for_user
-from chat.selectors import sessions_for_ticket
 from chat.transcripts import transcript_lines
 from chat.visitors.page_views import PAGE_VIEW_STATUSES
 from presence.selectors import is_online
@@ -42,10 +42,29 @@ def contact_online(ticket: Any) -> bool:
 def chat_history(context: dict[str, Any], ticket: Any) -> list[dict[str, Any]]:
     """The ticket's chats visible to the viewer, each with its transcript lines."""
     request = context["request"]
-    sessions = sessions_for_ticket(request.user, ticket.pk).prefetch_related(
+    sessions = selectors.sessions_for_ticket(request.user, ticket.pk).prefetch_related(
         "messages__author", "messages__attachment"
     )
     return [{"session": s, "lines": transcript_lines(s)} for s in sessions]
+
+
+@register.simple_tag(takes_context=True)
+def chats_to_join(context: dict[str, Any]) -> list[Any]:
+    """The chats an agent started for the logged-in client by email that it
+    has not joined (the portal's home offers Join chat on each)."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated or not request.user.is_client:
+        return []
+    return selectors.chats_to_join(request.user)
+
+
+@register.simple_tag(takes_context=True)
+def ticket_chat_open(context: dict[str, Any], ticket: Any) -> bool:
+    """Whether the logged-in client has a live chat on this ticket."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return False
+    return selectors.ticket_chat_open_for(request.user, ticket.pk)
 
 
 @register.simple_tag

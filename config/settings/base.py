@@ -400,6 +400,10 @@ VISITOR_COOKIE_DAYS = env_int("SWITCHBOARD_VISITOR_COOKIE_DAYS", 400, minimum=1)
 QUEUE_WARNING_SECONDS = env_int("SWITCHBOARD_QUEUE_WARNING_SECONDS", 30, minimum=1)
 NO_ANSWER_SECONDS = env_int("SWITCHBOARD_NO_ANSWER_SECONDS", 60, minimum=1)
 INACTIVITY_SECONDS = env_int("SWITCHBOARD_INACTIVITY_SECONDS", 3600, minimum=1)
+# Message customer by email (chat/reach_out/emails.py): what the agents write
+# after the first message, before the client joins, is emailed in one batch
+# this long after the oldest of it.
+REACH_OUT_EMAIL_BATCH_SECONDS = env_int("SWITCHBOARD_REACH_OUT_EMAIL_BATCH_SECONDS", 60, minimum=1)
 # Phone numbers without a country code are read as numbers of this region. An
 # unknown one would make every such number "not a phone number", so it stops start-up.
 PHONE_DEFAULT_REGION = env.str("SWITCHBOARD_PHONE_REGION", default="GB").strip().upper()

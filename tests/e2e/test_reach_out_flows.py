@@ -2,8 +2,10 @@
 reached out to by template from the supervisor's Closed tab (the fake Cloud
 API, the session's pytest-httpserver, receives the template call, and the new
 chat is open in the console, where the closed window offers Send template…),
-and a portal client reached by email from a ticket's Chat history, who opens
-the link, presses Join chat and answers in that chat."""
+a portal client reached by email from a ticket's Chat history, who opens
+the link, presses Join chat and answers in that chat, and a portal client
+whose chat closed without a ticket, reached by email with two messages (the
+second in a later email), who joins from the portal's home."""
 
 from __future__ import annotations
 
@@ -19,17 +21,20 @@ from typing import Any
 
 import pytest
 import requests
+from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from chat import services
-from chat.models import ChatKind, ChatSession, PhoneClient, WhatsAppTemplate
+from chat.models import ChatKind, ChatSession, Message, PhoneClient, WhatsAppTemplate
+from chat.reach_out.emails import sweep_reach_out_emails
 from presence.models import PresenceStatus
 from tests.e2e.conftest import E2E_WHATSAPP
 from tests.e2e.helpers import login, make_ticket, screenshot, sent_mail
 from tests.e2e.test_chat_flows import open_as, wait_for
+from tests.e2e.test_followup_flows import in_thread
 from tests.factories import PASSWORD
 from tests.personas import AGENT1, ALICE, SUPERVISOR
 
@@ -252,6 +257,79 @@ def test_a_portal_client_reached_by_email_answers_in_the_portal(
     expect(window).to_contain_text(f"{ALICE.full_name} joined the chat.")
     expect(window).to_contain_text("Yes, it prints again")
     screenshot(client, "reach-4-client-answers-in-portal")
+
+
+def test_a_portal_client_of_a_chat_closed_without_a_ticket_reached_by_email(
+    new_context: Callable[..., BrowserContext], live_server_url: str
+) -> None:
+    alice = ALICE.create()
+    agent = AGENT1.create(presence=PresenceStatus.OFFLINE)
+    SUPERVISOR.create(presence=PresenceStatus.OFFLINE)
+    earlier = services.session_request(
+        client=alice, kind=ChatKind.PRE_TICKET, subject="VPN drops every hour"
+    )
+    services.session_join(session_id=earlier.pk, agent=agent)
+    services.session_end(session_id=earlier.pk, agent=agent, outcome="close", reason="fixed")
+
+    page = open_as(new_context, SUPERVISOR.email)
+    page.goto("/console/supervisor/?tab=closed")
+    console_ready(page)
+    page.locator(f'tr[data-session-id="{earlier.pk}"]').get_by_role(
+        "button", name="Message customer"
+    ).click()
+    dialog = page.get_by_role("dialog", name="Message customer")
+    expect(dialog.get_by_role("radio", name=re.compile("Email"))).to_be_checked()
+    dialog.get_by_label("Message", exact=True).fill("Hi Alice, is the VPN steady now?")
+    dialog.get_by_role("button", name="Send").click()
+    expect(dialog).to_be_hidden()
+    window = page.locator(".chat-window", has_text="is the VPN steady now?")
+    expect(window).to_contain_text(f"by email ({alice.email}) with a link to the portal.")
+    # A second message before she has answered.
+    window.get_by_label("Message", exact=True).fill("Also: which laptop are you on?")
+    window.get_by_label("Message", exact=True).press("Enter")
+    wait_for(lambda: Message.objects.filter(body="Also: which laptop are you on?").exists())
+
+    # The first email, as daphne sent it: the message and the portal's home.
+    first = wait_for(lambda: [m for m in sent_mail() if m["To"] == alice.email])[-1]
+    first_text = first.get_body(preferencelist=("plain",)).get_content()
+    assert "Hi Alice, is the VPN steady now?" in first_text
+    assert "which laptop" not in first_text
+    home = f"{live_server_url}/portal/"
+    assert re.search(r"http://\S+/portal/\s", first_text).group(0).strip() == home  # type: ignore[union-attr]
+    # A minute later the beat's sweep emails the second one (here: in this process).
+    assert in_thread(sweep_reach_out_emails, now=timezone.now() + timedelta(seconds=61)) == 1
+    # (This process's outbox also has the earlier chat's transcript.)
+    (second,) = [m for m in mail.outbox if m.subject.endswith("wrote again: VPN drops every hour")]
+    assert "Also: which laptop are you on?" in second.body
+    assert "is the VPN steady now?" not in second.body and home in second.body
+
+    # Alice follows the link: her portal home lists the chat; she joins and answers.
+    client = new_context().new_page()
+    client.set_default_timeout(10_000)
+    client.goto(home)
+    login_from_redirect(client, alice.email)
+    client.wait_for_url("**/portal/")
+    waiting = client.get_by_role("region", name="The helpdesk wrote to you")
+    expect(waiting).to_contain_text(f"{SUPERVISOR.full_name} wants to chat about")
+    screenshot(client, "reach-5-portal-home-join-chat")
+    waiting.get_by_role("button", name="Join chat").click()
+    expect(waiting).to_have_count(0)
+    client_window = client.locator(".chat-window", has_text="is the VPN steady now?")
+    expect(client_window).to_contain_text("Also: which laptop are you on?")
+    client_window.get_by_label("Message").fill("The old ThinkPad")
+    client_window.get_by_label("Message").press("Enter")
+    expect(window).to_contain_text(f"{ALICE.full_name} joined the chat.")
+    expect(window).to_contain_text("The old ThinkPad")
+    screenshot(client, "reach-6-client-joined-from-home")
+    reached = ChatSession.objects.exclude(pk=earlier.pk).get()
+    assert reached.ticket_id is None
+    assert list(reached.messages.filter(kind="text").values_list("body", flat=True)) == [
+        "Hi Alice, is the VPN steady now?",
+        "Also: which laptop are you on?",
+        "The old ThinkPad",
+    ]
+    # She is in the chat: nothing more is emailed.
+    assert in_thread(sweep_reach_out_emails, now=timezone.now() + timedelta(minutes=5)) == 0
 
 
 def login_from_redirect(page: Page, email: str) -> None:

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core import mail
 
 from chat import services, timers
 from chat.models import ChatBlock, ChatKind, ChatSession, Message, MessageKind, SessionStatus
+from chat.reach_out.services import reach_out
 from presence import tasks
 from presence.models import AgentPresence, PresenceStatus
 from tests.factories import TicketFactory
@@ -45,7 +47,9 @@ def presence_events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str
 def due_everywhere() -> dict[str, Any]:
     """At T0: an agent who closed the console (presence expiry), a request
     nobody answered (queue warning, no-answer), one whose client was told and
-    left (abandoned), a live chat gone quiet (inactivity), and a block."""
+    left (abandoned), a live chat gone quiet (inactivity), a block, and an
+    email reach-out whose messages were never emailed (its first email's
+    task never ran)."""
     with time_machine.travel(T0, tick=False):
         alice = ALICE.create()
         agent = AGENT1.create(presence=PresenceStatus.AVAILABLE)
@@ -67,7 +71,24 @@ def due_everywhere() -> dict[str, Any]:
         block = ChatBlock.objects.create(
             client=CAROL.create(), reason="Spam", expires_at=T0 + timedelta(hours=1)
         )
-    return {"unanswered": unanswered, "told": told, "quiet": quiet, "block": block}
+        reached = reach_out(
+            agent=agent,
+            ticket_id=TicketFactory(contact=alice.contact).pk,
+            channel="email",
+            body="Is the printer fixed?",
+            client_id=uuid.uuid4(),
+            site_url="https://help.example.com",
+        )
+        services.message_send(
+            session_id=reached.pk, author=agent, client_id=uuid.uuid4(), body="Which tray?"
+        )
+    return {
+        "unanswered": unanswered,
+        "told": told,
+        "quiet": quiet,
+        "block": block,
+        "reached": reached,
+    }
 
 
 def run_sweep_task(capture) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -99,8 +120,9 @@ def test_sweep_task_twice_changes_everything_once(
         "chat.timers.sweep_queue_warning": 2,  # unanswered and told
         "chat.timers.sweep_no_answer": 1,  # unanswered (told already was)
         "chat.timers.sweep_abandoned": 1,  # told
-        "chat.timers.sweep_inactivity": 1,  # quiet
+        "chat.timers.sweep_inactivity": 2,  # quiet, and the reach-out
         "chat.agent_tools.blocks.sweep_block_expiry": 1,
+        "chat.reach_out.emails.sweep_reach_out_emails": 1,
     }
     assert second == dict.fromkeys(first, 0)
     # Each line once, and nothing announced by the second run.
@@ -121,5 +143,9 @@ def test_sweep_task_twice_changes_everything_once(
         unanswered.pk: SessionStatus.WAITING,  # told; the client decides what next
         told.pk: SessionStatus.ABANDONED,
         quiet.pk: SessionStatus.ACTIVE,  # the client may end it now
+        due_everywhere["reached"].pk: SessionStatus.ACTIVE,
     }
     assert not ChatBlock.objects.get(pk=due_everywhere["block"].pk).active
+    # Both of the reach-out's messages, in one email, once.
+    (email,) = mail.outbox
+    assert "Is the printer fixed?" in email.body and "Which tray?" in email.body

@@ -67,7 +67,8 @@ def test_portal_ticket_list(client):
     large = _count(client, url)
 
     assert small == large
-    assert large <= 8
+    # One of them: the chats an engineer started by email for her to join.
+    assert large <= 9
 
 
 def test_ticket_pages_do_not_grow_with_notes(client):

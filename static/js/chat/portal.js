@@ -91,7 +91,7 @@ async function leave(win, { ask = true } = {}) {
 // The chat window is gone: the focus goes back to where chats start (Join
 // chat, Start a chat), else to the page's heading; never to nowhere.
 function focusAfterChat() {
-  const start = [...document.querySelectorAll("[data-chat-join-ticket], [data-chat-start]")]
+  const start = [...document.querySelectorAll("[data-chat-join-ticket], [data-chat-join-session], [data-chat-start]")]
     .find((button) => !button.disabled && button.getClientRects().length);
   const heading = document.querySelector("main h1");
   if (start) start.focus();
@@ -227,6 +227,18 @@ socket.on("chat.invited", (frame) => showInvitation(frame.session));
 for (const button of document.querySelectorAll("[data-chat-join-ticket]")) {
   button.addEventListener("click", () =>
     request({ type: "chat.request", kind: "post_ticket", ticket_id: Number(button.dataset.chatJoinTicket) }, button));
+}
+
+// The portal's home: Join chat on a chat an engineer started by email
+// (Message customer). Once in, it is a chat like any other: the entry goes.
+for (const button of document.querySelectorAll("[data-chat-join-session]")) {
+  button.addEventListener("click", async () => {
+    const win = await request({ type: "chat.enter", session_id: Number(button.dataset.chatJoinSession) }, button);
+    if (!win) return;
+    const list = button.closest("ul");
+    button.closest("li").remove();
+    if (list && !list.children.length) list.closest("section").remove();
+  });
 }
 
 const startDialog = document.getElementById("chat-start-dialog");
