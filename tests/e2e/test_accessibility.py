@@ -9,13 +9,16 @@ function that opens it and waits until it is drawn.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page, expect
 
-from chat.models import ChatKind, ChatSession, SessionStatus
+from chat import services
+from chat.models import ChatKind, ChatSession, ReachChannel, SessionStatus
+from chat.reach_out.services import reach_out
 from tests.e2e.accessibility import (
     axe_rules_run,
     axe_violations,
@@ -46,6 +49,25 @@ def login_page(h: Helpdesk) -> Page:
 def portal_home(h: Helpdesk) -> Page:
     page = h.open_as(ALICE.email, "/portal/")
     expect(page.get_by_role("link", name=h.ticket.subject)).to_be_visible()
+    return page
+
+
+def portal_home_written_to(h: Helpdesk) -> Page:
+    """The home with "The helpdesk wrote to you": an agent messaged Alice by email
+    about a chat that closed without a ticket (Message customer)."""
+    earlier = services.session_request(client=h.alice, kind=ChatKind.PRE_TICKET, subject="VPN")
+    services.session_join(session_id=earlier.pk, agent=h.agent)
+    services.session_end(session_id=earlier.pk, agent=h.agent, outcome="close", reason="fixed")
+    reach_out(
+        agent=h.agent,
+        channel=ReachChannel.EMAIL,
+        client_id=uuid.uuid4(),
+        session_id=earlier.pk,
+        body="Is the VPN steady now?",
+    )
+    page = h.open_as(ALICE.email, "/portal/")
+    written = page.get_by_role("region", name="The helpdesk wrote to you")
+    expect(written.get_by_role("button", name="Join chat")).to_be_visible()
     return page
 
 
@@ -183,6 +205,7 @@ def admin_login(h: Helpdesk) -> Page:
 PAGES: dict[str, Callable[[Helpdesk], Page]] = {
     "login": login_page,
     "portal-home": portal_home,
+    "portal-home-written-to": portal_home_written_to,
     "portal-ticket": portal_ticket,
     "portal-ticket-waiting": portal_ticket_waiting,
     "portal-ticket-active": portal_ticket_active,
