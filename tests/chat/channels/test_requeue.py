@@ -36,6 +36,7 @@ from chat.transcripts import TRANSCRIPT_KEY_PREFIX
 from presence import tasks as presence_tasks
 from tests.chat.channels.conftest import TWILIO_SID
 from tests.chat.channels.signed import post_twilio, sms
+from tests.realtime.conftest import receive_type, send
 from tickets.models import TicketAttachment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -184,6 +185,36 @@ def test_a_reply_the_broker_refused_is_stored_and_sent_once_when_it_is_back(
             "delivery_status", flat=True
         )
     ) == {DeliveryStatus.SENT}
+
+
+@pytest.fixture
+def sms_session(client, sms_out, agent1, default_queue) -> ChatSession:  # type: ignore[no-untyped-def]
+    return sms_chat(client, agent1)
+
+
+async def test_an_agents_send_over_the_socket_is_acknowledged_while_the_broker_refuses(
+    connect, sms_session, agent1, broker, sms_out, caplog
+) -> None:
+    ws = await connect(agent1)
+    broker.down = True
+    client_id = str(uuid.uuid4())
+    with caplog.at_level(logging.INFO):
+        await send(
+            ws,
+            {
+                "type": "chat.send",
+                "session_id": sms_session.pk,
+                "client_id": client_id,
+                "body": "Hold the power button",
+                "ref": "s",
+            },
+        )
+        ack = await receive_type(ws, "chat.ack")  # not an internal error
+
+    assert ack["created"] is True and ack["client_id"] == client_id
+    assert ack["message"]["delivery"]["status"] == DeliveryStatus.QUEUED
+    assert broker.refused == ["chat.tasks.deliver_message"]
+    assert [level for level, _ in warnings_and_errors(caplog)] == [logging.WARNING]
 
 
 def test_only_messages_no_task_ever_claimed_are_queued_again(
