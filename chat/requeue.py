@@ -14,7 +14,8 @@ number of tasks queued) find such rows by what the tasks leave behind:
 - a Message customer email not sent (``ReachOut.emailed_at``, chat.reach_email).
 
 A row is due REQUEUE_AFTER_SECONDS after it was made (its task, queued at
-once, has had time to run), at most once per REQUEUE_EVERY_SECONDS (a stamp
+once, has had time to run, or to be handed out again by the broker after a
+worker died with it), at most once per REQUEUE_EVERY_SECONDS (a stamp
 on the row, set by a conditional UPDATE, so two sweeps at once queue each row
 once and a task already retrying is not doubled every beat), and only within
 REQUEUE_WITHIN_SECONDS of being made: an email the mail server keeps refusing
@@ -30,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from celery import Task
+from django.conf import settings
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 
@@ -47,7 +49,13 @@ from chat.models import (
 from chat.transcripts import TRANSCRIPT_KEY_PREFIX
 from tickets.models import TicketAttachment
 
-REQUEUE_AFTER_SECONDS = 30
+# A task the broker got is its business: a worker that dies with it has it
+# handed out again by the broker within the visibility timeout and a restore
+# check (docs/architecture.md, "Tasks"). Only later is a row stuck: its task
+# never reached the broker, or Redis lost it (restarted without its data).
+REQUEUE_AFTER_SECONDS = settings.TASK_VISIBILITY_TIMEOUT_SECONDS + 2 * (
+    settings.TASK_RESTORE_CHECK_SECONDS
+)
 REQUEUE_EVERY_SECONDS = 300
 REQUEUE_WITHIN_SECONDS = 6 * 3600
 REQUEUE_BATCH = 100
