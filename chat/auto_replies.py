@@ -24,10 +24,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from django.db import transaction
 from django.db.models import QuerySet
 
 from chat import lifecycle, messages, tasks
+from chat.enqueue import enqueue_on_commit
 from chat.models import (
     AutoReply,
     AutoReplyKind,
@@ -96,9 +96,5 @@ def no_answer_replies(sessions: QuerySet[ChatSession], *, now: datetime) -> life
 
 
 def _send_after_commit(message_ids: list[int]) -> None:
-    def send() -> None:
-        for message_id in message_ids:
-            tasks.deliver_message.delay(message_id)
-
-    if message_ids:
-        transaction.on_commit(send)
+    for message_id in message_ids:
+        enqueue_on_commit(tasks.deliver_message, message_id)

@@ -220,6 +220,10 @@ class ChatSession(models.Model):
         related_name="+",
     )
     transcript_emailed_at = models.DateTimeField(null=True, blank=True)
+    # When the requeue sweep (chat.requeue) last queued the transcript tasks of
+    # this ended chat again, because the transcript was not attached or not
+    # emailed: once per REQUEUE_EVERY_SECONDS, not on every beat.
+    transcript_requeued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -227,6 +231,9 @@ class ChatSession(models.Model):
             models.Index(fields=["status", "requested_at"]),
             models.Index(fields=["ticket", "-requested_at"]),
             models.Index(fields=["client", "status"]),
+            # The requeue sweep's chats ended lately (chat.requeue). Not a partial
+            # index on status: SQLite's planner then prefers (status, requested_at).
+            models.Index(fields=["status", "ended_at"], name="session_status_ended_at"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -329,16 +336,23 @@ class Delivered(models.Model):
     delivery_at = models.DateTimeField(null=True, blank=True)
     # When a send task claimed the row (queued -> sending) before calling the
     # provider: a claim that never ended tells of a task that died mid-call.
+    # Kept when the claim is handed back (the provider was down): a queued row
+    # with a claim has a task that retries it (chat.requeue leaves it alone).
     send_claimed_at = models.DateTimeField(null=True, blank=True)
+    # When the requeue sweep (chat.requeue) last queued the send task of a row
+    # still queued and never claimed (the broker refused the first): once per
+    # REQUEUE_EVERY_SECONDS, not on every beat.
+    requeued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         abstract = True
 
 
 class Message(Delivered):
-    # No index of its own: the unique (session, seq) and (session, client_id)
-    # indexes serve every lookup by session, and a third index would only cost
-    # each insert.
+    # The unique (session, seq) and (session, client_id) indexes serve every
+    # lookup by session; the one index of its own holds only the messages
+    # queued for a provider (the requeue sweep's), so a portal chat's insert
+    # does not pay for it.
     session = models.ForeignKey(
         ChatSession, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
@@ -374,6 +388,13 @@ class Message(Delivered):
             models.UniqueConstraint(
                 fields=["session", "client_id"], name="message_unique_client_id"
             ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(delivery_status="queued"),
+                name="message_queued_created",
+            )
         ]
 
     def __str__(self) -> str:
@@ -471,7 +492,14 @@ class ChannelNotice(Delivered):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["phone_client", "created_at"])]
+        indexes = [
+            models.Index(fields=["phone_client", "created_at"]),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(delivery_status="queued"),
+                name="notice_queued_created",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Notice to {self.phone_client} ({self.get_channel_display()})"

@@ -24,6 +24,7 @@ from accounts.time_zones import format_in
 from chat import broadcasts, lifecycle, messages, queues, selectors, tasks, whatsapp_window
 from chat.access import require_agent, require_client, require_queue_member
 from chat.capacity import check_capacity
+from chat.enqueue import enqueue_on_commit
 from chat.errors import (
     AlreadyAnswered,
     ChatForbidden,
@@ -435,8 +436,7 @@ def _send_to_phone(message: Message) -> None:
     """An agent's message in an SMS or WhatsApp chat was stored as queued
     (chat.message_sql): a Celery task sends it through the provider once it
     is committed (chat.channels.delivery: exactly one provider call)."""
-    message_id = message.pk
-    transaction.on_commit(lambda: tasks.deliver_message.delay(message_id))
+    enqueue_on_commit(tasks.deliver_message, message.pk)
 
 
 # --- End and leave ----------------------------------------------------------------
@@ -523,8 +523,8 @@ def session_end(
         )
         broadcasts.session_ended(selectors.session_payload_of(session.pk))
         if session.ticket_id is not None:
-            transaction.on_commit(lambda: tasks.attach_transcript.delay(session_id))
-        transaction.on_commit(lambda: tasks.email_transcript.delay(session_id))
+            enqueue_on_commit(tasks.attach_transcript, session_id)
+        enqueue_on_commit(tasks.email_transcript, session_id)
         return session
 
 

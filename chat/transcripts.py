@@ -24,6 +24,9 @@ from tickets import services as ticket_services
 
 # A chat has a transcript to attach or email once it is over.
 OVER = (SessionStatus.ENDED, SessionStatus.CLOSED)
+# The transcript's TicketAttachment.source_key is this and the chat's id: one
+# per chat, so attaching it twice leaves one (chat.requeue looks for it too).
+TRANSCRIPT_KEY_PREFIX = "chat-transcript-"
 
 
 def transcript_filename(session: ChatSession) -> str:
@@ -120,7 +123,7 @@ def transcript_attach(*, session_id: int) -> bool:
             name=name,
             content=transcript_text(session).encode("utf-8"),
             content_type="text/plain",
-            source_key=f"chat-transcript-{session.pk}",
+            source_key=f"{TRANSCRIPT_KEY_PREFIX}{session.pk}",
             # A public note: words for the client, no chat number.
             note=f"The chat has ended; its transcript is attached as {name}.",
             note_author=session.ended_by,

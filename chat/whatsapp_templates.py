@@ -22,6 +22,7 @@ from django.db import transaction
 from accounts.models import User
 from chat import lifecycle, messages, selectors, tasks
 from chat.access import require_agent
+from chat.enqueue import enqueue_on_commit
 from chat.errors import ChatNotFound, InvalidState, MessageInvalid
 from chat.messages import SendResult
 from chat.models import (
@@ -115,8 +116,7 @@ def template_message_append(
         language=filled.template.language,
         parameters=filled.values,
     )
-    message_id = message.pk
-    transaction.on_commit(lambda: tasks.deliver_message.delay(message_id))
+    enqueue_on_commit(tasks.deliver_message, message.pk)
     return message
 
 

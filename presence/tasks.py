@@ -4,7 +4,8 @@ SWEEP_SECONDS): it runs every timer sweep of the product in turn.
 A sweep is a keyword-only service ``(*, now) -> int`` that is safe to run
 twice (conditional updates over indexed deadline columns).
 Add one by appending its dotted path to ``SWEEPS``; the chat timers (queue
-warning, no-answer, inactivity, block expiry) go here too.
+warning, no-answer, inactivity, block expiry) go here too, and so do the
+sweeps that queue again the tasks the broker refused (chat.requeue).
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ SWEEPS: list[str] = [
     "chat.timers.sweep_inactivity",
     "chat.agent_tools.blocks.sweep_block_expiry",
     "chat.reach_out.emails.sweep_reach_out_emails",
+    # Tasks the broker refused when their work was stored (chat.requeue).
+    "chat.requeue.sweep_unsent_messages",
+    "chat.requeue.sweep_unsent_notices",
+    "chat.requeue.sweep_transcripts",
 ]
 
 

@@ -18,6 +18,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 
 import redis
 
@@ -37,9 +38,19 @@ def is_connection_error(error: BaseException) -> bool:
 
 
 class Outage:
-    """This process's view of Redis: reachable, or lost since ``since``."""
+    """This process's view of a server: reachable, or lost since ``since``.
+    ``server`` and ``meanwhile`` (what happens while it is lost) word the
+    warning; ``counts`` says which errors are the server being lost."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        server: str = "Redis",
+        meanwhile: str = "sockets close and reconnect, broadcasts wait for it",
+        counts: Callable[[BaseException], bool] = is_connection_error,
+    ) -> None:
+        self.server = server
+        self.meanwhile = meanwhile
+        self.counts = counts
         self._lock = threading.Lock()  # the sender loop of sync code runs in a thread
         self.since: float | None = None  # time.monotonic() of the first failure
         self.failures = 0  # calls that failed in this outage
@@ -47,7 +58,7 @@ class Outage:
     def failed(self, error: BaseException, during: str) -> None:
         """A call (``during`` names it) failed on ``error``; only a connection
         error counts, and only the first of an outage is logged."""
-        if not is_connection_error(error):
+        if not self.counts(error):
             return
         with self._lock:
             first = self.since is None
@@ -57,10 +68,7 @@ class Outage:
             self.failures += 1
         if first:
             logger.warning(
-                "Redis is unreachable (%s: %s): sockets close and reconnect, "
-                "broadcasts wait for it",
-                during,
-                error,
+                "%s is unreachable (%s: %s): %s", self.server, during, error, self.meanwhile
             )
 
     def reached(self) -> None:
@@ -74,7 +82,10 @@ class Outage:
             lasted, failures = time.monotonic() - self.since, self.failures
             self.since = None
         logger.warning(
-            "Redis is reachable again after %.1f s (failed calls meanwhile: %d)", lasted, failures
+            "%s is reachable again after %.1f s (failed calls meanwhile: %d)",
+            self.server,
+            lasted,
+            failures,
         )
 
 

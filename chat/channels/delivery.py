@@ -208,10 +208,10 @@ def _deliver(delivery: Delivery) -> Outcome:
         else:
             provider_id = provider.send_text(to=loaded.number, body=loaded.body)
     except ProviderUnavailable:
-        # Nothing was sent: the claim goes back for the next try.
-        delivery.rows().filter(delivery_status=S.SENDING).update(
-            delivery_status=S.QUEUED, send_claimed_at=None
-        )
+        # Nothing was sent: the claim goes back for the next try. Its time
+        # stays: a queued row once claimed has a task that retries it, which
+        # the requeue sweep (chat.requeue) leaves alone.
+        delivery.rows().filter(delivery_status=S.SENDING).update(delivery_status=S.QUEUED)
         return Outcome.RETRY
     except SendError as exc:
         _fail(delivery, str(exc), from_status=(S.SENDING,))

@@ -34,6 +34,7 @@ from django.utils import timezone
 from accounts.models import User
 from chat import lifecycle, messages, selectors, tasks, whatsapp_window
 from chat.channels.providers import media_refusal
+from chat.enqueue import enqueue_on_commit
 from chat.errors import ChatNotFound, InvalidState, MessageInvalid, WindowClosed
 from chat.messages import SendResult
 from chat.models import (
@@ -230,8 +231,7 @@ def attachment_send(
                 last_read_seq=message.seq
             )
             if session.by_phone:
-                message_id = message.pk
-                transaction.on_commit(lambda: tasks.deliver_message.delay(message_id))
+                enqueue_on_commit(tasks.deliver_message, message.pk)
             return SendResult(message, True)
     except _AlreadyStored as already:
         private_storage.delete(attachment.file.name)

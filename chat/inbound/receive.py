@@ -43,6 +43,7 @@ from accounts.models import Contact, User
 from accounts.phones import e164, readable
 from chat import auto_replies, broadcasts, lifecycle, messages, selectors, services, tasks
 from chat.channels.providers.base import InboundMessage
+from chat.enqueue import enqueue_on_commit
 from chat.inbound import media
 from chat.models import (
     AutoReplyKind,
@@ -120,15 +121,14 @@ def message_receive(*, channel: str, message: InboundMessage) -> Received:
             broadcasts.session_changed(selectors.session_payload_of(session_id))
         for index, item in enumerate(message.media):
             key = media.media_key(message.provider_message_id, index)
-            transaction.on_commit(
-                lambda key=key, item=item: media.fetch_media.delay(
-                    session_id=session_id,
-                    channel=channel,
-                    key=key,
-                    ref=item.ref,
-                    content_type=item.content_type,
-                    filename=item.filename,
-                )
+            enqueue_on_commit(
+                media.fetch_media,
+                session_id=session_id,
+                channel=channel,
+                key=key,
+                ref=item.ref,
+                content_type=item.content_type,
+                filename=item.filename,
             )
         return Received(session_id, True)
 
@@ -222,4 +222,4 @@ def _notice(phone: PhoneClient, channel: str) -> None:
         delivery_status=DeliveryStatus.QUEUED,
     )
     logger.info("%s from %s: chat not available; one notice sent", channel, phone.number)
-    transaction.on_commit(lambda: tasks.deliver_notice.delay(notice.pk))
+    enqueue_on_commit(tasks.deliver_notice, notice.pk)

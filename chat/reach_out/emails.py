@@ -16,7 +16,6 @@ the client is in the chat or the chat is over: the transcript email
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -24,6 +23,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from chat import tasks
+from chat.enqueue import enqueue_on_commit
 from chat.models import Message, Participant, ReachChannel, ReachOut, SessionStatus
 from chat.reach_email import EMAILED_KINDS
 
@@ -57,5 +57,6 @@ def sweep_reach_out_emails(*, now: datetime | None = None) -> int:
         )
         ReachOut.objects.filter(session_id__in=due).update(email_queued_at=now)
         for session_id in due:
-            transaction.on_commit(partial(tasks.email_reach_out.delay, session_id))
+            # A broker that refuses it: the next sweep after ``wait`` queues it again.
+            enqueue_on_commit(tasks.email_reach_out, session_id)
     return len(due)

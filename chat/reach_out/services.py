@@ -25,6 +25,7 @@ from accounts.phones import readable
 from chat import broadcasts, lifecycle, messages, queues, selectors, tasks, whatsapp_window
 from chat.access import require_agent
 from chat.capacity import check_capacity
+from chat.enqueue import enqueue_on_commit
 from chat.errors import InvalidState, MessageInvalid, WindowClosed
 from chat.models import (
     Channel,
@@ -216,8 +217,7 @@ def _start(
     )
     broadcasts.session_reached_out(selectors.session_payload_of(session.pk), agent_id=agent.pk)
     if by_email:
-        session_id = session.pk
-        transaction.on_commit(lambda: tasks.email_reach_out.delay(session_id))
+        enqueue_on_commit(tasks.email_reach_out, session.pk)
     return session
 
 
@@ -245,8 +245,7 @@ def _send_first(
         delivery_status=DeliveryStatus.QUEUED if by_phone else "",
     )
     if by_phone:
-        message_id = message.pk
-        transaction.on_commit(lambda: tasks.deliver_message.delay(message_id))
+        enqueue_on_commit(tasks.deliver_message, message.pk)
 
 
 def _portal_url(ticket: Ticket | None, site_url: str) -> str:

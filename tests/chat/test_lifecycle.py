@@ -188,7 +188,7 @@ def test_only_the_kernel_writes_status() -> None:
     chat = Path(__file__).resolve().parents[2] / "chat"
     writes = re.compile(
         r"\.update\([^)]*\bstatus="  # a conditional UPDATE of the status
-        r"|status\s*=\s*SessionStatus\.\w+[ \t]*$"  # session.status = ...
+        r"|(?<!\w)status\s*=\s*SessionStatus\.\w+[ \t]*$"  # session.status = (not session__status=)
         r"|update_fields=\[[^\]]*\"status\"",  # then save(update_fields=["status", ...])
         re.MULTILINE,
     )

@@ -123,6 +123,10 @@ def test_sweep_task_twice_changes_everything_once(
         "chat.timers.sweep_inactivity": 2,  # quiet, and the reach-out
         "chat.agent_tools.blocks.sweep_block_expiry": 1,
         "chat.reach_out.emails.sweep_reach_out_emails": 1,
+        # Nothing stuck: every task was queued (tests/chat/channels/test_requeue.py).
+        "chat.requeue.sweep_unsent_messages": 0,
+        "chat.requeue.sweep_unsent_notices": 0,
+        "chat.requeue.sweep_transcripts": 0,
     }
     assert second == dict.fromkeys(first, 0)
     # Each line once, and nothing announced by the second run.

@@ -1,0 +1,72 @@
+"""Queueing a Celery task for work a transaction stored: the one way chat
+hands work to the worker.
+
+The row the task works on is committed before the task is queued (a task
+that ran first would not find it). So when the broker (Redis) refuses the
+message, after kombu's own quick retries, the work is stored and its task is
+not: nothing can be undone, and raising would only show the person who
+acted an internal error for something that did happen. The failure is
+swallowed instead: one warning per process per outage (realtime.outage), and
+the beat sweep of chat.requeue queues the task again once the broker is
+back, from the rows themselves (a message still queued and never claimed, a
+transcript not attached or not emailed, a reach-out not emailed). Every
+task does its work once however often it is queued (docs/architecture.md,
+"Tasks"), so a task queued twice by the sweep is harmless.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from celery import Task
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+from realtime.outage import Outage
+
+
+def _refused(error: BaseException) -> bool:
+    # kombu raises OperationalError for a broker it cannot reach or that
+    # dropped the connection, once its publish retries are spent.
+    return isinstance(error, OperationalError)
+
+
+def broker_outage() -> Outage:
+    """A fresh view of the broker: reachable."""
+    return Outage(
+        server="The Celery broker",
+        meanwhile="tasks are not queued; the beat sweep queues them once it is back",
+        counts=_refused,
+    )
+
+
+broker = broker_outage()
+
+
+def _reset_after_fork() -> None:
+    # A forked pool process starts without its parent's outage and lock.
+    global broker
+    broker = broker_outage()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def enqueue(task: Task, /, *args: Any, **kwargs: Any) -> bool:
+    """Queue ``task`` now; False (and nothing raised) when the broker refused.
+    Errors of the task itself still propagate where tasks run inline (the
+    test settings)."""
+    try:
+        task.delay(*args, **kwargs)
+    except OperationalError as error:
+        broker.failed(error, task.name)
+        return False
+    broker.reached()
+    return True
+
+
+def enqueue_on_commit(task: Task, /, *args: Any, **kwargs: Any) -> None:
+    """Queue ``task`` once the current transaction commits (at once outside
+    one); a broker that refuses it is left to the sweep (module docstring)."""
+    transaction.on_commit(lambda: enqueue(task, *args, **kwargs))
