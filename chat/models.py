@@ -505,6 +505,35 @@ class ChannelNotice(Delivered):
         return f"Notice to {self.phone_client} ({self.get_channel_display()})"
 
 
+class PendingMedia(models.Model):
+    """A file an SMS or WhatsApp client sent that is still to be fetched
+    (chat.inbound.media): stored with the message that brought it and
+    deleted once the file, or the line saying it could not be kept, is in the
+    chat. One whose task the broker refused is queued again by the requeue
+    sweep (chat.requeue) from what is stored here: the task's arguments."""
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    # The file's key (chat.inbound.media.media_key): the provider_message_id
+    # its message gets, so the same length.
+    key = models.CharField(max_length=120, unique=True)
+    # The provider's handle and words, as they came: a URL, a media id, a name.
+    ref = models.TextField()
+    content_type = models.TextField(blank=True)
+    filename = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    # When the requeue sweep last queued its task: once per REQUEUE_EVERY_SECONDS.
+    requeued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "pending media"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["created_at"], name="pending_media_created")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class ReachChannel(models.TextChoices):
     """How Message customer reaches a client: a phone chat, or an email with
     a link to the portal (the ticket's page, or the home for a chat without a

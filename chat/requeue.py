@@ -10,7 +10,10 @@ number of tasks queued) find such rows by what the tasks leave behind:
   the provider was down and the task retries: chat.channels.delivery);
 - an ended chat whose transcript is not on its ticket (the attachment keyed
   on the chat, chat.transcripts) or not emailed (``transcript_emailed_at``,
-  set even when the client has no address).
+  set even when the client has no address);
+- a file an SMS/WhatsApp client sent that is still to be fetched (a
+  PendingMedia row, deleted by the fetch task once the file or the line
+  saying it could not be kept is in the chat: chat.inbound.media).
 
 A Message customer email needs no sweep here: its own (chat.reach_out.emails)
 queues the email of every message not yet emailed, the first one included,
@@ -40,11 +43,13 @@ from django.db.models.functions import Cast, Concat
 
 from chat import tasks
 from chat.enqueue import enqueue
+from chat.inbound import media
 from chat.models import (
     ChannelNotice,
     ChatSession,
     DeliveryStatus,
     Message,
+    PendingMedia,
     SessionStatus,
 )
 from chat.transcripts import TRANSCRIPT_KEY_PREFIX
@@ -61,7 +66,8 @@ REQUEUE_EVERY_SECONDS = 300
 REQUEUE_WITHIN_SECONDS = 6 * 3600
 REQUEUE_BATCH = 100
 
-Job = tuple[Task, int]
+# A task and the keyword arguments it is queued with.
+Job = tuple[Task, dict[str, Any]]
 
 # A message or notice whose send task never ran: every run claims the row,
 # and a run that found the provider down keeps the claim's time as it hands
@@ -76,7 +82,7 @@ def sweep_unsent_messages(*, now: datetime) -> int:
         unfinished=NEVER_CLAIMED,
         made="created_at",
         now=now,
-        jobs=lambda message: [(tasks.deliver_message, message.pk)],
+        jobs=lambda message: [(tasks.deliver_message, {"message_id": message.pk})],
     )
 
 
@@ -87,7 +93,7 @@ def sweep_unsent_notices(*, now: datetime) -> int:
         unfinished=NEVER_CLAIMED,
         made="created_at",
         now=now,
-        jobs=lambda notice: [(tasks.deliver_notice, notice.pk)],
+        jobs=lambda notice: [(tasks.deliver_notice, {"notice_id": notice.pk})],
     )
 
 
@@ -112,10 +118,24 @@ def sweep_transcripts(*, now: datetime) -> int:
 def _transcript_jobs(session: ChatSession) -> list[Job]:
     jobs: list[Job] = []
     if session.ticket_id is not None and not session.attached:  # type: ignore[attr-defined]
-        jobs.append((tasks.attach_transcript, session.pk))
+        jobs.append((tasks.attach_transcript, {"session_id": session.pk}))
     if session.transcript_emailed_at is None:
-        jobs.append((tasks.email_transcript, session.pk))
+        jobs.append((tasks.email_transcript, {"session_id": session.pk}))
     return jobs
+
+
+def sweep_pending_media(*, now: datetime) -> int:
+    """Files from SMS/WhatsApp clients whose fetch task never ran, or never
+    finished (a rerun finds a stored file stored already). One whose task is
+    still retrying a provider that is down may get a second task: the two
+    store it once, under its key."""
+    return _requeue(
+        PendingMedia.objects.all(),
+        unfinished=Q(),  # a row is deleted once its file is settled
+        made="created_at",
+        now=now,
+        jobs=lambda pending: [(media.fetch_media, media.fetch_arguments(pending))],
+    )
 
 
 def _requeue(
@@ -147,8 +167,8 @@ def _requeue(
     stamped = list(rows.filter(pk__in=ids, **{stamp: now}).order_by(made))
     queued = 0
     for index, row in enumerate(stamped):
-        for task, row_id in jobs(row):
-            if not enqueue(task, row_id):
+        for task, arguments in jobs(row):
+            if not enqueue(task, **arguments):
                 # The broker is away again (chat.enqueue warned): what was not
                 # queued is due at the next beat, not REQUEUE_EVERY_SECONDS later.
                 unqueued = [later.pk for later in stamped[index:]]

@@ -34,6 +34,7 @@ SWEEPS: list[str] = [
     "chat.requeue.sweep_unsent_messages",
     "chat.requeue.sweep_unsent_notices",
     "chat.requeue.sweep_transcripts",
+    "chat.requeue.sweep_pending_media",
 ]
 
 

@@ -9,23 +9,32 @@ twice, or queued twice by a retried webhook, stores it once. A file that
 cannot be kept (too large, a type not allowed, gone at the provider) becomes
 a line saying so, under the same key; a provider that is down is tried again
 a few times first.
+
+The webhook's transaction stores each file as to be fetched (a PendingMedia
+row, :func:`fetch_later`) and queues its task after commit; the task deletes
+the row once the file or the line is in the chat. So a file whose task the
+broker refused is still there to fetch: the requeue sweep (chat.requeue)
+queues its task again from the row.
 """
 
 from __future__ import annotations
 
 import mimetypes
+from typing import Any
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from chat import lifecycle, messages
 from chat.channels.providers import provider_for
 from chat.channels.providers.base import InboundMedia, MediaError
+from chat.enqueue import enqueue_on_commit
 from chat.files import services as files
 from chat.formatting import human_size
-from chat.models import ChatSession, Message, MessageKind
+from chat.models import ChatSession, Message, MessageKind, PendingMedia
 
 FETCH_TRIES = 5
 
@@ -33,6 +42,37 @@ FETCH_TRIES = 5
 def media_key(provider_message_id: str, index: int) -> str:
     """The unique key of one file of a message (its row's provider id)."""
     return f"{provider_message_id}#media{index}"
+
+
+def fetch_later(
+    *, session_id: int, channel: str, provider_message_id: str, items: tuple[InboundMedia, ...]
+) -> None:
+    """The files of one message, stored as to be fetched in the caller's
+    transaction, each one's task queued after it commits."""
+    now = timezone.now()
+    for index, item in enumerate(items):
+        pending = PendingMedia.objects.create(
+            session_id=session_id,
+            channel=channel,
+            key=media_key(provider_message_id, index),
+            ref=item.ref,
+            content_type=item.content_type,
+            filename=item.filename,
+            created_at=now,
+        )
+        enqueue_on_commit(fetch_media, **fetch_arguments(pending))
+
+
+def fetch_arguments(pending: PendingMedia) -> dict[str, Any]:
+    """What :func:`fetch_media` is queued with for a file still to be fetched."""
+    return {
+        "session_id": pending.session_id,
+        "channel": pending.channel,
+        "key": pending.key,
+        "ref": pending.ref,
+        "content_type": pending.content_type,
+        "filename": pending.filename,
+    }
 
 
 @shared_task(name="chat.inbound.fetch_media", bind=True, max_retries=FETCH_TRIES)
@@ -48,19 +88,30 @@ def fetch_media(
 ) -> str:
     item = InboundMedia(ref, content_type, filename)
     try:
-        return media_receive(session_id=session_id, channel=channel, key=key, media=item)
+        outcome = media_receive(session_id=session_id, channel=channel, key=key, media=item)
     except SoftTimeLimitExceeded as exc:
         # A download slower than the task's time limit: as a provider that is busy.
         failure = MediaError("the download took too long", retry=True)
         failure.__cause__ = exc
     except MediaError as exc:
         failure = exc
+    else:
+        return _fetched(key, outcome)
     # Tasks run inline (the test settings) have no later to try in. The wait
     # stays under TASK_RETRY_WAIT_MAX_SECONDS (the broker's visibility timeout).
     if failure.retry and not self.request.is_eager and self.request.retries < FETCH_TRIES:
         wait = min(10 * 2**self.request.retries, settings.TASK_RETRY_WAIT_MAX_SECONDS)
         raise self.retry(countdown=wait) from failure
-    return _line(session_id, key, f"sent a file that could not be fetched: {failure}.")
+    line = _line(session_id, key, f"sent a file that could not be fetched: {failure}.")
+    return _fetched(key, line)
+
+
+def _fetched(key: str, outcome: str) -> str:
+    # The file, or the line saying it could not be kept, is in the chat under
+    # its key: nothing is left to fetch (a run that dies before this leaves
+    # the row to the sweep, and the next run finds the file stored already).
+    PendingMedia.objects.filter(key=key).delete()
+    return outcome
 
 
 def media_receive(*, session_id: int, channel: str, key: str, media: InboundMedia) -> str:

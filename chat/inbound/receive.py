@@ -53,6 +53,7 @@ from chat.models import (
     DeliveryStatus,
     Message,
     MessageKind,
+    PendingMedia,
     PhoneClient,
     SessionStatus,
 )
@@ -119,24 +120,25 @@ def message_receive(*, channel: str, message: InboundMessage) -> Received:
         if continued and channel == Channel.WHATSAPP:
             # The agents' windows learn that the window is open again.
             broadcasts.session_changed(selectors.session_payload_of(session_id))
-        for index, item in enumerate(message.media):
-            key = media.media_key(message.provider_message_id, index)
-            enqueue_on_commit(
-                media.fetch_media,
-                session_id=session_id,
-                channel=channel,
-                key=key,
-                ref=item.ref,
-                content_type=item.content_type,
-                filename=item.filename,
-            )
+        media.fetch_later(
+            session_id=session_id,
+            channel=channel,
+            provider_message_id=message.provider_message_id,
+            items=message.media,
+        )
         return Received(session_id, True)
 
 
 def _already_stored(message: InboundMessage) -> bool:
-    keys = [message.provider_message_id]
-    keys += [media.media_key(message.provider_message_id, i) for i in range(len(message.media))]
-    return Message.objects.filter(provider_message_id__in=keys).exists()
+    # A message of files only leaves no row of its own: its files are
+    # pending (not fetched yet) or in the chat.
+    files = [media.media_key(message.provider_message_id, i) for i in range(len(message.media))]
+    return (
+        Message.objects.filter(
+            provider_message_id__in=[message.provider_message_id, *files]
+        ).exists()
+        or PendingMedia.objects.filter(key__in=files).exists()
+    )
 
 
 def _contact_of(number: str) -> Contact | None:

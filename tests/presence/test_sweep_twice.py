@@ -127,6 +127,7 @@ def test_sweep_task_twice_changes_everything_once(
         "chat.requeue.sweep_unsent_messages": 0,
         "chat.requeue.sweep_unsent_notices": 0,
         "chat.requeue.sweep_transcripts": 0,
+        "chat.requeue.sweep_pending_media": 0,
     }
     assert second == dict.fromkeys(first, 0)
     # Each line once, and nothing announced by the second run.

@@ -2,7 +2,8 @@
 outage): the write succeeds without an error, the process warns once, and the
 beat sweep (chat.requeue) queues the task again once the broker is back, so
 a reply to a phone goes out once, a transcript is attached and emailed once,
-a Message customer email is sent once. Only what is stuck is queued again:
+a Message customer email is sent once, a file a phone sent is fetched once.
+Only what is stuck is queued again:
 not work made a moment ago, not a row a task has claimed."""
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from chat.models import (
     ContactChatPermission,
     DeliveryStatus,
     Message,
+    MessageKind,
+    PendingMedia,
     PermissionValue,
     ReachOut,
 )
@@ -37,7 +40,7 @@ from chat.reach_out.services import reach_out
 from chat.transcripts import TRANSCRIPT_KEY_PREFIX
 from presence import tasks as presence_tasks
 from tests.chat.channels.conftest import TWILIO_SID
-from tests.chat.channels.signed import post_twilio, sms
+from tests.chat.channels.signed import post_twilio, post_whatsapp, sms, whatsapp_value
 from tests.realtime.conftest import receive_type, send
 from tickets.models import TicketAttachment
 
@@ -76,12 +79,12 @@ def broker(monkeypatch: pytest.MonkeyPatch) -> Broker:
 
 
 @pytest.fixture
-def requeued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+def requeued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     """What the sweeps queue, kept instead of run."""
-    queued: list[tuple[str, int]] = []
+    queued: list[tuple[Any, ...]] = []
 
-    def keep(task: Task, row_id: int) -> bool:
-        queued.append((task.name, row_id))
+    def keep(task: Task, **arguments: Any) -> bool:
+        queued.append((task.name, *arguments.values()))
         return True
 
     monkeypatch.setattr(requeue, "enqueue", keep)
@@ -373,3 +376,170 @@ def test_a_reach_out_email_the_broker_refused_is_sent_once_when_it_is_back(
     assert run(sweep_reach_out_emails, now + batch) == 0
     assert [m.to for m in mail.outbox] == [[alice.email]]
     assert ReachOut.objects.get(session=session).emailed_at is not None
+
+
+# --- Files from phones -------------------------------------------------------------------------
+
+PICTURE_PATH = f"/twilio/2010-04-01/Accounts/{TWILIO_SID}/Messages/SMin2/Media/ME1"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+@pytest.fixture
+def picture(sms_out: HTTPServer) -> HTTPServer:
+    """Twilio with one MMS picture to fetch."""
+    sms_out.expect_request(PICTURE_PATH).respond_with_data(PNG, content_type="image/png")
+    return sms_out
+
+
+def mms(server: HTTPServer, body: str = "This is the screen") -> dict[str, str]:
+    fields = sms("SMin2", body=body, NumMedia="1", MediaUrl0=server.url_for(PICTURE_PATH))
+    fields["MediaContentType0"] = "image/png"
+    return fields
+
+
+def fetches(server: HTTPServer, path: str) -> int:
+    return sum(1 for request, _ in server.log if request.path == path)
+
+
+def files_of(session: ChatSession) -> list[str]:
+    return list(
+        session.messages.filter(kind=MessageKind.FILE).values_list("provider_message_id", flat=True)
+    )
+
+
+def pending() -> list[str]:
+    return list(PendingMedia.objects.values_list("key", flat=True))
+
+
+def test_a_file_the_broker_refused_is_fetched_once_when_it_is_back(
+    client, picture, sms_session, broker, caplog
+) -> None:
+    broker.down = True
+    with caplog.at_level(logging.INFO):
+        assert post_twilio(client, mms(picture)).status_code == 200  # no error for the provider
+
+    assert broker.refused == ["chat.inbound.fetch_media"]
+    assert sms_session.messages.filter(provider_message_id="SMin2").get().body == (
+        "This is the screen"
+    )
+    assert files_of(sms_session) == [] and fetches(picture, PICTURE_PATH) == 0
+    assert pending() == ["SMin2#media0"]
+    assert [level for level, _ in warnings_and_errors(caplog)] == [logging.WARNING]
+    broker.down = False
+    now = timezone.now()
+
+    assert run(requeue.sweep_pending_media, now) == 0  # a moment old: its task may be on the way
+    assert run(requeue.sweep_pending_media, now + AFTER) == 1
+    assert run(requeue.sweep_pending_media, now + AFTER) == 0  # twice, or two beats at once
+    assert run(requeue.sweep_pending_media, now + AFTER + EVERY) == 0  # fetched: nothing due
+    assert files_of(sms_session) == ["SMin2#media0"]
+    assert fetches(picture, PICTURE_PATH) == 1
+    assert pending() == []
+
+
+def test_a_file_only_message_delivered_again_while_its_file_is_pending_is_stored_once(
+    client, picture, sms_session, broker
+) -> None:
+    broker.down = True
+    fields = mms(picture, body="")  # a picture alone: no row of its own but the file's
+    assert post_twilio(client, fields).status_code == 200
+    assert post_twilio(client, fields).status_code == 200  # the provider retries its webhook
+
+    assert broker.refused == ["chat.inbound.fetch_media"]
+    assert pending() == ["SMin2#media0"]
+    broker.down = False
+    assert run(requeue.sweep_pending_media, timezone.now() + AFTER) == 1
+    assert files_of(sms_session) == ["SMin2#media0"] and pending() == []
+
+
+def test_a_fetched_file_leaves_nothing_to_sweep(client, picture, sms_session) -> None:
+    assert post_twilio(client, mms(picture)).status_code == 200  # the task runs after commit
+
+    assert files_of(sms_session) == ["SMin2#media0"] and pending() == []
+    assert run(requeue.sweep_pending_media, timezone.now() + AFTER) == 0
+
+
+def test_a_fetch_that_stored_the_file_and_died_is_finished_by_the_sweep_without_a_second_fetch(
+    client, picture, sms_session
+) -> None:
+    assert post_twilio(client, mms(picture)).status_code == 200
+    # As a worker killed between storing the file and deleting its row.
+    PendingMedia.objects.create(
+        session=sms_session,
+        channel="sms",
+        key="SMin2#media0",
+        ref=picture.url_for(PICTURE_PATH),
+        content_type="image/png",
+        created_at=timezone.now(),
+    )
+
+    assert run(requeue.sweep_pending_media, timezone.now() + AFTER) == 1
+    assert fetches(picture, PICTURE_PATH) == 1 and files_of(sms_session) == ["SMin2#media0"]
+    assert pending() == []
+
+
+def test_a_file_too_large_to_keep_is_a_line_and_leaves_nothing_pending(
+    client, whatsapp_on, default_queue, broker, settings
+) -> None:
+    settings.ATTACHMENT_MAX_BYTES = 16
+    whatsapp_on.expect_request("/graph/MEDIA5").respond_with_json(
+        {"url": whatsapp_on.url_for("/cdn/5"), "mime_type": "image/png"}
+    )
+    whatsapp_on.expect_request("/cdn/5").respond_with_data(PNG, content_type="image/png")
+    picture = {
+        "from": "447700900123",
+        "id": "wamid.5",
+        "type": "image",
+        "image": {"id": "MEDIA5", "mime_type": "image/png", "caption": "The screen"},
+    }
+    broker.down = True
+    assert post_whatsapp(client, whatsapp_value([picture])).status_code == 200
+    assert "chat.inbound.fetch_media" in broker.refused
+    assert Message.objects.get(provider_message_id="wamid.5").body == "The screen"
+    assert pending() == ["wamid.5#media0"]
+    broker.down = False
+
+    assert run(requeue.sweep_pending_media, timezone.now() + AFTER) == 1
+    line = Message.objects.get(provider_message_id="wamid.5#media0")
+    assert line.kind == MessageKind.SYSTEM and "could not be" in line.body
+    assert not Message.objects.filter(kind=MessageKind.FILE).exists()
+    assert pending() == []
+    assert run(requeue.sweep_pending_media, timezone.now() + AFTER + EVERY) == 0
+
+
+def test_only_files_pending_past_the_wait_and_within_the_window_are_queued_again(
+    client, picture, sms_session, broker, requeued
+) -> None:
+    broker.down = True
+    assert post_twilio(client, mms(picture)).status_code == 200
+    now = timezone.now()
+    old = PendingMedia.objects.create(
+        session=sms_session,
+        channel="sms",
+        key="SMold#media0",
+        ref="https://api.twilio.example/old",
+        created_at=now - timedelta(seconds=requeue.REQUEUE_WITHIN_SECONDS + 60),
+    )
+    fresh = PendingMedia.objects.create(
+        session=sms_session,
+        channel="sms",
+        key="SMfresh#media0",
+        ref="https://api.twilio.example/fresh",
+        created_at=now + AFTER,
+    )
+
+    assert run(requeue.sweep_pending_media, now + AFTER) == 1
+    assert requeued == [
+        (
+            "chat.inbound.fetch_media",
+            sms_session.pk,
+            "sms",
+            "SMin2#media0",
+            picture.url_for(PICTURE_PATH),
+            "image/png",
+            "",
+        )
+    ]
+    assert run(requeue.sweep_pending_media, now + AFTER + EVERY) == 2  # and fresh now
+    assert [queued[3] for queued in requeued[1:]] == ["SMin2#media0", fresh.key]
+    assert PendingMedia.objects.filter(pk=old.pk).get().requeued_at is None

@@ -8,7 +8,14 @@ from pytest_httpserver import HTTPServer
 
 from chat import tasks
 from chat.inbound import media
-from chat.models import ChannelNotice, ContactChatPermission, Message, MessageKind, PermissionValue
+from chat.models import (
+    ChannelNotice,
+    ContactChatPermission,
+    Message,
+    MessageKind,
+    PendingMedia,
+    PermissionValue,
+)
 from tests.chat.channels.conftest import TWILIO_SID
 from tests.chat.channels.signed import post_twilio, sms
 
@@ -63,3 +70,4 @@ def test_a_file_is_fetched_and_stored_once_however_often_its_task_runs(
 
     assert Message.objects.filter(kind=MessageKind.FILE).count() == 1
     assert calls_to(twilio_on, path) == 1
+    assert not PendingMedia.objects.exists()  # nothing left for the requeue sweep
