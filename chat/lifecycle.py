@@ -63,14 +63,16 @@ def check_move(old: str, new: str) -> None:
         raise IllegalMove(f"A chat cannot go from {old or 'nothing'} to {new}.")
 
 
-def lock(session_id: int) -> ChatSession:
+def lock(session_id: int, **owned_by: object) -> ChatSession:
     """The session row, locked until the transaction ends (PostgreSQL); on
-    SQLite the IMMEDIATE transaction already serializes writers."""
+    SQLite the IMMEDIATE transaction already serializes writers. ``owned_by``
+    (e.g. ``client=user``) narrows the row looked up, so a chat that is not
+    the caller's is not found, and never locked."""
     try:
         return (
             ChatSession.objects.select_for_update(of=("self",))
             .select_related("contact__company", "client", "ticket")
-            .get(pk=session_id)
+            .get(pk=session_id, **owned_by)
         )
     except ChatSession.DoesNotExist as exc:
         raise ChatNotFound("That chat does not exist.") from exc

@@ -85,11 +85,7 @@ def session_request(
     ``client_ip`` (realtime.client_ip) is recorded on the chat and checked
     against IP blocks (chat.agent_tools.blocks); ``visit`` (user agent, landing
     page, first visit) is recorded for staff (chat.visitors)."""
-    require_client(client)
-    if not chat_allowed_for_user(client):
-        raise ChatNotAllowed("Chat is not available for your account. Please create a ticket.")
-    if selectors.client_blocked(client=client, ip_address=client_ip):
-        raise ChatUnavailable(UNAVAILABLE_MESSAGE)
+    _require_client_may_chat(client, client_ip)
     contact = client.contact
     subject = subject.strip()
     ticket: Ticket | None = None
@@ -216,6 +212,16 @@ def _open_request(
     return session
 
 
+def _require_client_may_chat(client: User, client_ip: str | None) -> None:
+    """A portal client whose account has chat and whom no block stops
+    (requesting a chat and entering one alike)."""
+    require_client(client)
+    if not chat_allowed_for_user(client):
+        raise ChatNotAllowed("Chat is not available for your account. Please create a ticket.")
+    if selectors.client_blocked(client=client, ip_address=client_ip):
+        raise ChatUnavailable(UNAVAILABLE_MESSAGE)
+
+
 def closed_line(now: datetime) -> str:
     """What a client is told when it asks to chat outside office hours."""
     opening = ""
@@ -239,15 +245,12 @@ def session_enter(*, session_id: int, client: User, client_ip: str | None = None
     customer; the portal's home lists it with Join chat), or goes back into
     one it left. Only its own chat, while it is live, and only while the
     client may chat."""
-    require_client(client)
-    if not chat_allowed_for_user(client):
-        raise ChatNotAllowed("Chat is not available for your account. Please create a ticket.")
-    if selectors.client_blocked(client=client, ip_address=client_ip):
-        raise ChatUnavailable(UNAVAILABLE_MESSAGE)
+    _require_client_may_chat(client, client_ip)
     with transaction.atomic():
-        session = lifecycle.lock(session_id)
-        if session.client_id != client.pk or session.channel != Channel.WEB:
-            raise ChatNotFound("That chat does not exist.")
+        # Filtered by its owner: another client's chat is neither read nor locked.
+        session = lifecycle.lock(session_id, client=client, channel=Channel.WEB)
+        if session.status in (SessionStatus.INVITED, SessionStatus.WAITING):
+            raise InvalidState("This chat has not started yet.")
         if session.status != SessionStatus.ACTIVE:
             raise InvalidState("This chat has ended.")
         _enter_room(session, client)

@@ -13,6 +13,8 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chat import services, tasks
@@ -20,6 +22,7 @@ from chat.errors import ChatForbidden, ChatNotFound, InvalidState
 from chat.models import ChatKind, ChatSession, Participant, ReachOut, SessionStatus
 from chat.reach_out.emails import sweep_reach_out_emails
 from chat.reach_out.services import reach_options, reach_out
+from presence.services import connection_open
 from tests.realtime.conftest import receive_type, send
 from tickets.models import TicketStatus
 
@@ -221,6 +224,37 @@ def test_only_the_client_enters_its_own_live_chat(alice, carol, agent1, closed_p
         services.session_enter(session_id=session.pk, client=alice)
     assert str(refused.value) == "This chat has ended."
     assert not Participant.objects.filter(session=session, user=alice).exists()
+
+
+def test_a_chat_not_started_yet_is_not_entered_and_says_so(
+    alice, alice_ticket, agent1, default_queue
+) -> None:
+    waiting = services.session_request(
+        client=alice, kind=ChatKind.POST_TICKET, ticket_id=alice_ticket.pk
+    )
+    with pytest.raises(InvalidState) as refused:
+        services.session_enter(session_id=waiting.pk, client=alice)
+    assert str(refused.value) == "This chat has not started yet."
+
+    services.session_leave(session_id=waiting.pk, user=alice)  # abandoned: over
+    connection_open(user=alice, channel_name="specific.x!1")  # online in the portal
+    pushed = services.session_push(ticket_id=alice_ticket.pk, agent=agent1)
+    assert pushed.status == SessionStatus.INVITED
+    with pytest.raises(InvalidState) as refused:
+        services.session_enter(session_id=pushed.pk, client=alice)
+    assert str(refused.value) == "This chat has not started yet."
+    assert not Participant.objects.filter(session=pushed, user=alice).exists()
+
+
+def test_another_clients_chat_is_looked_up_by_its_owner_and_not_locked(
+    alice, carol, agent1, closed_portal_chat
+) -> None:
+    session = email_alice(agent1, session_id=closed_portal_chat.pk)
+    with CaptureQueriesContext(connection) as queries, pytest.raises(ChatNotFound):
+        services.session_enter(session_id=session.pk, client=carol)
+    reads = [q["sql"] for q in queries if 'FROM "chat_chatsession"' in q["sql"]]
+    assert reads
+    assert all(f'"chat_chatsession"."client_id" = {carol.pk}' in sql for sql in reads)
 
 
 async def test_over_the_socket_a_client_enters_and_staff_may_not(
