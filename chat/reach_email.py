@@ -28,37 +28,23 @@ from django.utils import timezone
 
 from accounts.time_zones import format_in
 from chat.formatting import render_markdown, render_plain
-from chat.models import (
-    ChatSession,
-    Message,
-    MessageKind,
-    Participant,
-    ReachChannel,
-    ReachOut,
-    SessionStatus,
-)
-
-# What of the agents' writing an email carries (system lines are the chat's own).
-EMAILED_KINDS = (MessageKind.TEXT, MessageKind.FILE)
+from chat.models import ChatSession, Message, MessageKind, ReachChannel, ReachOut
+from chat.reach_email_rules import awaits_client, emailed_messages
 
 
 def _unsent_messages(session: ChatSession, *, after_seq: int) -> QuerySet[Message]:
     """The agents' messages in the chat after ``after_seq``, oldest first."""
     return (
-        session.messages.filter(seq__gt=after_seq, kind__in=EMAILED_KINDS, author__isnull=False)
-        .exclude(author_id=session.client_id)
+        Message.objects.filter(
+            emailed_messages(session=session, client=session.client_id, after_seq=after_seq)
+        )
         .select_related("author")
         .order_by("seq")
     )
 
 
 def _awaits_client(session: ChatSession) -> bool:
-    """The chat is live and its client has never been in it: only email
-    reaches it (once in, it reads the chat; when it is over, the transcript)."""
-    return (
-        session.status == SessionStatus.ACTIVE
-        and not Participant.objects.filter(session=session, user_id=session.client_id).exists()
-    )
+    return ChatSession.objects.filter(awaits_client(), pk=session.pk).exists()
 
 
 def reach_out_email(*, session_id: int) -> bool:
@@ -77,7 +63,8 @@ def reach_out_email(*, session_id: int) -> bool:
         session = reach.session
         unsent = list(_unsent_messages(session, after_seq=reach.emailed_seq))
         if not unsent or not _awaits_client(session):
-            ReachOut.objects.filter(session_id=session_id).update(email_queued_at=None)
+            # ``email_queued_at`` stays: the sweep queues this chat again only
+            # after as long again, should it ever find something due here.
             return False
         claimed = ReachOut.objects.filter(
             session_id=session_id, emailed_seq=reach.emailed_seq

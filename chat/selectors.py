@@ -31,6 +31,7 @@ from chat.payloads import (
     session_payload,
     session_payload_from_row,
 )
+from chat.reach_email_rules import awaits_client
 from presence.models import AgentConnection
 from presence.selectors import available_agents
 
@@ -268,16 +269,14 @@ def chats_to_join(client: User) -> list[ChatSession]:
     """Live chats an agent started for this portal client by email (Message
     customer) that it has never been in: the portal's home lists them with
     Join chat (chat.services.session_enter)."""
-    been_in = Participant.objects.filter(session=OuterRef("pk"), user=client)
     return list(
         ChatSession.objects.select_related("ticket", "reach_out__by")
         .filter(
+            awaits_client(),
             client=client,
-            status=SessionStatus.ACTIVE,
             channel=Channel.WEB,
             reach_out__channel=ReachChannel.EMAIL,
         )
-        .exclude(Exists(been_in))
         .order_by("-requested_at")[:20]
     )
 

@@ -14,10 +14,11 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from chat import services, tasks
+from chat import reach_email, services, tasks
 from chat.errors import ChatForbidden, ChatNotFound, InvalidState
 from chat.models import ChatKind, ChatSession, Participant, ReachOut, SessionStatus
 from chat.reach_out.emails import sweep_reach_out_emails
@@ -147,6 +148,25 @@ def test_a_sweep_queues_a_chat_again_only_after_a_minute(
     assert sweep_in(LATER) == 1
     assert sweep_in(LATER + timedelta(seconds=2)) == 0  # queued already
     assert sweep_in(LATER * 3) == 1  # that task may be lost: queued again
+    assert queued == [session.pk, session.pk]
+    assert len(mail.outbox) == 1
+
+
+def test_a_task_that_finds_nothing_to_send_leaves_the_chat_queued_until_the_wait_is_over(
+    alice, alice_ticket, agent1, monkeypatch
+) -> None:
+    """Should the task ever find nothing where the sweep found a message due,
+    the sweep does not queue that chat again on every beat."""
+    session = email_alice(agent1, ticket_id=alice_ticket.pk)
+    write(session, agent1, "Which tray?")
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.email_reach_out, "delay", queued.append)
+    monkeypatch.setattr(reach_email, "awaits_client", lambda: Q(pk__in=[]))  # it disagrees
+
+    assert sweep_in(LATER) == 1
+    assert tasks.email_reach_out.apply(args=[session.pk]).get() is False
+    assert sweep_in(LATER + timedelta(seconds=2)) == 0
+    assert sweep_in(LATER * 3) == 1
     assert queued == [session.pk, session.pk]
     assert len(mail.outbox) == 1
 
