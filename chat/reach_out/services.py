@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -252,4 +253,6 @@ def _portal_url(ticket: Ticket | None, site_url: str) -> str:
     """Where the client answers: the ticket's page in the portal, or, for a
     chat without a ticket, the portal's home (it lists the chat)."""
     base = (settings.PUBLIC_URL or site_url).rstrip("/")
-    return f"{base}/portal/tickets/{ticket.pk}/" if ticket else f"{base}/portal/"
+    if ticket is None:
+        return base + reverse("portal:home")
+    return base + reverse("portal:ticket_detail", args=[ticket.pk])
