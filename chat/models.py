@@ -572,9 +572,12 @@ class ReachOut(models.Model):
     # Email: the portal page where the client answers (the ticket's page, or
     # the portal's home for a chat without a ticket).
     portal_url = models.CharField(max_length=500, blank=True)
-    # Email: the last email sent, and the seq of the last message it covered.
-    emailed_at = models.DateTimeField(null=True, blank=True)
+    # Email: the seq of the last message an email covered (the claim the
+    # sending task moves: chat.reach_email), and when that email went out, kept
+    # as the record of the last email to the client (nothing decides by it).
     emailed_seq = models.PositiveIntegerField(default=0)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    # Email: when the beat sweep last queued the task (chat.reach_out.emails).
     email_queued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
 
