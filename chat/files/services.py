@@ -131,9 +131,7 @@ def _may_send(participant: Participant | None, *, content_type: str, size: int) 
 def _may_go_to_phone(session: ChatSession, *, content_type: str, size: int) -> None:
     refusal = media_refusal(session.channel, content_type=content_type, size=size)
     if refusal is not None:
-        # The same type at no size passes: it is the size that is refused.
-        by_size = media_refusal(session.channel, content_type=content_type, size=0) is None
-        raise (AttachmentTooLarge if by_size else AttachmentRefused)(refusal)
+        raise (AttachmentTooLarge if refusal.too_large else AttachmentRefused)(refusal.message)
     if session.channel == Channel.WHATSAPP:
         received_at = (
             PhoneClient.objects.filter(user_id=session.client_id)
