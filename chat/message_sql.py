@@ -94,7 +94,9 @@ def _participation_select(lock: str) -> str:
 
 
 def _window_params(now: datetime) -> dict[str, Any]:
-    """The values :func:`_participation_select` compares with."""
+    """The values :func:`_participation_select` compares with. Its
+    ``window_open`` is chat.whatsapp_window.session_is_open in SQL, kept
+    there so a send reads it in its one locked statement: keep them in step."""
     start = whatsapp_window.opened_after(now)
     return {
         "whatsapp": Channel.WHATSAPP.value,
