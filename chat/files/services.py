@@ -40,11 +40,11 @@ from chat.messages import SendResult
 from chat.models import (
     ChatAttachment,
     ChatSession,
-    DeliveryStatus,
     Message,
     MessageKind,
     Participant,
     SessionStatus,
+    sent_delivery_status,
 )
 from tickets import services as ticket_services
 from tickets.errors import AttachmentRefused as TicketAttachmentRefused
@@ -211,7 +211,7 @@ def attachment_send(
                         client_id=client_uuid,
                         attachment=attachment,
                         # To a phone: sent by the provider, once (chat.channels.delivery).
-                        delivery_status=DeliveryStatus.QUEUED if session.by_phone else "",
+                        delivery_status=sent_delivery_status(session.channel),
                     )
             except IntegrityError:
                 stored = messages.stored(session.pk, client_uuid)
