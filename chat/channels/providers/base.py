@@ -234,11 +234,6 @@ def answered(response: requests.Response, error_text: str) -> requests.Response:
     raise ProviderRefused(error_text or f"The provider refused it (HTTP {response.status_code}).")
 
 
-def megabytes(size: int) -> str:
-    """A byte limit as an agent reads it: 5 MB."""
-    return f"{size / (1024 * 1024):g} MB"
-
-
 def json_of(response: requests.Response) -> Mapping[str, Any]:
     try:
         data = response.json()

@@ -34,8 +34,8 @@ from chat.channels.providers.base import (
     call,
     download,
     json_of,
-    megabytes,
 )
+from chat.formatting import human_size
 from chat.models import Channel, DeliveryStatus
 
 STATUS_PATH = "/channels/twilio/status/"
@@ -125,7 +125,7 @@ class TwilioSms(Provider):
             )
         if size > MMS_MAX_BYTES:
             return MediaRefusal(
-                f"A file sent by SMS may be at most {megabytes(MMS_MAX_BYTES)}.", too_large=True
+                f"A file sent by SMS may be at most {human_size(MMS_MAX_BYTES)}.", too_large=True
             )
         return None
 

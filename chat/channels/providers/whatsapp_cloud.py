@@ -44,8 +44,8 @@ from chat.channels.providers.base import (
     call,
     download,
     json_of,
-    megabytes,
 )
+from chat.formatting import human_size
 from chat.models import Channel, DeliveryStatus
 
 STATUSES = {
@@ -166,7 +166,7 @@ class WhatsAppCloud(Provider):
             )
         if size > limit:
             return MediaRefusal(
-                f"{what} sent by WhatsApp may be at most {megabytes(limit)}.", too_large=True
+                f"{what} sent by WhatsApp may be at most {human_size(limit)}.", too_large=True
             )
         return None
 
