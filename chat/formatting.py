@@ -111,10 +111,13 @@ def render_plain(text: str) -> SafeString:
 
 
 def human_size(size: int) -> str:
-    """1 234 567 -> "1.2 MB", for transcripts and error messages."""
+    """1 234 567 -> "1.2 MB", 5 242 880 -> "5 MB" (a limit reads as one is
+    set), for transcripts and error messages."""
     value = float(size)
     for unit in ("bytes", "KB", "MB"):
         if value < 1024 or unit == "MB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+            if unit == "bytes":
+                return f"{int(value)} {unit}"
+            return f"{value:.1f}".removesuffix(".0") + f" {unit}"
         value /= 1024
     return f"{value:.1f} GB"  # pragma: no cover - the loop returns at MB

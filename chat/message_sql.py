@@ -40,6 +40,7 @@ from chat.models import (
     Participant,
     PhoneClient,
     SessionStatus,
+    sent_delivery_status,
 )
 
 
@@ -58,10 +59,8 @@ class Participation:
 
     @property
     def delivery_status(self) -> str:
-        """What a message sent here starts as: queued for the provider in an
-        SMS or WhatsApp chat (only agents send there: the client writes
-        through a webhook), nothing in a portal chat."""
-        return "" if self.channel == Channel.WEB else DeliveryStatus.QUEUED.value
+        """What a message sent here starts as (chat.models.sent_delivery_status)."""
+        return sent_delivery_status(self.channel)
 
 
 def _table(model: type[Any]) -> str:
@@ -94,7 +93,9 @@ def _participation_select(lock: str) -> str:
 
 
 def _window_params(now: datetime) -> dict[str, Any]:
-    """The values :func:`_participation_select` compares with."""
+    """The values :func:`_participation_select` compares with. Its
+    ``window_open`` is chat.whatsapp_window.session_is_open in SQL, kept
+    there so a send reads it in its one locked statement: keep them in step."""
     start = whatsapp_window.opened_after(now)
     return {
         "whatsapp": Channel.WHATSAPP.value,

@@ -318,6 +318,13 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+def sent_delivery_status(channel: str) -> str:
+    """What a message sent into a chat on ``channel`` starts as: queued for
+    the provider in an SMS or WhatsApp chat (only agents send there: the
+    client writes through a webhook), nothing in a portal chat."""
+    return "" if channel == Channel.WEB else DeliveryStatus.QUEUED.value
+
+
 class Delivered(models.Model):
     """What a row sent to, or received from, an SMS/WhatsApp provider carries.
     ``provider_message_id`` is the provider's id of it (unique: a webhook the

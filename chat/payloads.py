@@ -19,7 +19,6 @@ from chat.models import (
     MessageKind,
     PageView,
     Participant,
-    PhoneClient,
 )
 
 
@@ -132,20 +131,8 @@ def session_payload(
         "callback_message": session.callback_message,
         "outcome": session.outcome,
         "closed_at": _iso(session.closed_at),
-        "window_closes_at": _iso(_window_closes_at(session)),
+        "window_closes_at": _iso(whatsapp_window.session_closes_at(session)),
     }
-
-
-def _window_closes_at(session: ChatSession) -> datetime | None:
-    """A WhatsApp chat: when free text stops being allowed (None: its number
-    never wrote, so only templates go). None on every other channel."""
-    if session.channel != Channel.WHATSAPP:
-        return None
-    try:
-        received_at = session.client.phone_client.whatsapp_received_at
-    except PhoneClient.DoesNotExist:
-        return None
-    return whatsapp_window.closes_at(received_at)
 
 
 def _iso(value: datetime | None) -> str | None:

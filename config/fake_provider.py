@@ -8,7 +8,7 @@ to the helpdesk as an SMS or WhatsApp client. Tooling, not product: stdlib
   /graph/<phone number id>/messages``: an outbound message (on WhatsApp a
   text, a file (Twilio's ``MediaUrl``, WhatsApp's image or document
   ``link``: shown as a link, a picture as a thumbnail, its content type read
-  from the URL as the providers do) or an approved template, shown by its
+  from the URL as the providers do, once the send is answered) or an approved template, shown by its
   name and values: templates live at Meta, so the fake takes any), kept and
   shown; answered as the provider does (a sid / a wamid), then reported
   delivered (and read, on WhatsApp) through the app's status webhooks, signed.
@@ -136,8 +136,7 @@ class FakeProvider:
         request = urllib.request.Request(url, method="HEAD")
         direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
-            # Short: the app's send waits for this answer (its read timeout is 6 s).
-            with direct.open(request, timeout=3) as response:
+            with direct.open(request, timeout=10) as response:
                 return str(response.headers.get("Content-Type", ""))
         except urllib.error.HTTPError as exc:
             return f"not served: HTTP {exc.code}"
@@ -145,7 +144,12 @@ class FakeProvider:
             return f"not served: {exc}"
 
     def report(self, sent: Sent) -> None:
-        """Delivered (and read, on WhatsApp) a moment after the send."""
+        """After the send was answered: a file's type read from its URL, then
+        delivered (and read, on WhatsApp) a moment later. Here, not in the
+        send's answer: the app serves that URL, and its send must not wait on
+        a request back to itself."""
+        if sent.media_url:
+            sent.media_type = self.media_type(sent.media_url)
         steps = ["delivered"] if sent.channel == "sms" else ["delivered", "read"]
         for status in steps:
             time.sleep(REPORT_DELAY_SECONDS)
@@ -174,8 +178,6 @@ class FakeProvider:
             sent.statuses.append(status)
 
     def record(self, sent: Sent) -> None:
-        if sent.media_url:
-            sent.media_type = self.media_type(sent.media_url)
         with self.lock:
             self.sent.append(sent)
         threading.Thread(target=self.report, args=(sent,), daemon=True).start()
@@ -323,7 +325,7 @@ def _media(sent: Sent) -> str:
     if not sent.media_url:
         return ""
     url = html.escape(sent.media_url)
-    kind = html.escape(sent.media_type)
+    kind = html.escape(sent.media_type or "type not read yet")
     thumbnail = (
         f'<img src="{url}" alt="the picture sent" style="max-width:8em;max-height:8em">'
         if sent.media_type.startswith("image/")

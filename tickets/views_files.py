@@ -37,10 +37,24 @@ def safe_content_type(stored: str) -> str:
     return base
 
 
-def content_disposition(filename: str) -> str:
-    """RFC 6266: an ASCII fallback plus the exact UTF-8 name."""
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """RFC 6266: an ASCII fallback plus the exact UTF-8 name. A download
+    (``attachment``) unless ``inline``: shown in place, under that name."""
+    kind = "inline" if inline else "attachment"
     fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def locked_down(
+    response: FileResponse, *, cache_control: str = "private, max-age=0, must-revalidate"
+) -> FileResponse:
+    """The headers every served upload carries: the browser keeps the given
+    type (``nosniff``), and even if it displayed the file, nothing in it
+    could run or load (a sandboxing CSP)."""
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = cache_control
+    return response
 
 
 @require_GET
@@ -55,7 +69,4 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> FileRespons
         raise Http404("No such file.") from exc
     response = FileResponse(handle, content_type=safe_content_type(attachment.content_type))
     response["Content-Disposition"] = content_disposition(attachment.original_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, max-age=0, must-revalidate"
-    return response
+    return locked_down(response)

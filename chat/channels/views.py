@@ -6,20 +6,12 @@ HEAD before it fetches."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_safe
 
 from chat.channels import public_media
 from chat.models import ChatAttachment
-from tickets.views_files import safe_content_type
-
-
-def inline_disposition(filename: str) -> str:
-    """RFC 6266, inline: the name the provider gives the file on the phone."""
-    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
-    return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+from tickets.views_files import content_disposition, locked_down, safe_content_type
 
 
 @require_safe
@@ -30,10 +22,8 @@ def media_file(request: HttpRequest, token: str) -> FileResponse:
     except (ChatAttachment.DoesNotExist, FileNotFoundError) as exc:
         raise Http404("No such file.") from exc
     response = FileResponse(handle, content_type=safe_content_type(attachment.content_type))
-    response["Content-Disposition"] = inline_disposition(attachment.original_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    # Nothing in it may run or load, should a browser open the link.
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
+    # Inline: the name is the one the provider gives the file on the phone.
+    response["Content-Disposition"] = content_disposition(attachment.original_name, inline=True)
+    # The link is a bearer token: nothing keeps a copy, no search engine lists it.
     response["X-Robots-Tag"] = "noindex"
-    return response
+    return locked_down(response, cache_control="private, no-store")

@@ -38,15 +38,13 @@ from chat.enqueue import enqueue_on_commit
 from chat.errors import ChatNotFound, InvalidState, MessageInvalid, WindowClosed
 from chat.messages import SendResult
 from chat.models import (
-    Channel,
     ChatAttachment,
     ChatSession,
-    DeliveryStatus,
     Message,
     MessageKind,
     Participant,
-    PhoneClient,
     SessionStatus,
+    sent_delivery_status,
 )
 from tickets import services as ticket_services
 from tickets.errors import AttachmentRefused as TicketAttachmentRefused
@@ -131,17 +129,9 @@ def _may_send(participant: Participant | None, *, content_type: str, size: int) 
 def _may_go_to_phone(session: ChatSession, *, content_type: str, size: int) -> None:
     refusal = media_refusal(session.channel, content_type=content_type, size=size)
     if refusal is not None:
-        # The same type at no size passes: it is the size that is refused.
-        by_size = media_refusal(session.channel, content_type=content_type, size=0) is None
-        raise (AttachmentTooLarge if by_size else AttachmentRefused)(refusal)
-    if session.channel == Channel.WHATSAPP:
-        received_at = (
-            PhoneClient.objects.filter(user_id=session.client_id)
-            .values_list("whatsapp_received_at", flat=True)
-            .first()
-        )
-        if not whatsapp_window.is_open(received_at, timezone.now()):
-            raise WindowClosed(whatsapp_window.CLOSED_MESSAGE)
+        raise (AttachmentTooLarge if refusal.too_large else AttachmentRefused)(refusal.message)
+    if not whatsapp_window.session_is_open(session, timezone.now()):
+        raise WindowClosed(whatsapp_window.CLOSED_MESSAGE)
 
 
 class _AlreadyStored(Exception):
@@ -169,8 +159,9 @@ def attachment_send(
     # write megabytes to disk only to delete them; the file itself is then
     # written before the session row is locked, so other messages of the chat
     # do not wait for the disk. The locked transaction checks everything again.
+    # The number's row comes along: a WhatsApp chat's window is read from it.
     participant = (
-        Participant.objects.select_related("session")
+        Participant.objects.select_related("session__client__phone_client")
         .filter(session_id=session_id, user=author)
         .first()
     )
@@ -195,7 +186,7 @@ def attachment_send(
         with transaction.atomic():
             try:
                 participant = (
-                    Participant.objects.select_related("session")
+                    Participant.objects.select_related("session__client__phone_client")
                     .select_for_update(of=("session",))
                     .get(session_id=session_id, user=author)
                 )
@@ -220,7 +211,7 @@ def attachment_send(
                         client_id=client_uuid,
                         attachment=attachment,
                         # To a phone: sent by the provider, once (chat.channels.delivery).
-                        delivery_status=DeliveryStatus.QUEUED if session.by_phone else "",
+                        delivery_status=sent_delivery_status(session.channel),
                     )
             except IntegrityError:
                 stored = messages.stored(session.pk, client_uuid)

@@ -9,8 +9,6 @@ formats, and only when the stored bytes still are one (sniffed again here).
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
@@ -20,7 +18,7 @@ from chat.errors import ChatError, ChatForbidden, ChatNotFound, InvalidState
 from chat.files import services as attachments
 from chat.models import ChatAttachment
 from chat.payloads import message_payload
-from tickets.views_files import content_disposition, safe_content_type
+from tickets.views_files import content_disposition, locked_down, safe_content_type
 
 # Room for the multipart envelope and the client_id field around the file.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -93,21 +91,13 @@ def _open(request: HttpRequest, attachment_id: int) -> tuple[ChatAttachment, obj
     return attachment, handle
 
 
-def _locked_down(response: FileResponse) -> FileResponse:
-    response["X-Content-Type-Options"] = "nosniff"
-    # Even if a browser displayed it, nothing in it could run or load.
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, max-age=0, must-revalidate"
-    return response
-
-
 @require_GET
 @login_required
 def download(request: HttpRequest, attachment_id: int) -> FileResponse:
     attachment, handle = _open(request, attachment_id)
     response = FileResponse(handle, content_type=safe_content_type(attachment.content_type))
     response["Content-Disposition"] = content_disposition(attachment.original_name)
-    return _locked_down(response)
+    return locked_down(response)
 
 
 @require_GET
@@ -123,11 +113,5 @@ def preview(request: HttpRequest, attachment_id: int) -> FileResponse:
         raise Http404("No preview for this file.")
     handle.seek(0)
     response = FileResponse(handle, content_type=image_type)
-    fallback = "".join(
-        c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in attachment.original_name
-    )
-    response["Content-Disposition"] = (
-        f"inline; filename=\"{fallback}\"; filename*=UTF-8''"
-        f"{quote(attachment.original_name, safe='')}"
-    )
-    return _locked_down(response)
+    response["Content-Disposition"] = content_disposition(attachment.original_name, inline=True)
+    return locked_down(response)

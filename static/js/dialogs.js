@@ -57,6 +57,16 @@ function pageHeading() {
   return heading;
 }
 
+// Focus the first of `targets` that can take it, else the page's heading:
+// when what had the focus is gone, it never falls to nowhere.
+export function focusOrPageHeading(...targets) {
+  for (const target of [...targets, pageHeading()]) {
+    if (!canTakeFocus(target)) continue;
+    target.focus();
+    if (document.activeElement === target) return;
+  }
+}
+
 function giveFocusBack(dialog) {
   const state = opened.get(dialog);
   if (!state) return;
@@ -66,11 +76,7 @@ function giveFocusBack(dialog) {
   const now = document.activeElement;
   const lost = !now || now === document.body || now === state.focusedBefore || dialog.contains(now);
   if (!lost) return;
-  for (const target of [state.returnTo, pageHeading()]) {
-    if (!canTakeFocus(target)) continue;
-    target.focus();
-    if (document.activeElement === target) return;
-  }
+  focusOrPageHeading(state.returnTo);
 }
 
 // Open `dialog` as a modal. first: the control to focus (default: the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils.safestring import SafeString
 
-from chat.formatting import LINK_REL, render_markdown, render_plain
+from chat.formatting import LINK_REL, human_size, render_markdown, render_plain
 
 LINK_ATTRS = f'target="_blank" rel="{LINK_REL}"'
 
@@ -191,3 +191,20 @@ def test_the_plain_line_shortcut_renders_what_markdown_would() -> None:
         shortcut += _is_plain_line(text)
         assert _render(text) == _render_in_full(text), text
     assert shortcut > 500  # the shortcut was taken, not only the full path
+
+
+@pytest.mark.parametrize(
+    ("size", "words"),
+    [
+        (0, "0 bytes"),
+        (1023, "1023 bytes"),
+        (1024, "1 KB"),
+        (1536, "1.5 KB"),
+        (1_234_567, "1.2 MB"),
+        # A provider's limit reads as it is set (chat.channels.providers).
+        (5 * 1024 * 1024, "5 MB"),
+        (100 * 1024 * 1024, "100 MB"),
+    ],
+)
+def test_sizes_read_as_people_write_them(size: int, words: str) -> None:
+    assert human_size(size) == words

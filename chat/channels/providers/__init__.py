@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from chat.channels.providers.base import Provider
+from chat.channels.providers.base import MediaRefusal, Provider
 from chat.channels.providers.twilio_sms import TwilioSms
 from chat.channels.providers.whatsapp_cloud import WhatsAppCloud
 from chat.models import Channel
@@ -22,7 +22,7 @@ def provider_for(channel: str) -> Provider | None:
     return provider() if provider is not None and provider.configured() else None
 
 
-def media_refusal(channel: str, *, content_type: str, size: int) -> str | None:
+def media_refusal(channel: str, *, content_type: str, size: int) -> MediaRefusal | None:
     """Why a file of this type and size cannot go out on ``channel`` (its
     provider's own limits, whether or not the channel is on now), or None."""
     provider = PROVIDERS.get(channel)
@@ -31,5 +31,5 @@ def media_refusal(channel: str, *, content_type: str, size: int) -> str | None:
     if not settings.PUBLIC_URL:
         # The provider fetches the file from us (chat.channels.public_media);
         # WhatsApp runs without a public address otherwise (SMS needs one).
-        return "Files cannot be sent to phones: this server has no public address."
+        return MediaRefusal("Files cannot be sent to phones: this server has no public address.")
     return provider.media_refusal(content_type=content_type, size=size)

@@ -35,6 +35,15 @@ TIMEOUT = (3, 6)
 
 
 @dataclass(frozen=True)
+class MediaRefusal:
+    """Why a provider would not send a file, in words for the agent.
+    ``too_large``: it takes files of this type, only not of this size."""
+
+    message: str
+    too_large: bool = False
+
+
+@dataclass(frozen=True)
 class InboundMedia:
     """A file that came with a message, fetched later (chat.inbound.media)."""
 
@@ -172,7 +181,7 @@ class Provider(ABC):
 
     @classmethod
     @abstractmethod
-    def media_refusal(cls, *, content_type: str, size: int) -> str | None:
+    def media_refusal(cls, *, content_type: str, size: int) -> MediaRefusal | None:
         """Why this provider would not send a file of this type and size (for
         the agent, before anything is stored), or None when it takes it."""
 
@@ -223,11 +232,6 @@ def answered(response: requests.Response, error_text: str) -> requests.Response:
     if response.status_code == 429 or response.status_code >= 500:
         raise ProviderUnavailable(f"The provider is unavailable (HTTP {response.status_code}).")
     raise ProviderRefused(error_text or f"The provider refused it (HTTP {response.status_code}).")
-
-
-def megabytes(size: int) -> str:
-    """A byte limit as an agent reads it: 5 MB."""
-    return f"{size / (1024 * 1024):g} MB"
 
 
 def json_of(response: requests.Response) -> Mapping[str, Any]:

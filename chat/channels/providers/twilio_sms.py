@@ -26,6 +26,7 @@ from chat.channels.providers.base import (
     InboundMedia,
     InboundMessage,
     MediaError,
+    MediaRefusal,
     OutboundMedia,
     Provider,
     StatusReport,
@@ -33,8 +34,8 @@ from chat.channels.providers.base import (
     call,
     download,
     json_of,
-    megabytes,
 )
+from chat.formatting import human_size
 from chat.models import Channel, DeliveryStatus
 
 STATUS_PATH = "/channels/twilio/status/"
@@ -116,14 +117,16 @@ class TwilioSms(Provider):
         return _send({"To": to, "Body": body})
 
     @classmethod
-    def media_refusal(cls, *, content_type: str, size: int) -> str | None:
+    def media_refusal(cls, *, content_type: str, size: int) -> MediaRefusal | None:
         if content_type not in MMS_TYPES:
-            return (
+            return MediaRefusal(
                 "SMS takes only pictures (JPEG, PNG, GIF) and PDF files: "
                 "describe this file, or send a link."
             )
         if size > MMS_MAX_BYTES:
-            return f"A file sent by SMS may be at most {megabytes(MMS_MAX_BYTES)}."
+            return MediaRefusal(
+                f"A file sent by SMS may be at most {human_size(MMS_MAX_BYTES)}.", too_large=True
+            )
         return None
 
     def send_media(self, *, to: str, media: OutboundMedia) -> str:

@@ -33,6 +33,7 @@ from chat.channels.providers.base import (
     InboundMedia,
     InboundMessage,
     MediaError,
+    MediaRefusal,
     OutboundMedia,
     OutboundTemplate,
     Provider,
@@ -43,8 +44,8 @@ from chat.channels.providers.base import (
     call,
     download,
     json_of,
-    megabytes,
 )
+from chat.formatting import human_size
 from chat.models import Channel, DeliveryStatus
 
 STATUSES = {
@@ -153,18 +154,20 @@ class WhatsAppCloud(Provider):
         return _send(to, {"type": "template", "template": sent})
 
     @classmethod
-    def media_refusal(cls, *, content_type: str, size: int) -> str | None:
+    def media_refusal(cls, *, content_type: str, size: int) -> MediaRefusal | None:
         if content_type in IMAGE_TYPES:
             limit, what = IMAGE_MAX_BYTES, "A picture"
         elif content_type in DOCUMENT_TYPES:
             limit, what = DOCUMENT_MAX_BYTES, "A document"
         else:
-            return (
+            return MediaRefusal(
                 "WhatsApp takes only JPEG or PNG pictures and PDF, Word, Excel, "
                 "PowerPoint or text documents: describe this file, or send a link."
             )
         if size > limit:
-            return f"{what} sent by WhatsApp may be at most {megabytes(limit)}."
+            return MediaRefusal(
+                f"{what} sent by WhatsApp may be at most {human_size(limit)}.", too_large=True
+            )
         return None
 
     def send_media(self, *, to: str, media: OutboundMedia) -> str:

@@ -1,7 +1,7 @@
 // Client portal: Join chat / Start a chat, the chat dialog, and push-chat
 // invitations. Loaded on every portal page so the client counts as online.
 
-import { openModal } from "../dialogs.js";
+import { focusOrPageHeading, openModal } from "../dialogs.js";
 import { el } from "../dom.js";
 import { getSocket } from "../socket.js";
 import { messageToast } from "../toasts.js";
@@ -91,14 +91,9 @@ async function leave(win, { ask = true } = {}) {
 // The chat window is gone: the focus goes back to where chats start (Join
 // chat, Start a chat), else to the page's heading; never to nowhere.
 function focusAfterChat() {
-  const start = [...document.querySelectorAll("[data-chat-join-ticket], [data-chat-join-session], [data-chat-start]")]
-    .find((button) => !button.disabled && button.getClientRects().length);
-  const heading = document.querySelector("main h1");
-  if (start) start.focus();
-  else if (heading) {
-    heading.tabIndex = -1;
-    heading.focus();
-  }
+  focusOrPageHeading(
+    ...document.querySelectorAll("[data-chat-join-ticket], [data-chat-join-session], [data-chat-start]"),
+  );
 }
 
 // showError: where a refusal is said (a toast, or the open Start a chat dialog,

@@ -173,7 +173,7 @@ def test_each_provider_takes_only_its_types_and_sizes(
     if refused is None:
         assert refusal is None
     else:
-        assert refusal is not None and refused in refusal
+        assert refusal is not None and refused in refusal.message
 
 
 # --- Sent from the chat ----------------------------------------------------------------
