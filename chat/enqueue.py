@@ -8,10 +8,12 @@ not: nothing can be undone, and raising would only show the person who
 acted an internal error for something that did happen. The failure is
 swallowed instead: one warning per process per outage (realtime.outage), and
 the beat sweep of chat.requeue queues the task again once the broker is
-back, from the rows themselves (a message still queued and never claimed, a
-transcript not attached or not emailed, a reach-out not emailed). Every
-task does its work once however often it is queued (docs/architecture.md,
-"Tasks"), so a task queued twice by the sweep is harmless.
+back, from the rows themselves (a message or notice still queued and not
+being sent, a transcript not attached or not emailed, a file from a phone
+still to be fetched). A Message customer email is queued again by its own
+sweep (chat.reach_out.emails). Every task does its work once however often
+it is queued (docs/architecture.md, "Tasks"), so a task queued twice by a
+sweep is harmless.
 """
 
 from __future__ import annotations

@@ -553,7 +553,7 @@ class ReachOut(models.Model):
     the client until it joins the chat in the portal: each message once
     (``emailed_seq``, claimed by the task that sends them), the ones written
     after the first in one email a little later (``email_queued_at``: when
-    the beat sweep last queued that task, chat.reach_out.follow_up)."""
+    the beat sweep last queued that task, chat.reach_out.emails)."""
 
     session = models.OneToOneField(
         ChatSession, on_delete=models.CASCADE, primary_key=True, related_name="reach_out"
