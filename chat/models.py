@@ -337,11 +337,11 @@ class Delivered(models.Model):
     # When a send task claimed the row (queued -> sending) before calling the
     # provider: a claim that never ended tells of a task that died mid-call.
     # Kept when the claim is handed back (the provider was down): a queued row
-    # with a claim has a task that retries it (chat.requeue leaves it alone).
+    # claimed lately has a task that retries it (chat.requeue leaves it alone).
     send_claimed_at = models.DateTimeField(null=True, blank=True)
     # When the requeue sweep (chat.requeue) last queued the send task of a row
-    # still queued and never claimed (the broker refused the first): once per
-    # REQUEUE_EVERY_SECONDS, not on every beat.
+    # still queued and not claimed lately (the broker refused or lost its
+    # task): once per REQUEUE_EVERY_SECONDS, not on every beat.
     requeued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -5,9 +5,13 @@ broker refused it (Redis restarting, an outage) the row is there and its task
 is not. These sweeps (presence.tasks.SWEEPS, each ``(*, now) -> int``, the
 number of tasks queued) find such rows by what the tasks leave behind:
 
-- a message or a ChannelNotice still ``queued`` and never claimed
+- a message or a ChannelNotice still ``queued`` and not claimed lately
   (``send_claimed_at`` is set by every run of its send task, and kept when
-  the provider was down and the task retries: chat.channels.delivery);
+  the provider was down and the task hands the row back for its retry:
+  chat.channels.delivery): never claimed, its task never ran; claimed more
+  than REQUEUE_AFTER_SECONDS ago, its retry was lost (the broker refused
+  it, or a Redis restarted without its data lost it), since a live retry
+  claims the row again within TASK_RETRY_WAIT_MAX_SECONDS;
 - an ended chat whose transcript is not on its ticket (the attachment keyed
   on the chat, chat.transcripts) or not emailed (``transcript_emailed_at``,
   set even when the client has no address);
@@ -69,17 +73,25 @@ REQUEUE_BATCH = 100
 # A task and the keyword arguments it is queued with.
 Job = tuple[Task, dict[str, Any]]
 
-# A message or notice whose send task never ran: every run claims the row,
-# and a run that found the provider down keeps the claim's time as it hands
-# the row back for its own retry (chat.channels.delivery).
-NEVER_CLAIMED = Q(delivery_status=DeliveryStatus.QUEUED, send_claimed_at__isnull=True)
+
+def unsent(now: datetime) -> Q:
+    """A message or notice no send task is on: every run claims the row, and
+    a run that found the provider down keeps the claim's time as it hands the
+    row back for its retry (chat.channels.delivery). That retry claims it
+    again within TASK_RETRY_WAIT_MAX_SECONDS, far below REQUEUE_AFTER_SECONDS;
+    a claim older than that was the last of a retry the broker lost."""
+    return Q(delivery_status=DeliveryStatus.QUEUED) & (
+        Q(send_claimed_at__isnull=True)
+        | Q(send_claimed_at__lt=now - timedelta(seconds=REQUEUE_AFTER_SECONDS))
+    )
 
 
 def sweep_unsent_messages(*, now: datetime) -> int:
-    """Messages to SMS/WhatsApp clients whose send task never ran."""
+    """Messages to SMS/WhatsApp clients whose send task never ran, or whose
+    retry was lost."""
     return _requeue(
         Message.objects.all(),
-        unfinished=NEVER_CLAIMED,
+        unfinished=unsent(now),
         made="created_at",
         now=now,
         jobs=lambda message: [(tasks.deliver_message, {"message_id": message.pk})],
@@ -87,10 +99,11 @@ def sweep_unsent_messages(*, now: datetime) -> int:
 
 
 def sweep_unsent_notices(*, now: datetime) -> int:
-    """Notices to numbers that may not chat whose send task never ran."""
+    """Notices to numbers that may not chat whose send task never ran, or
+    whose retry was lost."""
     return _requeue(
         ChannelNotice.objects.all(),
-        unfinished=NEVER_CLAIMED,
+        unfinished=unsent(now),
         made="created_at",
         now=now,
         jobs=lambda notice: [(tasks.deliver_notice, {"notice_id": notice.pk})],

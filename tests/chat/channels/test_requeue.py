@@ -222,15 +222,17 @@ async def test_an_agents_send_over_the_socket_is_acknowledged_while_the_broker_r
     assert [level for level, _ in warnings_and_errors(caplog)] == [logging.WARNING]
 
 
-def test_only_messages_no_task_ever_claimed_are_queued_again(
+def test_only_messages_no_task_is_on_are_queued_again(
     client, sms_out, agent1, default_queue, broker, requeued
 ) -> None:
     session = sms_chat(client, agent1)
     broker.down = True
     stuck, retrying, sent, old = (reply(session, agent1, f"Text {n}") for n in range(4))
     now = timezone.now()
-    # A task claimed it, found the provider down and handed it back for its retry.
-    Message.objects.filter(pk=retrying.pk).update(send_claimed_at=now)
+    # A task claimed it, found the provider down and handed it back for its
+    # retry, which is at most a retry wait away (it claims the row again).
+    retry_wait = timedelta(seconds=settings.TASK_RETRY_WAIT_MAX_SECONDS)
+    Message.objects.filter(pk=retrying.pk).update(send_claimed_at=now + AFTER - retry_wait)
     Message.objects.filter(pk=sent.pk).update(delivery_status=DeliveryStatus.SENT)
     Message.objects.filter(pk=old.pk).update(
         created_at=now - timedelta(seconds=requeue.REQUEUE_WITHIN_SECONDS + 60)
@@ -243,11 +245,59 @@ def test_only_messages_no_task_ever_claimed_are_queued_again(
     # Twice, or a second beat at once: nothing more until REQUEUE_EVERY_SECONDS.
     assert run(requeue.sweep_unsent_messages, now + AFTER) == 0
     assert run(requeue.sweep_unsent_messages, now + AFTER + timedelta(seconds=20)) == 0
-    assert run(requeue.sweep_unsent_messages, now + AFTER + EVERY) == 2  # stuck, and fresh now
+    # Stuck; retrying, whose retries would have claimed it again long since;
+    # and fresh, due now.
+    assert run(requeue.sweep_unsent_messages, now + AFTER + EVERY) == 3
     assert requeued[1:] == [
         ("chat.tasks.deliver_message", stuck.pk),
+        ("chat.tasks.deliver_message", retrying.pk),
         ("chat.tasks.deliver_message", fresh.pk),
     ]
+
+
+def provider_was_down(row: Message | ChannelNotice, at: datetime) -> None:
+    """As a send task that claimed ``row`` at ``at``, found the provider down
+    and handed it back for a retry the broker then lost (refused, or a Redis
+    restarted without its data)."""
+    type(row).objects.filter(pk=row.pk).update(
+        delivery_status=DeliveryStatus.QUEUED, send_claimed_at=at
+    )
+
+
+def test_a_reply_whose_retry_the_broker_lost_is_sent_once_when_it_is_back(
+    client, sms_out, agent1, default_queue, broker
+) -> None:
+    session = sms_chat(client, agent1)
+    broker.down = True
+    lost = reply(session, agent1, "Hold the power button")
+    now = timezone.now()
+    provider_was_down(lost, now)
+    broker.down = False
+
+    retry_wait = timedelta(seconds=settings.TASK_RETRY_WAIT_MAX_SECONDS)
+    assert run(requeue.sweep_unsent_messages, now + retry_wait) == 0  # its retry may be on the way
+    assert run(requeue.sweep_unsent_messages, now + AFTER) == 1
+    assert sent_texts(sms_out) == ["Hold the power button"]
+    assert run(requeue.sweep_unsent_messages, now + AFTER + EVERY) == 0  # sent: nothing due
+    assert Message.objects.get(pk=lost.pk).delivery_status == DeliveryStatus.SENT
+
+
+def test_a_notice_whose_retry_the_broker_lost_is_sent_once_when_it_is_back(
+    client, sms_out, alice, broker
+) -> None:
+    ContactChatPermission.objects.create(contact=alice.contact, value=PermissionValue.DENY)
+    broker.down = True
+    post_twilio(client, sms("SM1", sender=alice.contact.phone_e164))
+    (notice,) = ChannelNotice.objects.all()
+    now = timezone.now()
+    provider_was_down(notice, now)
+    broker.down = False
+
+    assert run(requeue.sweep_unsent_notices, now + AFTER) == 1
+    assert run(requeue.sweep_unsent_notices, now + AFTER + EVERY) == 0
+    assert len(sent_texts(sms_out)) == 1
+    notice.refresh_from_db()
+    assert notice.delivery_status == DeliveryStatus.SENT
 
 
 def test_a_broker_that_refuses_the_sweep_too_leaves_the_rows_due_at_the_next_beat(
