@@ -510,7 +510,8 @@ class PendingMedia(models.Model):
     (chat.inbound.media): stored with the message that brought it and
     deleted once the file, or the line saying it could not be kept, is in the
     chat. One whose task the broker refused is queued again by the requeue
-    sweep (chat.requeue) from what is stored here: the task's arguments."""
+    sweep (chat.requeue) from what is stored here: the task's arguments; one
+    still here after the sweep's window is given up (the line, then deleted)."""
 
     session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=10, choices=Channel.choices)

@@ -17,7 +17,9 @@ number of tasks queued) find such rows by what the tasks leave behind:
   set even when the client has no address);
 - a file an SMS/WhatsApp client sent that is still to be fetched (a
   PendingMedia row, deleted by the fetch task once the file or the line
-  saying it could not be kept is in the chat: chat.inbound.media).
+  saying it could not be kept is in the chat: chat.inbound.media). One
+  still pending after REQUEUE_WITHIN_SECONDS is given up: the line saying
+  it could not be fetched is written, as the task writes it, and the row goes.
 
 A Message customer email needs no sweep here: its own (chat.reach_out.emails)
 queues the email of every message not yet emailed, the first one included,
@@ -137,18 +139,39 @@ def _transcript_jobs(session: ChatSession) -> list[Job]:
     return jobs
 
 
+# What the line in the chat says of a file given up after the window.
+NOT_FETCHED_IN_TIME = f"it was still waiting after {REQUEUE_WITHIN_SECONDS // 3600} hours"
+
+
 def sweep_pending_media(*, now: datetime) -> int:
     """Files from SMS/WhatsApp clients whose fetch task never ran, or never
     finished (a rerun finds a stored file stored already). One whose task is
     still retrying a provider that is down may get a second task: the two
-    store it once, under its key."""
-    return _requeue(
+    store it once, under its key. Files pending past the window are given
+    up; the number is of tasks queued and files given up."""
+    return _give_up_media(now=now) + _requeue(
         PendingMedia.objects.all(),
         unfinished=Q(),  # a row is deleted once its file is settled
         made="created_at",
         now=now,
         jobs=lambda pending: [(media.fetch_media, media.fetch_arguments(pending))],
     )
+
+
+def _give_up_media(*, now: datetime) -> int:
+    """The oldest REQUEUE_BATCH files pending past the window get the line the
+    fetch task writes when it gives up, once per key (two sweeps at once
+    write it once; a file stored already gets none), and lose their row."""
+    expired = PendingMedia.objects.filter(
+        created_at__lt=now - timedelta(seconds=REQUEUE_WITHIN_SECONDS)
+    ).order_by("created_at")[:REQUEUE_BATCH]
+    given_up = 0
+    for pending in expired:
+        media.fetch_given_up(
+            session_id=pending.session_id, key=pending.key, reason=NOT_FETCHED_IN_TIME
+        )
+        given_up += 1
+    return given_up
 
 
 def _requeue(

@@ -563,13 +563,6 @@ def test_only_files_pending_past_the_wait_and_within_the_window_are_queued_again
     broker.down = True
     assert post_twilio(client, mms(picture)).status_code == 200
     now = timezone.now()
-    old = PendingMedia.objects.create(
-        session=sms_session,
-        channel="sms",
-        key="SMold#media0",
-        ref="https://api.twilio.example/old",
-        created_at=now - timedelta(seconds=requeue.REQUEUE_WITHIN_SECONDS + 60),
-    )
     fresh = PendingMedia.objects.create(
         session=sms_session,
         channel="sms",
@@ -592,4 +585,49 @@ def test_only_files_pending_past_the_wait_and_within_the_window_are_queued_again
     ]
     assert run(requeue.sweep_pending_media, now + AFTER + EVERY) == 2  # and fresh now
     assert [queued[3] for queued in requeued[1:]] == ["SMin2#media0", fresh.key]
-    assert PendingMedia.objects.filter(pk=old.pk).get().requeued_at is None
+
+
+def test_a_file_still_pending_after_the_window_is_a_line_once_and_leaves_nothing_pending(
+    client, picture, sms_session, broker, requeued
+) -> None:
+    broker.down = True
+    assert post_twilio(client, mms(picture)).status_code == 200
+    broker.down = False
+    made = timezone.now()
+    PendingMedia.objects.update(created_at=made)
+    within = timedelta(seconds=requeue.REQUEUE_WITHIN_SECONDS)
+
+    assert run(requeue.sweep_pending_media, made + within) == 1  # queued, the last time
+    assert requeued == [("chat.inbound.fetch_media", *requeued[0][1:])]
+    assert run(requeue.sweep_pending_media, made + within + timedelta(seconds=1)) == 1
+    line = Message.objects.get(provider_message_id="SMin2#media0")
+    assert line.kind == MessageKind.SYSTEM
+    assert line.body == (
+        f"{sms_session.client.display_name} sent a file that could not be fetched: "
+        "it was still waiting after 6 hours."
+    )
+    assert pending() == [] and fetches(picture, PICTURE_PATH) == 0
+    assert len(requeued) == 1  # not queued again
+    # Twice, or two beats at once: one line.
+    assert run(requeue.sweep_pending_media, made + within + EVERY) == 0
+    assert Message.objects.filter(provider_message_id="SMin2#media0").count() == 1
+
+
+def test_a_file_stored_by_a_fetch_that_died_before_its_row_went_is_no_line_after_the_window(
+    client, picture, sms_session
+) -> None:
+    assert post_twilio(client, mms(picture)).status_code == 200
+    made = timezone.now() - timedelta(seconds=requeue.REQUEUE_WITHIN_SECONDS + 60)
+    # As a worker killed between storing the file and deleting its row, long ago.
+    PendingMedia.objects.create(
+        session=sms_session,
+        channel="sms",
+        key="SMin2#media0",
+        ref=picture.url_for(PICTURE_PATH),
+        content_type="image/png",
+        created_at=made,
+    )
+
+    assert run(requeue.sweep_pending_media, timezone.now()) == 1
+    assert files_of(sms_session) == ["SMin2#media0"] and pending() == []
+    assert not sms_session.messages.filter(kind=MessageKind.SYSTEM, body__contains="fetched")
