@@ -2,8 +2,9 @@
 
 chat.enqueue queues a task after the commit that stored its work; when the
 broker refused it (Redis restarting, an outage) the row is there and its task
-is not. These sweeps (presence.tasks.SWEEPS, each ``(*, now) -> int``, the
-number of tasks queued) find such rows by what the tasks leave behind:
+is not. These sweeps (presence.tasks.REQUEUE_SWEEPS, run by their own beat
+entry every REQUEUE_SWEEP_SECONDS; each ``(*, now) -> int``, the number of
+tasks queued) find such rows by what the tasks leave behind:
 
 - a message or a ChannelNotice still ``queued`` and not claimed lately
   (``send_claimed_at`` is set by every run of its send task, and kept when
