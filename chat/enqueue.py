@@ -18,20 +18,13 @@ sweep is harmless.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from celery import Task
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
-from realtime.outage import Outage
-
-
-def _refused(error: BaseException) -> bool:
-    # kombu raises OperationalError for a broker it cannot reach or that
-    # dropped the connection, once its publish retries are spent.
-    return isinstance(error, OperationalError)
+from realtime.outage import Outage, PerProcess
 
 
 def broker_outage() -> Outage:
@@ -39,20 +32,11 @@ def broker_outage() -> Outage:
     return Outage(
         server="The Celery broker",
         meanwhile="tasks are not queued; the beat sweep queues them once it is back",
-        counts=_refused,
     )
 
 
-broker = broker_outage()
-
-
-def _reset_after_fork() -> None:
-    # A forked pool process starts without its parent's outage and lock.
-    global broker
-    broker = broker_outage()
-
-
-os.register_at_fork(after_in_child=_reset_after_fork)
+# This process's view of the broker (a forked pool process makes its own).
+broker = PerProcess(broker_outage)
 
 
 def enqueue(task: Task, /, *args: Any, **kwargs: Any) -> bool:
@@ -62,6 +46,8 @@ def enqueue(task: Task, /, *args: Any, **kwargs: Any) -> bool:
     try:
         task.delay(*args, **kwargs)
     except OperationalError as error:
+        # What kombu raises for a broker it cannot reach or that dropped the
+        # connection, once its publish retries are spent.
         broker.failed(error, task.name)
         return False
     broker.reached()

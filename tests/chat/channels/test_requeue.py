@@ -74,7 +74,7 @@ def broker(monkeypatch: pytest.MonkeyPatch) -> Broker:
         return delay(task, *args, **kwargs)
 
     monkeypatch.setattr(Task, "delay", refusing_delay)
-    monkeypatch.setattr(enqueue, "broker", enqueue.broker_outage())
+    monkeypatch.setattr(enqueue.broker, "current", enqueue.broker_outage())
     return state
 
 
