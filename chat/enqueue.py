@@ -8,28 +8,23 @@ not: nothing can be undone, and raising would only show the person who
 acted an internal error for something that did happen. The failure is
 swallowed instead: one warning per process per outage (realtime.outage), and
 the beat sweep of chat.requeue queues the task again once the broker is
-back, from the rows themselves (a message still queued and never claimed, a
-transcript not attached or not emailed, a reach-out not emailed). Every
-task does its work once however often it is queued (docs/architecture.md,
-"Tasks"), so a task queued twice by the sweep is harmless.
+back, from the rows themselves (a message or notice still queued and not
+being sent, a transcript not attached or not emailed, a file from a phone
+still to be fetched). A Message customer email is queued again by its own
+sweep (chat.reach_out.emails). Every task does its work once however often
+it is queued (docs/architecture.md, "Tasks"), so a task queued twice by a
+sweep is harmless.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from celery import Task
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
-from realtime.outage import Outage
-
-
-def _refused(error: BaseException) -> bool:
-    # kombu raises OperationalError for a broker it cannot reach or that
-    # dropped the connection, once its publish retries are spent.
-    return isinstance(error, OperationalError)
+from realtime.outage import Outage, PerProcess
 
 
 def broker_outage() -> Outage:
@@ -37,20 +32,11 @@ def broker_outage() -> Outage:
     return Outage(
         server="The Celery broker",
         meanwhile="tasks are not queued; the beat sweep queues them once it is back",
-        counts=_refused,
     )
 
 
-broker = broker_outage()
-
-
-def _reset_after_fork() -> None:
-    # A forked pool process starts without its parent's outage and lock.
-    global broker
-    broker = broker_outage()
-
-
-os.register_at_fork(after_in_child=_reset_after_fork)
+# This process's view of the broker (a forked pool process makes its own).
+broker = PerProcess(broker_outage)
 
 
 def enqueue(task: Task, /, *args: Any, **kwargs: Any) -> bool:
@@ -60,6 +46,8 @@ def enqueue(task: Task, /, *args: Any, **kwargs: Any) -> bool:
     try:
         task.delay(*args, **kwargs)
     except OperationalError as error:
+        # What kombu raises for a broker it cannot reach or that dropped the
+        # connection, once its publish retries are spent.
         broker.failed(error, task.name)
         return False
     broker.reached()

@@ -344,11 +344,11 @@ class Delivered(models.Model):
     # When a send task claimed the row (queued -> sending) before calling the
     # provider: a claim that never ended tells of a task that died mid-call.
     # Kept when the claim is handed back (the provider was down): a queued row
-    # with a claim has a task that retries it (chat.requeue leaves it alone).
+    # claimed lately has a task that retries it (chat.requeue leaves it alone).
     send_claimed_at = models.DateTimeField(null=True, blank=True)
     # When the requeue sweep (chat.requeue) last queued the send task of a row
-    # still queued and never claimed (the broker refused the first): once per
-    # REQUEUE_EVERY_SECONDS, not on every beat.
+    # still queued and not claimed lately (the broker refused or lost its
+    # task): once per REQUEUE_EVERY_SECONDS, not on every beat.
     requeued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -517,7 +517,8 @@ class PendingMedia(models.Model):
     (chat.inbound.media): stored with the message that brought it and
     deleted once the file, or the line saying it could not be kept, is in the
     chat. One whose task the broker refused is queued again by the requeue
-    sweep (chat.requeue) from what is stored here: the task's arguments."""
+    sweep (chat.requeue) from what is stored here: the task's arguments; one
+    still here after the sweep's window is given up (the line, then deleted)."""
 
     session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=10, choices=Channel.choices)
@@ -560,7 +561,7 @@ class ReachOut(models.Model):
     the client until it joins the chat in the portal: each message once
     (``emailed_seq``, claimed by the task that sends them), the ones written
     after the first in one email a little later (``email_queued_at``: when
-    the beat sweep last queued that task, chat.reach_out.follow_up)."""
+    the beat sweep last queued that task, chat.reach_out.emails)."""
 
     session = models.OneToOneField(
         ChatSession, on_delete=models.CASCADE, primary_key=True, related_name="reach_out"

@@ -5,7 +5,7 @@ home for a chat without a ticket) and lands in the chat the agent started.
 
 The first message goes at once (chat.reach_out.services queues the task when
 the chat starts); what the agents write after it, while the client has not
-joined, goes in one email a little later (chat.reach_out.follow_up queues
+joined, goes in one email a little later (chat.reach_out.emails queues
 the task then). Once the client is in the chat, or the chat is over (its
 transcript is emailed then, chat.transcripts), nothing more is emailed.
 

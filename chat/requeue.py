@@ -2,18 +2,25 @@
 
 chat.enqueue queues a task after the commit that stored its work; when the
 broker refused it (Redis restarting, an outage) the row is there and its task
-is not. These sweeps (presence.tasks.SWEEPS, each ``(*, now) -> int``, the
-number of tasks queued) find such rows by what the tasks leave behind:
+is not. These sweeps (presence.tasks.REQUEUE_SWEEPS, run by their own beat
+entry every REQUEUE_SWEEP_SECONDS; each ``(*, now) -> int``, the number of
+tasks queued) find such rows by what the tasks leave behind:
 
-- a message or a ChannelNotice still ``queued`` and never claimed
+- a message or a ChannelNotice still ``queued`` and not claimed lately
   (``send_claimed_at`` is set by every run of its send task, and kept when
-  the provider was down and the task retries: chat.channels.delivery);
+  the provider was down and the task hands the row back for its retry:
+  chat.channels.delivery): never claimed, its task never ran; claimed more
+  than REQUEUE_AFTER_SECONDS ago, its retry was lost (the broker refused
+  it, or a Redis restarted without its data lost it), since a live retry
+  claims the row again within TASK_RETRY_WAIT_MAX_SECONDS;
 - an ended chat whose transcript is not on its ticket (the attachment keyed
   on the chat, chat.transcripts) or not emailed (``transcript_emailed_at``,
   set even when the client has no address);
 - a file an SMS/WhatsApp client sent that is still to be fetched (a
   PendingMedia row, deleted by the fetch task once the file or the line
-  saying it could not be kept is in the chat: chat.inbound.media).
+  saying it could not be kept is in the chat: chat.inbound.media). One
+  still pending after REQUEUE_WITHIN_SECONDS is given up: the line saying
+  it could not be fetched is written, as the task writes it, and the row goes.
 
 A Message customer email needs no sweep here: its own (chat.reach_out.emails)
 queues the email of every message not yet emailed, the first one included,
@@ -69,17 +76,25 @@ REQUEUE_BATCH = 100
 # A task and the keyword arguments it is queued with.
 Job = tuple[Task, dict[str, Any]]
 
-# A message or notice whose send task never ran: every run claims the row,
-# and a run that found the provider down keeps the claim's time as it hands
-# the row back for its own retry (chat.channels.delivery).
-NEVER_CLAIMED = Q(delivery_status=DeliveryStatus.QUEUED, send_claimed_at__isnull=True)
+
+def unsent(now: datetime) -> Q:
+    """A message or notice no send task is on: every run claims the row, and
+    a run that found the provider down keeps the claim's time as it hands the
+    row back for its retry (chat.channels.delivery). That retry claims it
+    again within TASK_RETRY_WAIT_MAX_SECONDS, far below REQUEUE_AFTER_SECONDS;
+    a claim older than that was the last of a retry the broker lost."""
+    return Q(delivery_status=DeliveryStatus.QUEUED) & (
+        Q(send_claimed_at__isnull=True)
+        | Q(send_claimed_at__lt=now - timedelta(seconds=REQUEUE_AFTER_SECONDS))
+    )
 
 
 def sweep_unsent_messages(*, now: datetime) -> int:
-    """Messages to SMS/WhatsApp clients whose send task never ran."""
+    """Messages to SMS/WhatsApp clients whose send task never ran, or whose
+    retry was lost."""
     return _requeue(
         Message.objects.all(),
-        unfinished=NEVER_CLAIMED,
+        unfinished=unsent(now),
         made="created_at",
         now=now,
         jobs=lambda message: [(tasks.deliver_message, {"message_id": message.pk})],
@@ -87,10 +102,11 @@ def sweep_unsent_messages(*, now: datetime) -> int:
 
 
 def sweep_unsent_notices(*, now: datetime) -> int:
-    """Notices to numbers that may not chat whose send task never ran."""
+    """Notices to numbers that may not chat whose send task never ran, or
+    whose retry was lost."""
     return _requeue(
         ChannelNotice.objects.all(),
-        unfinished=NEVER_CLAIMED,
+        unfinished=unsent(now),
         made="created_at",
         now=now,
         jobs=lambda notice: [(tasks.deliver_notice, {"notice_id": notice.pk})],
@@ -124,18 +140,39 @@ def _transcript_jobs(session: ChatSession) -> list[Job]:
     return jobs
 
 
+# What the line in the chat says of a file given up after the window.
+NOT_FETCHED_IN_TIME = f"it was still waiting after {REQUEUE_WITHIN_SECONDS // 3600} hours"
+
+
 def sweep_pending_media(*, now: datetime) -> int:
     """Files from SMS/WhatsApp clients whose fetch task never ran, or never
     finished (a rerun finds a stored file stored already). One whose task is
     still retrying a provider that is down may get a second task: the two
-    store it once, under its key."""
-    return _requeue(
+    store it once, under its key. Files pending past the window are given
+    up; the number is of tasks queued and files given up."""
+    return _give_up_media(now=now) + _requeue(
         PendingMedia.objects.all(),
         unfinished=Q(),  # a row is deleted once its file is settled
         made="created_at",
         now=now,
         jobs=lambda pending: [(media.fetch_media, media.fetch_arguments(pending))],
     )
+
+
+def _give_up_media(*, now: datetime) -> int:
+    """The oldest REQUEUE_BATCH files pending past the window get the line the
+    fetch task writes when it gives up, once per key (two sweeps at once
+    write it once; a file stored already gets none), and lose their row."""
+    expired = PendingMedia.objects.filter(
+        created_at__lt=now - timedelta(seconds=REQUEUE_WITHIN_SECONDS)
+    ).order_by("created_at")[:REQUEUE_BATCH]
+    given_up = 0
+    for pending in expired:
+        media.fetch_given_up(
+            session_id=pending.session_id, key=pending.key, reason=NOT_FETCHED_IN_TIME
+        )
+        given_up += 1
+    return given_up
 
 
 def _requeue(

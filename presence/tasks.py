@@ -1,11 +1,14 @@
-"""The one beat entry (config/celery.py runs ``presence.tasks.sweep`` every
-SWEEP_SECONDS): it runs every timer sweep of the product in turn.
+"""The two beat entries (config/celery.py): ``presence.tasks.sweep`` runs
+every timer sweep of the product in turn every SWEEP_SECONDS, and
+``presence.tasks.requeue_sweep`` the sweeps that queue again the tasks the
+broker refused (chat.requeue) every REQUEUE_SWEEP_SECONDS.
 
 A sweep is a keyword-only service ``(*, now) -> int`` that is safe to run
 twice (conditional updates over indexed deadline columns).
-Add one by appending its dotted path to ``SWEEPS``; the chat timers (queue
-warning, no-answer, inactivity, block expiry) go here too, and so do the
-sweeps that queue again the tasks the broker refused (chat.requeue).
+Add one by appending its dotted path to ``SWEEPS`` (a deadline: the chat
+timers, block expiry...) or to ``REQUEUE_SWEEPS`` (work whose task is
+missing: a row is queued again at most every few minutes, so a slower clock
+does it, and its scans of hours of rows do not run every few seconds).
 """
 
 from __future__ import annotations
@@ -30,7 +33,10 @@ SWEEPS: list[str] = [
     "chat.timers.sweep_inactivity",
     "chat.agent_tools.blocks.sweep_block_expiry",
     "chat.reach_out.emails.sweep_reach_out_emails",
-    # Tasks the broker refused when their work was stored (chat.requeue).
+]
+
+# Tasks the broker refused when their work was stored (chat.requeue).
+REQUEUE_SWEEPS: list[str] = [
     "chat.requeue.sweep_unsent_messages",
     "chat.requeue.sweep_unsent_notices",
     "chat.requeue.sweep_transcripts",
@@ -39,10 +45,18 @@ SWEEPS: list[str] = [
 
 
 def run_sweeps(*, now: datetime | None = None) -> dict[str, int]:
-    """Run every sweep once; one failing sweep does not stop the others."""
-    now = now or timezone.now()
+    """Run every timer sweep once; one failing sweep does not stop the others."""
+    return _run(SWEEPS, now=now or timezone.now())
+
+
+def run_requeue_sweeps(*, now: datetime | None = None) -> dict[str, int]:
+    """Run every requeue sweep once; one failing does not stop the others."""
+    return _run(REQUEUE_SWEEPS, now=now or timezone.now())
+
+
+def _run(paths: list[str], *, now: datetime) -> dict[str, int]:
     results: dict[str, int] = {}
-    for path in SWEEPS:
+    for path in paths:
         try:
             sweep: Callable[..., int] = import_string(path)
             results[path] = sweep(now=now)
@@ -52,14 +66,24 @@ def run_sweeps(*, now: datetime | None = None) -> dict[str, int]:
     return results
 
 
+def _log_changes(results: dict[str, int]) -> dict[str, int]:
+    changed = {path: n for path, n in results.items() if n}
+    if changed:
+        logger.info("sweep changed %s", changed)
+    return results
+
+
 # A tick that waited in the broker for a minute (worker down) is dropped: the
 # next one does the same work.
 @shared_task(name="presence.tasks.sweep", ignore_result=True, expires=60)
 def sweep() -> dict[str, int]:
     # Beat fires every few seconds; a late or duplicated tick is harmless
     # because every sweep is idempotent, so no locking or dedup here.
-    results = run_sweeps()
-    changed = {path: n for path, n in results.items() if n}
-    if changed:
-        logger.info("sweep changed %s", changed)
-    return results
+    return _log_changes(run_sweeps())
+
+
+@shared_task(name="presence.tasks.requeue_sweep", ignore_result=True, expires=60)
+def requeue_sweep() -> dict[str, int]:
+    # As sweep: every requeue sweep stamps the rows it queues, so a late or
+    # duplicated tick queues nothing twice.
+    return _log_changes(run_requeue_sweeps())

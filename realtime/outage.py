@@ -10,6 +10,9 @@ an outage is logged, the others are counted, and the first call that reaches
 Redis again ends the outage with how long it lasted. The callers only decide
 what to do about a failure (close the socket, send the broadcast again) and
 log nothing when :func:`is_connection_error` says it was Redis.
+
+Each process keeps its own view (:class:`PerProcess`); chat.enqueue keeps one
+of the Celery broker the same way.
 """
 
 from __future__ import annotations
@@ -40,26 +43,23 @@ def is_connection_error(error: BaseException) -> bool:
 class Outage:
     """This process's view of a server: reachable, or lost since ``since``.
     ``server`` and ``meanwhile`` (what happens while it is lost) word the
-    warning; ``counts`` says which errors are the server being lost."""
+    warning."""
 
     def __init__(
         self,
         server: str = "Redis",
         meanwhile: str = "sockets close and reconnect, broadcasts wait for it",
-        counts: Callable[[BaseException], bool] = is_connection_error,
     ) -> None:
         self.server = server
         self.meanwhile = meanwhile
-        self.counts = counts
         self._lock = threading.Lock()  # the sender loop of sync code runs in a thread
         self.since: float | None = None  # time.monotonic() of the first failure
         self.failures = 0  # calls that failed in this outage
 
     def failed(self, error: BaseException, during: str) -> None:
-        """A call (``during`` names it) failed on ``error``; only a connection
-        error counts, and only the first of an outage is logged."""
-        if not self.counts(error):
-            return
+        """A call (``during`` names it) failed on ``error``, the server being
+        lost (the caller tells which errors are); only the first of an outage
+        is logged."""
         with self._lock:
             first = self.since is None
             if first:
@@ -72,8 +72,8 @@ class Outage:
             )
 
     def reached(self) -> None:
-        """A call reached Redis. Called on every one: while nothing is wrong it
-        reads one attribute."""
+        """A call reached the server. Called on every one: while nothing is
+        wrong it reads one attribute."""
         if self.since is None:
             return
         with self._lock:
@@ -89,22 +89,37 @@ class Outage:
         )
 
 
-# The one of this process; a forked child (a Celery worker) starts without
-# its parent's outage and lock.
-current = Outage()
+class PerProcess:
+    """The Outage of a server for this process (``current``, made by ``make``):
+    a forked child (a Celery pool process) makes its own, without its
+    parent's outage and lock (a lock held by another thread of the parent
+    at the fork would stay held in the child forever)."""
+
+    def __init__(self, make: Callable[[], Outage]) -> None:
+        self.make = make
+        self.current = make()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self.current = self.make()
+
+    def failed(self, error: BaseException, during: str) -> None:
+        self.current.failed(error, during)
+
+    def reached(self) -> None:
+        self.current.reached()
 
 
-def _reset_after_fork() -> None:
-    global current
-    current = Outage()
-
-
-os.register_at_fork(after_in_child=_reset_after_fork)
+# Redis, as the channel layer (realtime.layer) reaches it.
+redis_outage = PerProcess(Outage)
 
 
 def failed(error: BaseException, during: str) -> None:
-    current.failed(error, during)
+    """A call to Redis failed on ``error``: counted when Redis was lost
+    (:func:`is_connection_error`), not when the call itself was wrong."""
+    if is_connection_error(error):
+        redis_outage.failed(error, during)
 
 
 def reached() -> None:
-    current.reached()
+    redis_outage.reached()

@@ -209,8 +209,9 @@ def _deliver(delivery: Delivery) -> Outcome:
             provider_id = provider.send_text(to=loaded.number, body=loaded.body)
     except ProviderUnavailable:
         # Nothing was sent: the claim goes back for the next try. Its time
-        # stays: a queued row once claimed has a task that retries it, which
-        # the requeue sweep (chat.requeue) leaves alone.
+        # stays: the retry claims the row again within a retry wait, so the
+        # requeue sweep (chat.requeue) leaves a row claimed lately alone and
+        # queues one claimed long ago again (its retry was lost by the broker).
         delivery.rows().filter(delivery_status=S.SENDING).update(delivery_status=S.QUEUED)
         return Outcome.RETRY
     except SendError as exc:

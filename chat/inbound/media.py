@@ -8,7 +8,8 @@ Each file is keyed by its message's provider id and its place in it
 twice, or queued twice by a retried webhook, stores it once. A file that
 cannot be kept (too large, a type not allowed, gone at the provider) becomes
 a line saying so, under the same key; a provider that is down is tried again
-a few times first.
+a few times first; so is a file still to be fetched after the requeue
+sweep's window (:func:`fetch_given_up`).
 
 The webhook's transaction stores each file as to be fetched (a PendingMedia
 row, :func:`fetch_later`) and queues its task after commit; the task deletes
@@ -102,7 +103,14 @@ def fetch_media(
     if failure.retry and not self.request.is_eager and self.request.retries < FETCH_TRIES:
         wait = min(10 * 2**self.request.retries, settings.TASK_RETRY_WAIT_MAX_SECONDS)
         raise self.retry(countdown=wait) from failure
-    line = _line(session_id, key, f"sent a file that could not be fetched: {failure}.")
+    return fetch_given_up(session_id=session_id, key=key, reason=str(failure))
+
+
+def fetch_given_up(*, session_id: int, key: str, reason: str) -> str:
+    """The file under ``key`` is not fetched: the line saying so (``reason``
+    says why), written once per key, and nothing left to fetch. A file stored
+    already keeps its message and gets no line."""
+    line = _line(session_id, key, f"sent a file that could not be fetched: {reason}.")
     return _fetched(key, line)
 
 

@@ -8,7 +8,7 @@ active``), the first message stored, and, once it commits, its send queued
 (a provider's send task, exactly one call; or the email task, which emails
 each message once, chat.reach_email) and the agent's console told. What the
 agents write after it in an email reach-out is emailed by
-chat.reach_out.follow_up.
+chat.reach_out.emails.
 """
 
 from __future__ import annotations

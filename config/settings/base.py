@@ -355,6 +355,9 @@ PRESENCE_GRACE_SECONDS = env_int("SWITCHBOARD_PRESENCE_GRACE_SECONDS", 60, minim
 PRESENCE_HEARTBEAT_SECONDS = env_int("SWITCHBOARD_PRESENCE_HEARTBEAT_SECONDS", 20, minimum=1)
 PRESENCE_STALE_SECONDS = env_int("SWITCHBOARD_PRESENCE_STALE_SECONDS", 90, minimum=1)
 SWEEP_SECONDS = env_int("SWITCHBOARD_SWEEP_SECONDS", 2, minimum=1)
+# The requeue sweeps' own clock (chat.requeue): a row is due a minute after it
+# was made and then every five, so this need not be SWEEP_SECONDS.
+REQUEUE_SWEEP_SECONDS = env_int("SWITCHBOARD_REQUEUE_SWEEP_SECONDS", 30, minimum=1)
 
 # Websocket frames
 WS_MAX_FRAME_BYTES = env_int("SWITCHBOARD_WS_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)

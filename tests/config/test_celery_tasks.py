@@ -17,6 +17,7 @@ RUN_TWICE_TESTS = {
     "chat.tasks.email_transcript": "tests/chat/test_tasks.py",
     "chat.tasks.email_reach_out": "tests/chat/channels/test_reach_out.py",
     "presence.tasks.sweep": "tests/presence/test_sweep_twice.py",
+    "presence.tasks.requeue_sweep": "tests/presence/test_sweep_twice.py",
     "chat.tasks.deliver_message": "tests/chat/channels/test_delivery.py",
     "chat.tasks.deliver_notice": "tests/chat/channels/test_tasks_twice.py",
     "chat.inbound.fetch_media": "tests/chat/channels/test_tasks_twice.py",

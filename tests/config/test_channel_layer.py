@@ -298,7 +298,7 @@ def unreachable_hosts() -> list[dict[str, Any]]:
 
 
 async def test_an_outage_is_one_warning_and_its_end_one_more(layer, monkeypatch, caplog) -> None:
-    monkeypatch.setattr(outage, "current", outage.Outage())
+    monkeypatch.setattr(outage.redis_outage, "current", outage.Outage())
     away = new_layer(hosts=unreachable_hosts())
     channels = [await away.new_channel() for _ in range(3)]
     for channel in channels:

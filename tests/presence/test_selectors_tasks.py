@@ -119,3 +119,22 @@ def test_sweep_task_is_the_beat_entry() -> None:
     app.finalize()
     entries = app.conf.beat_schedule
     assert any(entry["task"] == "presence.tasks.sweep" for entry in entries.values())
+
+
+def test_the_requeue_sweeps_run_on_their_own_slower_beat_entry(settings) -> None:  # type: ignore[no-untyped-def]
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    assert "presence.tasks.requeue_sweep" in app.tasks
+    app.finalize()
+    schedules = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
+    assert schedules == {
+        "presence.tasks.sweep": float(settings.SWEEP_SECONDS),
+        "presence.tasks.requeue_sweep": float(settings.REQUEUE_SWEEP_SECONDS),
+    }
+    assert settings.REQUEUE_SWEEP_SECONDS > settings.SWEEP_SECONDS
+    # Each sweep on one clock: the requeue ones only on the slower.
+    requeue_sweeps = [path for path in tasks.REQUEUE_SWEEPS if path.startswith("chat.requeue.")]
+    assert requeue_sweeps == tasks.REQUEUE_SWEEPS and len(requeue_sweeps) == 4
+    assert not set(tasks.SWEEPS) & set(tasks.REQUEUE_SWEEPS)
+    assert set(tasks.requeue_sweep.apply().get()) == set(tasks.REQUEUE_SWEEPS)

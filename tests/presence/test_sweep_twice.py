@@ -91,9 +91,9 @@ def due_everywhere() -> dict[str, Any]:
     }
 
 
-def run_sweep_task(capture) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def run_sweep_task(capture, task=tasks.sweep) -> dict[str, int]:  # type: ignore[no-untyped-def]
     with capture(execute=True):
-        return tasks.sweep.apply().get()
+        return task.apply().get()
 
 
 def system_lines(session: ChatSession) -> list[str]:
@@ -114,6 +114,10 @@ def test_sweep_task_twice_changes_everything_once(
         first = run_sweep_task(django_capture_on_commit_callbacks)
         announced = len(chat_frames)
         second = run_sweep_task(django_capture_on_commit_callbacks)
+        first_requeue, second_requeue = (
+            run_sweep_task(django_capture_on_commit_callbacks, tasks.requeue_sweep)
+            for _ in range(2)
+        )
 
     assert first == {
         "presence.services.presence_sweep": 1,
@@ -123,13 +127,19 @@ def test_sweep_task_twice_changes_everything_once(
         "chat.timers.sweep_inactivity": 2,  # quiet, and the reach-out
         "chat.agent_tools.blocks.sweep_block_expiry": 1,
         "chat.reach_out.emails.sweep_reach_out_emails": 1,
-        # Nothing stuck: every task was queued (tests/chat/channels/test_requeue.py).
-        "chat.requeue.sweep_unsent_messages": 0,
-        "chat.requeue.sweep_unsent_notices": 0,
-        "chat.requeue.sweep_transcripts": 0,
-        "chat.requeue.sweep_pending_media": 0,
     }
     assert second == dict.fromkeys(first, 0)
+    # Nothing stuck: every task was queued (tests/chat/channels/test_requeue.py).
+    assert (
+        first_requeue
+        == second_requeue
+        == {
+            "chat.requeue.sweep_unsent_messages": 0,
+            "chat.requeue.sweep_unsent_notices": 0,
+            "chat.requeue.sweep_transcripts": 0,
+            "chat.requeue.sweep_pending_media": 0,
+        }
+    )
     # Each line once, and nothing announced by the second run.
     new_lines = {
         s.pk: system_lines(s)[len(lines_before[s.pk]) :] for s in (unanswered, told, quiet)

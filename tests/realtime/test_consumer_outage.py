@@ -31,7 +31,7 @@ LOST = "Redis is unreachable"
 @pytest.fixture(autouse=True)
 def own_outage(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """This test's view of Redis, not one a former test left "lost"."""
-    monkeypatch.setattr(outage, "current", outage.Outage())
+    monkeypatch.setattr(outage.redis_outage, "current", outage.Outage())
     yield
 
 

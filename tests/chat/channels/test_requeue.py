@@ -74,7 +74,7 @@ def broker(monkeypatch: pytest.MonkeyPatch) -> Broker:
         return delay(task, *args, **kwargs)
 
     monkeypatch.setattr(Task, "delay", refusing_delay)
-    monkeypatch.setattr(enqueue, "broker", enqueue.broker_outage())
+    monkeypatch.setattr(enqueue.broker, "current", enqueue.broker_outage())
     return state
 
 
@@ -222,15 +222,17 @@ async def test_an_agents_send_over_the_socket_is_acknowledged_while_the_broker_r
     assert [level for level, _ in warnings_and_errors(caplog)] == [logging.WARNING]
 
 
-def test_only_messages_no_task_ever_claimed_are_queued_again(
+def test_only_messages_no_task_is_on_are_queued_again(
     client, sms_out, agent1, default_queue, broker, requeued
 ) -> None:
     session = sms_chat(client, agent1)
     broker.down = True
     stuck, retrying, sent, old = (reply(session, agent1, f"Text {n}") for n in range(4))
     now = timezone.now()
-    # A task claimed it, found the provider down and handed it back for its retry.
-    Message.objects.filter(pk=retrying.pk).update(send_claimed_at=now)
+    # A task claimed it, found the provider down and handed it back for its
+    # retry, which is at most a retry wait away (it claims the row again).
+    retry_wait = timedelta(seconds=settings.TASK_RETRY_WAIT_MAX_SECONDS)
+    Message.objects.filter(pk=retrying.pk).update(send_claimed_at=now + AFTER - retry_wait)
     Message.objects.filter(pk=sent.pk).update(delivery_status=DeliveryStatus.SENT)
     Message.objects.filter(pk=old.pk).update(
         created_at=now - timedelta(seconds=requeue.REQUEUE_WITHIN_SECONDS + 60)
@@ -243,11 +245,59 @@ def test_only_messages_no_task_ever_claimed_are_queued_again(
     # Twice, or a second beat at once: nothing more until REQUEUE_EVERY_SECONDS.
     assert run(requeue.sweep_unsent_messages, now + AFTER) == 0
     assert run(requeue.sweep_unsent_messages, now + AFTER + timedelta(seconds=20)) == 0
-    assert run(requeue.sweep_unsent_messages, now + AFTER + EVERY) == 2  # stuck, and fresh now
+    # Stuck; retrying, whose retries would have claimed it again long since;
+    # and fresh, due now.
+    assert run(requeue.sweep_unsent_messages, now + AFTER + EVERY) == 3
     assert requeued[1:] == [
         ("chat.tasks.deliver_message", stuck.pk),
+        ("chat.tasks.deliver_message", retrying.pk),
         ("chat.tasks.deliver_message", fresh.pk),
     ]
+
+
+def provider_was_down(row: Message | ChannelNotice, at: datetime) -> None:
+    """As a send task that claimed ``row`` at ``at``, found the provider down
+    and handed it back for a retry the broker then lost (refused, or a Redis
+    restarted without its data)."""
+    type(row).objects.filter(pk=row.pk).update(
+        delivery_status=DeliveryStatus.QUEUED, send_claimed_at=at
+    )
+
+
+def test_a_reply_whose_retry_the_broker_lost_is_sent_once_when_it_is_back(
+    client, sms_out, agent1, default_queue, broker
+) -> None:
+    session = sms_chat(client, agent1)
+    broker.down = True
+    lost = reply(session, agent1, "Hold the power button")
+    now = timezone.now()
+    provider_was_down(lost, now)
+    broker.down = False
+
+    retry_wait = timedelta(seconds=settings.TASK_RETRY_WAIT_MAX_SECONDS)
+    assert run(requeue.sweep_unsent_messages, now + retry_wait) == 0  # its retry may be on the way
+    assert run(requeue.sweep_unsent_messages, now + AFTER) == 1
+    assert sent_texts(sms_out) == ["Hold the power button"]
+    assert run(requeue.sweep_unsent_messages, now + AFTER + EVERY) == 0  # sent: nothing due
+    assert Message.objects.get(pk=lost.pk).delivery_status == DeliveryStatus.SENT
+
+
+def test_a_notice_whose_retry_the_broker_lost_is_sent_once_when_it_is_back(
+    client, sms_out, alice, broker
+) -> None:
+    ContactChatPermission.objects.create(contact=alice.contact, value=PermissionValue.DENY)
+    broker.down = True
+    post_twilio(client, sms("SM1", sender=alice.contact.phone_e164))
+    (notice,) = ChannelNotice.objects.all()
+    now = timezone.now()
+    provider_was_down(notice, now)
+    broker.down = False
+
+    assert run(requeue.sweep_unsent_notices, now + AFTER) == 1
+    assert run(requeue.sweep_unsent_notices, now + AFTER + EVERY) == 0
+    assert len(sent_texts(sms_out)) == 1
+    notice.refresh_from_db()
+    assert notice.delivery_status == DeliveryStatus.SENT
 
 
 def test_a_broker_that_refuses_the_sweep_too_leaves_the_rows_due_at_the_next_beat(
@@ -513,13 +563,6 @@ def test_only_files_pending_past_the_wait_and_within_the_window_are_queued_again
     broker.down = True
     assert post_twilio(client, mms(picture)).status_code == 200
     now = timezone.now()
-    old = PendingMedia.objects.create(
-        session=sms_session,
-        channel="sms",
-        key="SMold#media0",
-        ref="https://api.twilio.example/old",
-        created_at=now - timedelta(seconds=requeue.REQUEUE_WITHIN_SECONDS + 60),
-    )
     fresh = PendingMedia.objects.create(
         session=sms_session,
         channel="sms",
@@ -542,4 +585,49 @@ def test_only_files_pending_past_the_wait_and_within_the_window_are_queued_again
     ]
     assert run(requeue.sweep_pending_media, now + AFTER + EVERY) == 2  # and fresh now
     assert [queued[3] for queued in requeued[1:]] == ["SMin2#media0", fresh.key]
-    assert PendingMedia.objects.filter(pk=old.pk).get().requeued_at is None
+
+
+def test_a_file_still_pending_after_the_window_is_a_line_once_and_leaves_nothing_pending(
+    client, picture, sms_session, broker, requeued
+) -> None:
+    broker.down = True
+    assert post_twilio(client, mms(picture)).status_code == 200
+    broker.down = False
+    made = timezone.now()
+    PendingMedia.objects.update(created_at=made)
+    within = timedelta(seconds=requeue.REQUEUE_WITHIN_SECONDS)
+
+    assert run(requeue.sweep_pending_media, made + within) == 1  # queued, the last time
+    assert requeued == [("chat.inbound.fetch_media", *requeued[0][1:])]
+    assert run(requeue.sweep_pending_media, made + within + timedelta(seconds=1)) == 1
+    line = Message.objects.get(provider_message_id="SMin2#media0")
+    assert line.kind == MessageKind.SYSTEM
+    assert line.body == (
+        f"{sms_session.client.display_name} sent a file that could not be fetched: "
+        "it was still waiting after 6 hours."
+    )
+    assert pending() == [] and fetches(picture, PICTURE_PATH) == 0
+    assert len(requeued) == 1  # not queued again
+    # Twice, or two beats at once: one line.
+    assert run(requeue.sweep_pending_media, made + within + EVERY) == 0
+    assert Message.objects.filter(provider_message_id="SMin2#media0").count() == 1
+
+
+def test_a_file_stored_by_a_fetch_that_died_before_its_row_went_is_no_line_after_the_window(
+    client, picture, sms_session
+) -> None:
+    assert post_twilio(client, mms(picture)).status_code == 200
+    made = timezone.now() - timedelta(seconds=requeue.REQUEUE_WITHIN_SECONDS + 60)
+    # As a worker killed between storing the file and deleting its row, long ago.
+    PendingMedia.objects.create(
+        session=sms_session,
+        channel="sms",
+        key="SMin2#media0",
+        ref=picture.url_for(PICTURE_PATH),
+        content_type="image/png",
+        created_at=made,
+    )
+
+    assert run(requeue.sweep_pending_media, timezone.now()) == 1
+    assert files_of(sms_session) == ["SMin2#media0"] and pending() == []
+    assert not sms_session.messages.filter(kind=MessageKind.SYSTEM, body__contains="fetched")
