@@ -171,19 +171,51 @@ def base_url(live_server_url: str) -> str:
     return live_server_url
 
 
+# How long daphne's connections must be idle before the test database is flushed.
+QUIET_SECONDS = 0.3
+
+
 @pytest.fixture
 def e2e_db(transactional_db: None, live_server_url: str) -> Iterator[None]:
     """Committed rows (daphne reads them from its own connection), flushed after the test.
 
     The browsers are closed before this tears down, but daphne may still be
-    handling their sockets' goodbyes (connection_close locks rows): flushing
+    handling their sockets' goodbyes (connection_close locks rows) or a frame
+    sent just before (a page view's insert checks its user row): flushing
     meanwhile deadlocked on PostgreSQL (TRUNCATE against a row lock). So wait
-    until daphne has let go of every socket first."""
+    until daphne has let go of every socket, and on PostgreSQL until no other
+    connection to the test database is inside a statement or transaction."""
     yield
     from presence.models import AgentConnection
 
     deadline = time.monotonic() + 10
     while AgentConnection.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    wait_until_others_idle(deadline)
+
+
+def wait_until_others_idle(deadline: float) -> None:
+    """On PostgreSQL: until the other connections to this database have been
+    idle (no statement, no open transaction) for QUIET_SECONDS, or ``deadline``."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    quiet_since = None
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state IS DISTINCT FROM 'idle'"
+            )
+            busy = cursor.fetchone()[0]
+        now = time.monotonic()
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= QUIET_SECONDS:
+            return
         time.sleep(0.05)
 
 
