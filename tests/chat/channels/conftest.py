@@ -14,6 +14,9 @@ WA_TOKEN = "wa-bearer-token"
 WA_PHONE_ID = "1098765"
 WA_SECRET = "wa-app-secret"
 WA_VERIFY = "wa-verify-token"
+# Where the fakes take a sent message (the API bases the fixtures below set).
+TWILIO_MESSAGES_PATH = f"/twilio/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
+WA_MESSAGES_PATH = f"/graph/{WA_PHONE_ID}/messages"
 
 
 @pytest.fixture

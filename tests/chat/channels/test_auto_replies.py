@@ -34,14 +34,15 @@ from chat.models import (
 from chat.supervision.selectors import follow_up_requests
 from officehours.models import Schedule, Weekday, WeeklyInterval
 from presence import tasks as presence_tasks
-from tests.chat.channels.conftest import TWILIO_SID, WA_PHONE_ID
+from tests.chat.channels.conftest import (
+    TWILIO_MESSAGES_PATH,
+    WA_MESSAGES_PATH,
+)
 from tests.chat.channels.signed import post_twilio, post_whatsapp, sms, wa_text, whatsapp_value
 from tests.personas import ADMIN
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SMS_PATH = f"/twilio/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
-WA_PATH = f"/graph/{WA_PHONE_ID}/messages"
 SUNDAY = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)  # the helpdesk opens Monday 09:00 London
 MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # open
 BUSY = "Everyone is busy; we will answer here."
@@ -64,14 +65,14 @@ def providers(twilio_on: HTTPServer, whatsapp_on: HTTPServer) -> HTTPServer:
 
     def answer(request: Any) -> Response:
         n = next(counter)
-        if request.path == SMS_PATH:
+        if request.path == TWILIO_MESSAGES_PATH:
             return Response(f'{{"sid": "SMout{n}"}}', status=201, content_type="application/json")
         return Response(
             f'{{"messages": [{{"id": "wamid.out{n}"}}]}}', content_type="application/json"
         )
 
-    twilio_on.expect_request(SMS_PATH, method="POST").respond_with_handler(answer)
-    twilio_on.expect_request(WA_PATH, method="POST").respond_with_handler(answer)
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH, method="POST").respond_with_handler(answer)
+    twilio_on.expect_request(WA_MESSAGES_PATH, method="POST").respond_with_handler(answer)
     return twilio_on
 
 
@@ -79,7 +80,7 @@ def sent_texts(server: HTTPServer) -> list[str]:
     return [
         request.json["text"]["body"] if request.is_json else request.form["Body"]
         for request, _ in server.log
-        if request.path in (SMS_PATH, WA_PATH)
+        if request.path in (TWILIO_MESSAGES_PATH, WA_MESSAGES_PATH)
     ]
 
 

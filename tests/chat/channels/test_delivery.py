@@ -16,7 +16,7 @@ from chat import services, tasks
 from chat.channels import delivery
 from chat.models import ChatSession, DeliveryStatus, Message, SessionStatus
 from chat.payloads import message_payload
-from tests.chat.channels.conftest import TWILIO_SID, WA_PHONE_ID
+from tests.chat.channels.conftest import TWILIO_MESSAGES_PATH, WA_MESSAGES_PATH
 from tests.chat.channels.signed import (
     STATUS_PATH,
     post_twilio,
@@ -30,9 +30,6 @@ from tests.chat.channels.signed import (
 from tickets.models import TicketAttachment
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-MESSAGES_PATH = f"/twilio/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
-WA_MESSAGES_PATH = f"/graph/{WA_PHONE_ID}/messages"
 
 
 def sms_chat(client, agent) -> ChatSession:  # type: ignore[no-untyped-def]
@@ -55,7 +52,7 @@ def provider_calls(server: HTTPServer, path: str) -> list:  # type: ignore[type-
 def test_an_agents_reply_is_sent_once_however_often_its_task_runs(
     client, twilio_on: HTTPServer, agent1, default_queue
 ) -> None:
-    twilio_on.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH, method="POST").respond_with_json(
         {"sid": "SMout1", "status": "queued"}, status=201
     )
     session = sms_chat(client, agent1)
@@ -64,7 +61,7 @@ def test_an_agents_reply_is_sent_once_however_often_its_task_runs(
     tasks.deliver_message.delay(message.pk)  # and again: a redelivered task
     tasks.deliver_message.apply(args=[message.pk])
 
-    (call,) = provider_calls(twilio_on, MESSAGES_PATH)
+    (call,) = provider_calls(twilio_on, TWILIO_MESSAGES_PATH)
     assert call.form["To"] == "+447700900123"
     assert call.form["Body"] == "Hold the power button for 10 s"
     message.refresh_from_db()
@@ -93,7 +90,9 @@ def test_a_whatsapp_reply_is_sent_once_too(
 def test_status_reports_move_the_tick_forward_only(
     client, twilio_on: HTTPServer, agent1, default_queue, sent
 ) -> None:
-    twilio_on.expect_request(MESSAGES_PATH, method="POST").respond_with_json({"sid": "SMout1"})
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH, method="POST").respond_with_json(
+        {"sid": "SMout1"}
+    )
     message = reply(sms_chat(client, agent1), agent1)
 
     def status() -> str:
@@ -138,7 +137,7 @@ def test_a_whatsapp_failure_report_carries_the_providers_words(
 def test_a_refusal_fails_the_message_with_the_providers_words(
     client, twilio_on: HTTPServer, agent1, default_queue
 ) -> None:
-    twilio_on.expect_request(MESSAGES_PATH).respond_with_json(
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH).respond_with_json(
         {"code": 21610, "message": "Attempt to send to unsubscribed recipient"}, status=400
     )
     message = reply(sms_chat(client, agent1), agent1)
@@ -146,7 +145,7 @@ def test_a_refusal_fails_the_message_with_the_providers_words(
     message.refresh_from_db()
     assert message.delivery_status == DeliveryStatus.FAILED
     assert message.delivery_error == "Twilio error 21610: Attempt to send to unsubscribed recipient"
-    assert len(provider_calls(twilio_on, MESSAGES_PATH)) == 1
+    assert len(provider_calls(twilio_on, TWILIO_MESSAGES_PATH)) == 1
 
 
 def test_a_provider_that_is_down_is_tried_again_and_nothing_is_sent_twice(
@@ -173,7 +172,7 @@ def test_a_send_interrupted_after_its_claim_is_never_sent_again(
 ) -> None:
     """The crash window: the claim was taken and the process died before the
     provider's id was stored. The provider may have sent it: no second call."""
-    twilio_on.expect_request(MESSAGES_PATH).respond_with_json({"sid": "SMx"})
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH).respond_with_json({"sid": "SMx"})
     session = sms_chat(client, agent1)
     message = reply(session, agent1)
     twilio_on.clear_log()
@@ -199,7 +198,7 @@ def test_a_send_interrupted_after_its_claim_is_never_sent_again(
 def test_join_end_with_a_ticket_and_the_transcript_on_an_sms_chat(
     client, twilio_on: HTTPServer, alice, agent1, agent2, default_queue
 ) -> None:
-    twilio_on.expect_request(MESSAGES_PATH).respond_with_json({"sid": "SMout1"})
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH).respond_with_json({"sid": "SMout1"})
     post_twilio(client, sms("SMin1", sender=alice.contact.phone_e164, body="VPN drops"))
     session = ChatSession.objects.get()
 

@@ -26,7 +26,7 @@ from chat.models import (
     SessionStatus,
 )
 from officehours.models import Schedule
-from tests.chat.channels.conftest import TWILIO_SID
+from tests.chat.channels.conftest import TWILIO_MESSAGES_PATH, TWILIO_SID
 from tests.chat.channels.signed import (
     STATUS_PATH,
     UNSIGNED,
@@ -43,7 +43,6 @@ from tests.personas import ALICE
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NUMBER = "+447700900123"
-MESSAGES_PATH = f"/twilio/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
@@ -329,7 +328,7 @@ def test_a_contact_denied_chat_gets_one_polite_answer_and_no_request(
     client, twilio_on: HTTPServer, alice
 ) -> None:
     ContactChatPermission.objects.create(contact=alice.contact, value=PermissionValue.DENY)
-    twilio_on.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH, method="POST").respond_with_json(
         {"sid": "SMnotice"}, status=201
     )
 

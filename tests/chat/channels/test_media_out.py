@@ -37,9 +37,14 @@ from chat.models import (
     PhoneClient,
 )
 from chat.payloads import message_payload
-from tests.chat.channels.conftest import PUBLIC_URL, TWILIO_FROM, WA_PHONE_ID
+from tests.chat.channels.conftest import (
+    PUBLIC_URL,
+    TWILIO_FROM,
+    TWILIO_MESSAGES_PATH,
+    WA_MESSAGES_PATH,
+)
 from tests.chat.channels.signed import post_twilio, post_whatsapp, sms, wa_text, whatsapp_value
-from tests.chat.channels.test_delivery import MESSAGES_PATH, WA_MESSAGES_PATH, provider_calls
+from tests.chat.channels.test_delivery import provider_calls
 from tests.chat.files_helpers import PDF_BYTES, png_bytes, stored_files, upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -84,7 +89,7 @@ def media_path(url: str) -> str:
 def test_twilio_sends_a_file_as_media_url_with_the_caption_as_body(
     twilio_on: HTTPServer,
 ) -> None:
-    twilio_on.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH, method="POST").respond_with_json(
         {"sid": "SMmedia1", "status": "queued"}, status=201
     )
     media = OutboundMedia(
@@ -104,7 +109,7 @@ def test_twilio_sends_a_file_as_media_url_with_the_caption_as_body(
 
 
 def test_whatsapp_sends_a_picture_as_an_image_link(whatsapp_on: HTTPServer) -> None:
-    whatsapp_on.expect_request(f"/graph/{WA_PHONE_ID}/messages").respond_with_json(
+    whatsapp_on.expect_request(WA_MESSAGES_PATH).respond_with_json(
         {"messages": [{"id": "wamid.img"}]}
     )
     media = OutboundMedia("https://h/m/1/", "image/jpeg", "photo.jpg", caption="The cable")
@@ -123,7 +128,7 @@ def test_whatsapp_sends_a_picture_as_an_image_link(whatsapp_on: HTTPServer) -> N
 def test_whatsapp_sends_other_files_as_a_document_with_its_filename(
     whatsapp_on: HTTPServer,
 ) -> None:
-    whatsapp_on.expect_request(f"/graph/{WA_PHONE_ID}/messages").respond_with_json(
+    whatsapp_on.expect_request(WA_MESSAGES_PATH).respond_with_json(
         {"messages": [{"id": "wamid.doc"}]}
     )
     media = OutboundMedia("https://h/m/2/", "application/pdf", "Invoice 12.pdf")
@@ -182,7 +187,7 @@ def test_each_provider_takes_only_its_types_and_sizes(
 def test_a_file_in_an_sms_chat_goes_out_once_however_often_its_task_runs(
     client, twilio_on: HTTPServer, agent1, default_queue, sent
 ) -> None:
-    twilio_on.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH, method="POST").respond_with_json(
         {"sid": "SMfile1", "status": "queued"}, status=201
     )
     session = sms_chat(client, agent1)
@@ -191,7 +196,7 @@ def test_a_file_in_an_sms_chat_goes_out_once_however_often_its_task_runs(
     tasks.deliver_message.delay(message.pk)  # and run again: a redelivered task
     tasks.deliver_message.apply(args=[message.pk])
 
-    (call,) = provider_calls(twilio_on, MESSAGES_PATH)
+    (call,) = provider_calls(twilio_on, TWILIO_MESSAGES_PATH)
     assert call.form["To"] == "+447700900123" and call.form["Body"] == ""
     # The provider got a public URL that serves this very file.
     served = client.get(media_path(call.form["MediaUrl"]))
@@ -229,7 +234,7 @@ def test_a_file_is_stored_queued_while_the_provider_is_down(
     client, twilio_on: HTTPServer, agent1, default_queue, settings
 ) -> None:
     """Stored before it is sent: a provider that is away fails it later, with words."""
-    twilio_on.expect_request(MESSAGES_PATH).respond_with_data("busy", status=503)
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH).respond_with_data("busy", status=503)
     session = sms_chat(client, agent1)
     message = send_file(session, agent1, "shot.png", png_bytes())
     message.refresh_from_db()
@@ -306,7 +311,7 @@ def test_a_file_outside_the_whatsapp_window_is_refused(
 
 @pytest.fixture
 def sent_file(client, twilio_on: HTTPServer, agent1, default_queue) -> ChatAttachment:  # type: ignore[no-untyped-def]
-    twilio_on.expect_request(MESSAGES_PATH).respond_with_json({"sid": "SMfile1"}, status=201)
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH).respond_with_json({"sid": "SMfile1"}, status=201)
     message = send_file(sms_chat(client, agent1), agent1, "shot.png", png_bytes())
     return ChatAttachment.objects.get(pk=message.attachment_id)
 

@@ -21,13 +21,13 @@ from chat.models import Channel
 from tests.chat.channels.conftest import (
     PUBLIC_URL,
     TWILIO_FROM,
+    TWILIO_MESSAGES_PATH,
     TWILIO_SID,
     TWILIO_TOKEN,
-    WA_PHONE_ID,
+    WA_MESSAGES_PATH,
     WA_TOKEN,
 )
 
-MESSAGES_PATH = f"/twilio/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
 BASIC = "Basic " + base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
 
 
@@ -40,7 +40,7 @@ def test_a_channel_without_settings_has_no_provider(settings) -> None:  # type: 
 
 
 def test_twilio_sends_the_documented_form_with_basic_auth(twilio_on: HTTPServer) -> None:
-    twilio_on.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH, method="POST").respond_with_json(
         {"sid": "SM1", "status": "queued"}, status=201
     )
     assert provider_for(Channel.SMS).send_text(to="+447700900123", body="Hello") == "SM1"
@@ -55,7 +55,7 @@ def test_twilio_sends_the_documented_form_with_basic_auth(twilio_on: HTTPServer)
 
 
 def test_whatsapp_sends_the_documented_json_with_the_bearer_token(whatsapp_on: HTTPServer) -> None:
-    whatsapp_on.expect_request(f"/graph/{WA_PHONE_ID}/messages", method="POST").respond_with_json(
+    whatsapp_on.expect_request(WA_MESSAGES_PATH, method="POST").respond_with_json(
         {"messaging_product": "whatsapp", "messages": [{"id": "wamid.1"}]}
     )
     assert provider_for(Channel.WHATSAPP).send_text(to="+447700900123", body="Hi") == "wamid.1"
@@ -70,7 +70,7 @@ def test_whatsapp_sends_the_documented_json_with_the_bearer_token(whatsapp_on: H
 
 
 def test_a_refusal_is_final_and_carries_the_providers_words(twilio_on: HTTPServer) -> None:
-    twilio_on.expect_request(MESSAGES_PATH).respond_with_json(
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH).respond_with_json(
         {"code": 21211, "message": "The 'To' number is not a valid phone number."}, status=400
     )
     with pytest.raises(
@@ -81,7 +81,7 @@ def test_a_refusal_is_final_and_carries_the_providers_words(twilio_on: HTTPServe
 
 @pytest.mark.parametrize("status", [429, 500, 503])
 def test_busy_or_broken_provider_means_nothing_was_sent(twilio_on: HTTPServer, status: int) -> None:
-    twilio_on.expect_request(MESSAGES_PATH).respond_with_data("busy", status=status)
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH).respond_with_data("busy", status=status)
     with pytest.raises(ProviderUnavailable):
         provider_for(Channel.SMS).send_text(to="+447700900123", body="Hello")
 

@@ -42,15 +42,16 @@ from chat.models import (
     WhatsAppTemplate,
 )
 from chat.reach_out.services import reach_options, reach_out
-from tests.chat.channels.conftest import TWILIO_SID, WA_PHONE_ID
+from tests.chat.channels.conftest import (
+    TWILIO_MESSAGES_PATH,
+    WA_MESSAGES_PATH,
+)
 from tests.chat.channels.signed import post_whatsapp, wa_text, whatsapp_value
 from tests.factories import TicketFactory
 from tests.realtime.conftest import receive_type, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WA_PATH = f"/graph/{WA_PHONE_ID}/messages"
-SMS_PATH = f"/twilio/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
 SITE = "https://help.example.com"
 NUMBER = "+447700900123"  # Jane's WhatsApp (tests.chat.channels.signed)
 
@@ -59,10 +60,10 @@ NUMBER = "+447700900123"  # Jane's WhatsApp (tests.chat.channels.signed)
 def providers(twilio_on: HTTPServer, whatsapp_on: HTTPServer) -> HTTPServer:
     """Both channels on against the fake; each send gets a fresh id."""
     ids = iter(range(1, 1000))
-    twilio_on.expect_request(SMS_PATH, method="POST").respond_with_handler(
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH, method="POST").respond_with_handler(
         lambda request: _json({"sid": f"SMout{next(ids)}"})
     )
-    twilio_on.expect_request(WA_PATH, method="POST").respond_with_handler(
+    twilio_on.expect_request(WA_MESSAGES_PATH, method="POST").respond_with_handler(
         lambda request: _json({"messages": [{"id": f"wamid.out{next(ids)}"}]})
     )
     return twilio_on
@@ -205,7 +206,7 @@ def test_a_whatsapp_template_starts_a_chat_with_the_agent_in_it(
     (first,) = SessionEvent.objects.filter(session=session)
     assert (first.old_status, first.new_status, first.actor) == ("", "active", agent1)
     # The template went out, once; the chat shows the filled text.
-    (call,) = calls(providers, WA_PATH)
+    (call,) = calls(providers, WA_MESSAGES_PATH)
     assert call.json["type"] == "template"
     assert call.json["template"]["name"] == "ticket_follow_up"
     message = session.messages.get(kind="text")
@@ -241,7 +242,7 @@ def test_the_clients_whatsapp_answer_lands_in_the_new_chat(
     services.message_send(
         session_id=session.pk, author=agent1, client_id=uuid.uuid4(), body="Great!"
     )
-    assert calls(providers, WA_PATH)[-1].json["text"] == {"body": "Great!"}
+    assert calls(providers, WA_MESSAGES_PATH)[-1].json["text"] == {"body": "Great!"}
 
 
 def test_free_text_outside_the_window_is_refused_and_nothing_is_started(
@@ -257,7 +258,7 @@ def test_free_text_outside_the_window_is_refused_and_nothing_is_started(
         )
     assert str(refused.value) == "The 24-hour window has closed: send an approved template"
     assert ChatSession.objects.count() == 1 and not ReachOut.objects.exists()
-    assert calls(providers, WA_PATH) == []
+    assert calls(providers, WA_MESSAGES_PATH) == []
 
 
 def test_sms_free_text_starts_a_chat_on_the_same_number(
@@ -272,7 +273,7 @@ def test_sms_free_text_starts_a_chat_on_the_same_number(
     )
 
     assert session.channel == "sms" and session.client_address == NUMBER
-    (call,) = calls(providers, SMS_PATH)
+    (call,) = calls(providers, TWILIO_MESSAGES_PATH)
     assert call.form["To"] == NUMBER and call.form["Body"] == "Hello Jane, is the VPN still fine?"
 
 
@@ -292,7 +293,7 @@ def test_a_resend_after_a_dropped_connection_starts_one_chat(
     again = reach_out(**frame)
 
     assert again.pk == first.pk
-    assert len(calls(providers, WA_PATH)) == 1
+    assert len(calls(providers, WA_MESSAGES_PATH)) == 1
 
 
 def test_a_second_open_chat_with_the_client_is_refused(
@@ -343,7 +344,7 @@ def test_capacity_applies(closed_whatsapp_chat, agent1, settings, follow_up, pro
             values=["Jane", "Priya"],
             client_id=uuid.uuid4(),
         )
-    assert not ReachOut.objects.exists() and calls(providers, WA_PATH) == []
+    assert not ReachOut.objects.exists() and calls(providers, WA_MESSAGES_PATH) == []
 
 
 @pytest.mark.parametrize(

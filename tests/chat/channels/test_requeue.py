@@ -39,14 +39,13 @@ from chat.reach_out.emails import sweep_reach_out_emails
 from chat.reach_out.services import reach_out
 from chat.transcripts import TRANSCRIPT_KEY_PREFIX
 from presence import tasks as presence_tasks
-from tests.chat.channels.conftest import TWILIO_SID
+from tests.chat.channels.conftest import TWILIO_MESSAGES_PATH, TWILIO_SID
 from tests.chat.channels.signed import post_twilio, post_whatsapp, sms, whatsapp_value
 from tests.realtime.conftest import receive_type, send
 from tickets.models import TicketAttachment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SMS_PATH = f"/twilio/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
 AFTER = timedelta(seconds=requeue.REQUEUE_AFTER_SECONDS + 1)
 EVERY = timedelta(seconds=requeue.REQUEUE_EVERY_SECONDS + 1)
 LOST = "The Celery broker is unreachable"
@@ -94,7 +93,7 @@ def requeued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
 @pytest.fixture
 def sms_out(twilio_on: HTTPServer) -> HTTPServer:
     ids = iter(range(1, 1000))
-    twilio_on.expect_request(SMS_PATH, method="POST").respond_with_handler(
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH, method="POST").respond_with_handler(
         lambda request: _json({"sid": f"SMout{next(ids)}"})
     )
     return twilio_on
@@ -109,7 +108,9 @@ def _json(data: dict[str, Any]) -> Any:
 
 
 def sent_texts(server: HTTPServer) -> list[str]:
-    return [request.form["Body"] for request, _ in server.log if request.path == SMS_PATH]
+    return [
+        request.form["Body"] for request, _ in server.log if request.path == TWILIO_MESSAGES_PATH
+    ]
 
 
 def sms_chat(client, agent) -> ChatSession:  # type: ignore[no-untyped-def]

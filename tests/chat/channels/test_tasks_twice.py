@@ -16,12 +16,11 @@ from chat.models import (
     PendingMedia,
     PermissionValue,
 )
-from tests.chat.channels.conftest import TWILIO_SID
+from tests.chat.channels.conftest import TWILIO_MESSAGES_PATH, TWILIO_SID
 from tests.chat.channels.signed import post_twilio, sms
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-MESSAGES_PATH = f"/twilio/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
@@ -33,7 +32,7 @@ def test_a_notice_to_a_contact_denied_chat_is_sent_once_however_often_its_task_r
     client, twilio_on: HTTPServer, alice
 ) -> None:
     ContactChatPermission.objects.create(contact=alice.contact, value=PermissionValue.DENY)
-    twilio_on.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH, method="POST").respond_with_json(
         {"sid": "SMnotice"}, status=201
     )
     post_twilio(client, sms("SM1", sender=alice.contact.phone_e164))  # the task runs once
@@ -42,7 +41,7 @@ def test_a_notice_to_a_contact_denied_chat_is_sent_once_however_often_its_task_r
     tasks.deliver_notice.apply(args=[notice.pk])
     tasks.deliver_notice.apply(args=[notice.pk])
 
-    assert calls_to(twilio_on, MESSAGES_PATH) == 1
+    assert calls_to(twilio_on, TWILIO_MESSAGES_PATH) == 1
     notice.refresh_from_db()
     assert (notice.delivery_status, notice.provider_message_id) == ("sent", "SMnotice")
 

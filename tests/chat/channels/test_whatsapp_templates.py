@@ -20,14 +20,16 @@ from chat.errors import ChatNotFound, InvalidState, MessageInvalid
 from chat.models import ChatSession, DeliveryStatus, Message, PhoneClient, WhatsAppTemplate
 from chat.payloads import message_payload
 from chat.whatsapp_templates import approved_templates, template_send
-from tests.chat.channels.conftest import TWILIO_SID, WA_PHONE_ID, WA_TOKEN
+from tests.chat.channels.conftest import (
+    TWILIO_MESSAGES_PATH,
+    WA_MESSAGES_PATH,
+    WA_TOKEN,
+)
 from tests.chat.channels.signed import post_twilio, post_whatsapp, sms, wa_text, whatsapp_value
 from tests.personas import ADMIN
 from tests.realtime.conftest import receive_type, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-WA_MESSAGES_PATH = f"/graph/{WA_PHONE_ID}/messages"
 
 
 @pytest.fixture
@@ -187,9 +189,7 @@ def test_only_approved_templates_are_offered_and_sent(stale_chat, agent1, follow
 def test_templates_go_to_whatsapp_chats_only_and_only_from_the_room(
     client, twilio_on, stale_chat, agent1, agent2, follow_up
 ) -> None:
-    twilio_on.expect_request(
-        f"/twilio/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
-    ).respond_with_json({"sid": "SM1"})
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH).respond_with_json({"sid": "SM1"})
     post_twilio(client, sms("SMin1", sender="+447700900999"))
     sms_chat = services.session_join(
         session_id=ChatSession.objects.get(channel="sms").pk, agent=agent1

@@ -22,14 +22,15 @@ from chat.errors import WindowClosed
 from chat.models import ChatSession, Message, PhoneClient
 from chat.payloads import session_payload
 from chat.selectors import session_payload_of, session_payloads_of
-from tests.chat.channels.conftest import TWILIO_SID, WA_PHONE_ID
+from tests.chat.channels.conftest import (
+    TWILIO_MESSAGES_PATH,
+    WA_MESSAGES_PATH,
+)
 from tests.chat.channels.signed import post_twilio, post_whatsapp, sms, wa_text, whatsapp_value
 from tests.realtime.conftest import receive_type, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WA_MESSAGES_PATH = f"/graph/{WA_PHONE_ID}/messages"
-SMS_MESSAGES_PATH = f"/twilio/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(seconds=86400)
 CLOSED = "The 24-hour window has closed: send an approved template"
@@ -126,7 +127,7 @@ def test_the_chat_says_when_its_window_closes(client, wa_chat, sent) -> None:
 def test_sms_and_portal_chats_have_no_window(
     client, twilio_on: HTTPServer, agent1, default_queue, alice
 ) -> None:
-    twilio_on.expect_request(SMS_MESSAGES_PATH, method="POST").respond_with_json({"sid": "SMo"})
+    twilio_on.expect_request(TWILIO_MESSAGES_PATH, method="POST").respond_with_json({"sid": "SMo"})
     with time_machine.travel(T0, tick=False):
         post_twilio(client, sms("SMin1"))
         session = services.session_join(session_id=ChatSession.objects.get().pk, agent=agent1)
@@ -138,8 +139,8 @@ def test_sms_and_portal_chats_have_no_window(
 
     assert session_payload(ChatSession.objects.get(pk=session.pk))["window_closes_at"] is None
     assert (
-        sends(twilio_on, SMS_MESSAGES_PATH)
-        and "Three days later" in sends(twilio_on, SMS_MESSAGES_PATH)[0]
+        sends(twilio_on, TWILIO_MESSAGES_PATH)
+        and "Three days later" in sends(twilio_on, TWILIO_MESSAGES_PATH)[0]
     )
 
 
